@@ -1,0 +1,385 @@
+"""Compile adapter YAML into endpoint objects, and route (method, host, path) to them fast."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from . import schema
+from .jmes import Expr, compile_expr, is_container_path, path_alternatives
+from .yamlsrc import Source, YamlError, load
+
+FIELD_NAMES = ("id", "kind", "author_id", "author", "title", "text", "url", "published")
+
+
+class AdapterError(ValueError):
+    """An adapter that cannot be loaded; `messages` are `file:line: what is wrong`."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+@dataclass(slots=True)
+class ProvenanceRule:
+    index: int
+    provenance: str
+    when: Expr | None
+    type: str | None
+    reason: Expr | None
+    confidence: float
+    label: str | None
+    why: str | None
+    is_default: bool
+
+
+@dataclass(slots=True)
+class ItemShape:
+    """How to read one kind of item: fields, default kind, skip condition."""
+
+    kind: str
+    fields: dict[str, Expr]
+    title_paths: list[list]
+    skip: Expr | None
+
+
+@dataclass(slots=True)
+class Endpoint:
+    platform: str
+    name: str
+    surface: str
+    format: str
+    hosts: tuple[str, ...]
+    paths: tuple[str, ...]
+    path_regex: re.Pattern | None
+    graphql: str | None
+    methods: frozenset[str]
+    request: Expr | None
+    embedded: list[dict]
+    containers: list[Expr]
+    find: dict[str, ItemShape]
+    shape: ItemShape
+    labels: list[tuple[Expr, str]]
+    parts: tuple[Expr, dict[str, Expr]] | None
+    provenance: list[ProvenanceRule]
+    dom: dict | None
+    lang: str
+    source: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}/{self.name}"
+
+    def path_matches(self, path: str) -> bool:
+        if self.graphql is not None:
+            operation = graphql_operation(path)
+            # No operation in the path (POST /graphql): the body's operationName decides later.
+            return operation == self.graphql or (operation is None and path.endswith("/graphql"))
+        if self.path_regex is not None:
+            return self.path_regex.search(path) is not None
+        return path in self.paths
+
+
+@dataclass
+class Adapter:
+    platform: str
+    title: str
+    version: str
+    expires: str
+    homepage: str
+    licence: str
+    path: str
+    endpoints: list[Endpoint]
+    report: dict | None = None
+    raw: dict = field(default_factory=dict, repr=False)
+
+
+def graphql_operation(path: str) -> str | None:
+    """The operation name of /…/graphql/<hash>/<Operation> (or /graphql/<Operation>)."""
+    marker = path.find("/graphql/")
+    if marker < 0:
+        return None
+    rest = path[marker + len("/graphql/"):].strip("/")
+    return rest.rsplit("/", 1)[-1] or None
+
+
+class _Compiler:
+    """Turns one validated adapter Source into an Adapter, collecting `file:line` errors."""
+
+    def __init__(self, source: Source):
+        self.source = source
+        self.errors: list[str] = []
+
+    def expr(self, text: str, where: tuple) -> Expr | None:
+        compiled, error = compile_expr(text)
+        if error:
+            self.errors.append(self.source.at(where, error))
+        return compiled
+
+    def fields(self, spec: dict, where: tuple) -> dict[str, Expr]:
+        out = {}
+        for name, text in (spec or {}).items():
+            compiled = self.expr(text, where + (name,))
+            if compiled is not None:
+                out[name] = compiled
+        return out
+
+    def shape(self, spec: dict, where: tuple, base: ItemShape | None) -> ItemShape:
+        fields = dict(base.fields) if base else {}
+        fields.update(self.fields(spec.get("fields", {}), where + ("fields",)))
+        if "id" not in fields:
+            self.errors.append(self.source.at(where, "fields.id is required"))
+        skip = self.expr(spec["skip"], where + ("skip",)) if "skip" in spec else (base.skip if base else None)
+        title = fields.get("title")
+        return ItemShape(
+            kind=spec.get("kind", base.kind if base else "post"),
+            fields=fields,
+            title_paths=path_alternatives(title.ast) if title else [],
+            skip=skip,
+        )
+
+    def containers(self, items, where: tuple) -> list[Expr]:
+        out = []
+        for index, text in enumerate([items] if isinstance(items, str) else items):
+            spot = where if isinstance(items, str) else where + (index,)
+            compiled = self.expr(text, spot)
+            if compiled is None:
+                continue
+            if not is_container_path(compiled.ast):
+                self.errors.append(self.source.at(spot, (
+                    f"items path {text!r} may only use fields, indexes and [*] "
+                    "(filters and flattening copy lists, so items could not be rewritten)")))
+                continue
+            out.append(compiled)
+        return out
+
+    def provenance(self, rules: list[dict], where: tuple, find_keys) -> list[ProvenanceRule]:
+        out = []
+        for index, rule in enumerate(rules):
+            spot = where + (index,)
+            is_default = "default" in rule
+            if is_default and index != len(rules) - 1:
+                self.errors.append(self.source.at(spot, "a default rule must be the last rule"))
+            if rule.get("type") is not None and rule["type"] not in find_keys:
+                self.errors.append(self.source.at(spot + ("type",), (
+                    f"type {rule['type']!r} is not one of the items.find keys")))
+            out.append(ProvenanceRule(
+                index=index,
+                provenance=rule["default"] if is_default else rule["is"],
+                when=self.expr(rule["when"], spot + ("when",)) if "when" in rule else None,
+                type=rule.get("type"),
+                reason=self.expr(rule["reason"], spot + ("reason",)) if "reason" in rule else None,
+                confidence=float(rule.get("confidence", 0.5 if is_default else 0.9)),
+                label=rule.get("label"),
+                why=rule.get("why"),
+                is_default=is_default,
+            ))
+        if out and not out[-1].is_default:
+            self.errors.append(self.source.at(where, "the last provenance rule must be a default"))
+        return out
+
+    def endpoint(self, spec: dict, index: int, platform: str, lang: str) -> Endpoint:
+        where = ("endpoints", index)
+        match = spec["match"]
+        hosts = tuple(h.lower() for h in _as_list(match["host"]))
+        regex = None
+        if "path_regex" in match:
+            try:
+                regex = re.compile(match["path_regex"])
+            except re.error as exc:
+                self.errors.append(self.source.at(where + ("match", "path_regex"), f"bad regex: {exc}"))
+        fmt = spec.get("format", "json")
+        if fmt == "html" and not spec.get("embedded"):
+            self.errors.append(self.source.at(where, "format: html needs an `embedded` list"))
+        items = spec["items"]
+        find: dict[str, ItemShape] = {}
+        shape = self.shape(spec, where, None) if "fields" in spec else ItemShape("post", {}, [], None)
+        if isinstance(items, dict):
+            for key, sub in items["find"].items():
+                find[key] = self.shape(sub, where + ("items", "find", key), shape)
+            containers = []
+        else:
+            if "id" not in shape.fields:
+                self.errors.append(self.source.at(where, "fields.id is required"))
+            containers = self.containers(items, where + ("items",))
+        shape.kind = spec.get("kind", shape.kind)
+        for sub in find.values():
+            if sub.kind == "post" and "kind" in spec:
+                sub.kind = spec["kind"]
+        parts = None
+        if "parts" in spec:
+            parts_path = self.expr(spec["parts"]["path"], where + ("parts", "path"))
+            if parts_path is not None:
+                parts = (parts_path, self.fields(spec["parts"].get("fields", {}), where + ("parts", "fields")))
+        return Endpoint(
+            platform=platform,
+            name=spec["name"],
+            surface=spec["surface"],
+            format=fmt,
+            hosts=hosts,
+            paths=tuple(_as_list(match.get("path", []))),
+            path_regex=regex,
+            graphql=match.get("graphql"),
+            methods=frozenset(m.upper() for m in _as_list(match.get("method", []))),
+            request=self.expr(match["request"], where + ("match", "request")) if "request" in match else None,
+            embedded=list(spec.get("embedded", [])),
+            containers=containers,
+            find=find,
+            shape=shape,
+            labels=[(e, rule["label"]) for i, rule in enumerate(spec.get("labels", []))
+                    if (e := self.expr(rule["when"], where + ("labels", i, "when"))) is not None],
+            parts=parts,
+            provenance=self.provenance(spec["provenance"], where + ("provenance",), set(find)),
+            dom=spec.get("dom"),
+            lang=lang,
+            source=f"{self.source.path}:{self.source.line(where)}",
+        )
+
+    def adapter(self) -> Adapter:
+        data = self.source.data
+        platform = data["platform"]
+        lang = data.get("lang", "en")
+        endpoints = [self.endpoint(spec, i, platform, lang) for i, spec in enumerate(data["endpoints"])]
+        seen: set[str] = set()
+        for i, endpoint in enumerate(endpoints):
+            if endpoint.name in seen:
+                self.errors.append(self.source.at(("endpoints", i, "name"),
+                                                  f"duplicate endpoint name {endpoint.name!r}"))
+            seen.add(endpoint.name)
+        return Adapter(
+            platform=platform, title=data["title"], version=str(data["version"]),
+            expires=data["expires"], homepage=data["homepage"], licence=data["licence"],
+            path=self.source.path, endpoints=endpoints, report=data.get("report"), raw=data,
+        )
+
+
+def _as_list(value) -> list:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def compile_adapter(source: Source) -> Adapter:
+    """Validate and compile one adapter; raises AdapterError with `file:line` messages."""
+    errors = schema.validate(source, "adapter")
+    if errors:
+        raise AdapterError(errors)
+    compiler = _Compiler(source)
+    adapter = compiler.adapter()
+    if compiler.errors:
+        raise AdapterError(compiler.errors)
+    return adapter
+
+
+def load_adapter(path: str | Path) -> Adapter:
+    try:
+        source = load(path)
+    except YamlError as exc:
+        raise AdapterError([str(exc)]) from None
+    return compile_adapter(source)
+
+
+class Router:
+    """Finds the endpoints for (method, host, path). Built once; lookups are dict hits.
+
+    Hosts not served by any adapter cost one or two dict lookups, so non-feed traffic
+    is dismissed in microseconds.
+    """
+
+    def __init__(self, endpoints: list[Endpoint]):
+        self._exact: dict[str, list[Endpoint]] = {}
+        self._suffix: dict[str, list[Endpoint]] = {}
+        self._any: list[Endpoint] = []
+        self._any_paths: set[str] = set()
+        self._any_regex_prefixes: tuple[str, ...] = ()
+        prefixes = []
+        for endpoint in endpoints:
+            for host in endpoint.hosts:
+                if host == "*":
+                    self._any.append(endpoint)
+                    self._any_paths.update(endpoint.paths)
+                    if endpoint.path_regex is not None:
+                        prefixes.append(_literal_prefix(endpoint.path_regex.pattern))
+                    if endpoint.graphql is not None:
+                        prefixes.append("/")
+                elif host.startswith("*."):
+                    self._suffix.setdefault(host[2:], []).append(endpoint)
+                else:
+                    self._exact.setdefault(host, []).append(endpoint)
+        self._any_regex_prefixes = tuple(sorted(set(prefixes)))
+        self._for_host = lru_cache(maxsize=4096)(self._candidates_for_host)
+
+    def _candidates_for_host(self, host: str) -> tuple[Endpoint, ...]:
+        found = list(self._exact.get(host, ()))
+        labels = host.split(".")
+        for i in range(len(labels)):
+            found.extend(self._suffix.get(".".join(labels[i:]), ()))
+        return tuple(found)
+
+    def route(self, method: str, host: str, path: str) -> list[Endpoint]:
+        """Endpoints whose host, path and method match (request conditions not yet checked)."""
+        candidates = self._for_host(host.lower())
+        if self._any and (path in self._any_paths or path.startswith(self._any_regex_prefixes)):
+            candidates = candidates + tuple(self._any)
+        if not candidates:
+            return []
+        return [e for e in candidates
+                if (not e.methods or method in e.methods) and e.path_matches(path)]
+
+    def is_candidate(self, method: str, host: str, path: str) -> bool:
+        return bool(self.route(method, host, path))
+
+
+def _literal_prefix(pattern: str) -> str:
+    """The literal text a path regex starts with (after ^), used as a cheap gate."""
+    pattern = pattern.lstrip("^")
+    prefix = ""
+    for char in pattern:
+        if char in ".^$*+?{}[]\\|()":
+            break
+        prefix += char
+    return prefix or "/"
+
+
+@dataclass
+class AdapterSet:
+    adapters: list[Adapter]
+    errors: list[str]
+    router: Router
+
+    @property
+    def endpoints(self) -> list[Endpoint]:
+        return [e for a in self.adapters for e in a.endpoints]
+
+    def by_platform(self, platform: str) -> Adapter | None:
+        return next((a for a in self.adapters if a.platform == platform), None)
+
+
+def load_adapters(paths: list[str | Path]) -> AdapterSet:
+    """Load adapters from files and directories; bad files are reported, not fatal."""
+    adapters, errors = [], []
+    platforms: dict[str, str] = {}
+    for path in _yaml_files(paths, suffix_dirs=False):
+        try:
+            adapter = load_adapter(path)
+        except AdapterError as exc:
+            errors.extend(exc.messages)
+            continue
+        if adapter.platform in platforms:
+            errors.append(f"{path}:1: platform {adapter.platform!r} is already defined in "
+                          f"{platforms[adapter.platform]}")
+            continue
+        platforms[adapter.platform] = str(path)
+        adapters.append(adapter)
+    endpoints = [e for a in adapters for e in a.endpoints]
+    return AdapterSet(adapters=adapters, errors=errors, router=Router(endpoints))
+
+
+def _yaml_files(paths, suffix_dirs: bool) -> list[Path]:
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(sorted(p for p in path.glob("*.yaml") if p.is_file()))
+        else:
+            files.append(path)
+    return files

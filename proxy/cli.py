@@ -1,0 +1,197 @@
+"""The `feedlens` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__, paths
+from .adapters import AdapterError, load_adapter, load_adapters
+from .engine import Engine, Request
+from .model import Outcome
+from .profiles import MARK_ONLY, ProfileError, check_cases, load_profile
+
+
+def _engine(args) -> Engine:
+    rules = Path(args.rules) if args.rules else None
+    adapters = load_adapters([paths.platforms_dir(rules)])
+    for message in adapters.errors:
+        print(f"warning: {message}", file=sys.stderr)
+    profile = MARK_ONLY
+    if args.profile:
+        profile = load_profile(paths.resolve_profile(args.profile, rules))
+    return Engine(adapters, profile)
+
+
+# ---- classify -------------------------------------------------------------------------
+
+def cmd_classify(args) -> int:
+    try:
+        engine = _engine(args)
+    except ProfileError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    body = Path(args.file).read_bytes()
+    request_body = Path(args.request_body).read_bytes() if args.request_body else None
+    request = Request(method=args.method.upper(), url=args.url, body=request_body,
+                      content_type=args.request_content_type)
+    content_type = args.content_type or _guess_content_type(args.file)
+    outcome = engine.process(request, body, content_type)
+    if outcome.error:
+        print(f"engine error (response would pass unchanged): {outcome.error}", file=sys.stderr)
+    if not outcome.is_feed:
+        print(f"no change: {outcome.reason}", file=sys.stderr)
+        return 1
+    if args.format == "jsonl":
+        for item in outcome.items:
+            print(json.dumps(item.to_dict(), ensure_ascii=False))
+    else:
+        print(_table(outcome))
+    print(_summary(outcome), file=sys.stderr if args.format == "jsonl" else sys.stdout)
+    if args.rewrite:
+        Path(args.rewrite).write_bytes(outcome.body if outcome.changed else body)
+        state = "rewritten" if outcome.changed else "unchanged"
+        print(f"wrote {args.rewrite} ({state})", file=sys.stderr)
+    return 0
+
+
+def _guess_content_type(file: str) -> str:
+    return "text/html; charset=utf-8" if file.endswith((".html", ".htm")) else "application/json"
+
+
+def _evidence_text(item) -> str:
+    return "; ".join(f"{e.path}={json.dumps(e.value, ensure_ascii=False)}" for e in item.evidence
+                     if e.path != "why")
+
+
+def _clip(text, width: int) -> str:
+    text = "" if text is None else str(text).replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _table(outcome: Outcome) -> str:
+    header = ("#", "id", "kind", "provenance", "conf", "reason", "evidence", "decision", "rule")
+    rows = [header]
+    for item in outcome.items:
+        rows.append((str(item.position), _clip(item.id, 22), _clip(item.kind, 10), str(item.provenance),
+                     f"{item.confidence:.2f}", _clip(item.reason, 16), _clip(_evidence_text(item), 48),
+                     item.decision, _clip(item.decision_rule or item.rule, 28)))
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    import unicodedata
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def _summary(outcome: Outcome) -> str:
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(outcome.counts().items(), key=lambda kv: -kv[1]))
+    hidden = sum(1 for i in outcome.items if i.decision == "hide")
+    return (f"{outcome.platform}/{outcome.endpoint} ({outcome.surface}): {len(outcome.items)} items"
+            f" — {counts or 'none'}; hidden {hidden}")
+
+
+# ---- rules check ----------------------------------------------------------------------
+
+def cmd_rules_check(args) -> int:
+    from . import fixtures
+
+    targets = [Path(p) for p in args.paths] or [paths.rules_dir()]
+    adapter_files, profile_files, fixture_dirs = _collect(targets)
+    failures: list[str] = []
+    checked = 0
+    for path in adapter_files:
+        try:
+            load_adapter(path)
+            checked += 1
+        except AdapterError as exc:
+            failures.extend(exc.messages)
+    for path in profile_files:
+        try:
+            failures.extend(check_cases(load_profile(path)))
+            checked += 1
+        except ProfileError as exc:
+            failures.extend(exc.messages)
+    cases_run = 0
+    if fixture_dirs:
+        engine = Engine(load_adapters(sorted({d.parent for d in fixture_dirs})))
+        for directory in sorted({d.parent for d in fixture_dirs}):
+            cases, errors = fixtures.discover(directory)
+            failures.extend(errors)
+            for case in cases:
+                if case.path.parent in fixture_dirs:
+                    failures.extend(fixtures.run(engine, case)[1])
+                    cases_run += 1
+    for message in failures:
+        print(message)
+    print(f"checked {checked} rule files and {cases_run} fixture cases: "
+          f"{'OK' if not failures else f'{len(failures)} problems'}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _collect(targets: list[Path]):
+    adapters, profiles, fixture_dirs = [], [], set()
+    for target in targets:
+        if target.is_dir() and target.name.endswith(".fixtures"):
+            fixture_dirs.add(target)
+            continue
+        files = sorted(target.rglob("*.yaml")) if target.is_dir() else [target]
+        for path in files:
+            if any(part.endswith(".fixtures") for part in path.parts[:-1]):
+                fixture_dirs.add(path.parent)
+            elif path.parent.name == "platforms":
+                adapters.append(path)
+            elif path.parent.name == "profiles":
+                profiles.append(path)
+        if target.is_file() and target.parent.name == "platforms":
+            sibling = target.with_suffix(".fixtures")
+            if sibling.is_dir():
+                fixture_dirs.add(sibling)
+    return adapters, profiles, fixture_dirs
+
+
+# ---- entry point ----------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="feedlens", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"feedlens {__version__}")
+    parser.add_argument("--rules", help="rules directory (default: the bundled rules/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    classify = sub.add_parser("classify", help="mark the items of one saved response")
+    classify.add_argument("file", help="response body file")
+    classify.add_argument("--url", required=True, help="URL the response was served from")
+    classify.add_argument("--method", default="GET")
+    classify.add_argument("--request-body", help="file with the request body (POST APIs)")
+    classify.add_argument("--request-content-type", default="application/json")
+    classify.add_argument("--content-type", help="response Content-Type (default from file name)")
+    classify.add_argument("--profile", help="preference profile name or file")
+    classify.add_argument("--format", choices=("table", "jsonl"), default="table")
+    classify.add_argument("--rewrite", metavar="OUT", help="write the rewritten body here")
+    classify.set_defaults(func=cmd_classify)
+
+    rules = sub.add_parser("rules", help="work with rule files")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True)
+    check = rules_sub.add_parser("check", help="validate adapters and profiles, run their cases")
+    check.add_argument("paths", nargs="*", help="files or directories (default: the rules dir)")
+    check.set_defaults(func=cmd_rules_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""The feed engine: one response in, marked items and (maybe) a rewritten body out.
+
+It never raises: malformed input, unexpected shapes and bugs in an adapter all come back as
+an Outcome with `changed=False` and a reason, so the caller passes the original body through.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from urllib.parse import parse_qsl, urlsplit
+
+from . import embedded
+from .adapters import AdapterSet, Endpoint, graphql_operation
+from .extract import build_item, locate
+from .model import Item, Outcome
+from .profiles import MARK_ONLY, Profile, decide
+from .rewrite import prefix_titles, reorder
+
+DEFAULT_BODY_CAP = 16 * 1024 * 1024
+_BOM = codecs.BOM_UTF8
+
+
+@dataclass
+class Request:
+    """What the engine needs to know about the request behind a response."""
+
+    method: str
+    url: str
+    body: bytes | None = None
+    content_type: str | None = None
+
+    @cached_property
+    def _parts(self):
+        return urlsplit(self.url)
+
+    @property
+    def host(self) -> str:
+        return (self._parts.hostname or "").lower()
+
+    @property
+    def path(self) -> str:
+        return self._parts.path or "/"
+
+    @cached_property
+    def context(self) -> dict:
+        """The request as data, for `match.request` conditions."""
+        return {"method": self.method.upper(), "host": self.host, "path": self.path,
+                "query": dict(parse_qsl(self._parts.query, keep_blank_values=True)),
+                "body": self._parsed_body()}
+
+    def _parsed_body(self):
+        if not self.body:
+            return None
+        text = self.body.decode("utf-8", errors="replace")
+        if "x-www-form-urlencoded" in (self.content_type or ""):
+            return dict(parse_qsl(text, keep_blank_values=True))
+        try:
+            return json.loads(text)
+        except ValueError:
+            return None
+
+
+def charset_of(content_type: str | None) -> str:
+    for part in (content_type or "").split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            try:
+                return codecs.lookup(value.strip("\"' ")).name
+            except LookupError:
+                return "utf-8"
+    return "utf-8"
+
+
+class Engine:
+    def __init__(self, adapters: AdapterSet, profile: Profile = MARK_ONLY, *,
+                 body_cap: int = DEFAULT_BODY_CAP,
+                 clock: Callable[[], datetime] = datetime.now):
+        self.adapters = adapters
+        self.profile = profile
+        self.body_cap = body_cap
+        self.clock = clock
+
+    # -- routing (cheap; the proxy calls this before buffering a body) --------------------
+
+    def candidates(self, method: str, host: str, path: str) -> list[Endpoint]:
+        return self.adapters.router.route(method.upper(), host, path)
+
+    def select(self, request: Request) -> Endpoint | None:
+        """The one endpoint for this request, checking request conditions."""
+        for endpoint in self.candidates(request.method, request.host, request.path):
+            if endpoint.graphql is not None and graphql_operation(request.path) is None:
+                body = request.context["body"]
+                if not isinstance(body, dict) or body.get("operationName") != endpoint.graphql:
+                    continue
+            if endpoint.request is not None and not endpoint.request.holds(request.context):
+                continue
+            return endpoint
+        return None
+
+    # -- processing -------------------------------------------------------------------------
+
+    def process(self, request: Request, body: bytes, content_type: str | None = None,
+                endpoint: Endpoint | None = None) -> Outcome:
+        try:
+            endpoint = endpoint or self.select(request)
+            if endpoint is None:
+                return Outcome(reason="not a feed endpoint")
+            return self._process(endpoint, body, content_type)
+        except Exception as exc:  # fail open: the caller passes the original body on
+            return Outcome(endpoint=getattr(endpoint, "name", None),
+                           platform=getattr(endpoint, "platform", None),
+                           reason="engine error", error=f"{type(exc).__name__}: {exc}")
+
+    def _process(self, endpoint: Endpoint, body: bytes, content_type: str | None) -> Outcome:
+        outcome = Outcome(endpoint=endpoint.name, platform=endpoint.platform, surface=endpoint.surface)
+        if len(body) > self.body_cap:
+            outcome.reason = f"body of {len(body)} bytes is over the cap of {self.body_cap}"
+            return outcome
+        charset = charset_of(content_type)
+        bom = body.startswith(_BOM) and charset.startswith("utf")
+        try:
+            text = body[len(_BOM):].decode(charset) if bom else body.decode(charset)
+        except UnicodeDecodeError as exc:
+            outcome.reason = f"body is not valid {charset}: {exc.reason} at byte {exc.start}"
+            return outcome
+        if endpoint.format == "html":
+            new_text = self._process_html(endpoint, text, charset, outcome)
+        else:
+            new_text = self._process_json(endpoint, text, charset, outcome)
+        if new_text is not None:
+            outcome.changed = True
+            outcome.body = (_BOM if bom else b"") + _encode(new_text, charset)
+        return outcome
+
+    def _process_json(self, endpoint: Endpoint, text: str, charset: str, outcome: Outcome) -> str | None:
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            outcome.reason = f"body is not JSON: {exc}"
+            return None
+        if not isinstance(doc, (dict, list)):
+            outcome.reason = "JSON body is not an object or array"
+            return None
+        if not self._handle(endpoint, doc, outcome, start=0):
+            return None
+        return _dumps(doc, ascii_only=not _is_unicode(charset))
+
+    def _process_html(self, endpoint: Endpoint, text: str, charset: str, outcome: Outcome) -> str | None:
+        spans = embedded.find_spans(text, endpoint.embedded)
+        if not spans:
+            outcome.reason = "no embedded feed data found in the page"
+            return None
+        replacements = []
+        for span in spans:
+            try:
+                doc = embedded.decode(text, span)
+            except ValueError:
+                continue
+            if self._handle(endpoint, doc, outcome, start=len(outcome.items)):
+                replacements.append((span, embedded.encode(doc, span, ascii_only=not _is_unicode(charset))))
+        return embedded.replace(text, replacements) if replacements else None
+
+    def _handle(self, endpoint: Endpoint, doc, outcome: Outcome, start: int) -> bool:
+        """Extract, classify, decide and rewrite one document. Returns whether it changed."""
+        located = locate(endpoint, doc)
+        items = [build_item(endpoint, loc, start + i) for i, loc in enumerate(located)]
+        self._decide(items)
+        outcome.items.extend(items)
+        if not items:
+            return False
+        changed = prefix_titles(located, items, self.profile, endpoint.lang)
+        return reorder(located, items) or changed
+
+    def _decide(self, items: list[Item]) -> None:
+        if not self.profile.rules:
+            return
+        for item, decision in zip(items, decide(self.profile, items, self.clock())):
+            item.decision = decision.action
+            item.decision_rule = decision.rule
+            item.chronological = decision.chronological
+            item.label_text = decision.label_text
+
+
+def _is_unicode(charset: str) -> bool:
+    return charset.startswith("utf")
+
+
+def _dumps(doc, ascii_only: bool) -> str:
+    return json.dumps(doc, ensure_ascii=ascii_only, separators=(",", ":"))
+
+
+def _encode(text: str, charset: str) -> bytes:
+    return text.encode(charset, errors="xmlcharrefreplace" if not _is_unicode(charset) else "strict")
+

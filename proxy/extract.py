@@ -1,0 +1,187 @@
+"""Find the items in a parsed feed document, read their fields and decide their provenance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from .adapters import Endpoint, ItemShape, ProvenanceRule
+from .jmes import Expr, summarize
+from .model import Evidence, Item, Provenance
+
+
+@dataclass(slots=True)
+class Located:
+    """An item node and where it sits: the list holding it and the element to remove."""
+
+    node: dict
+    container: list
+    element: object
+    shape: ItemShape
+    type: str | None
+
+
+def locate(endpoint: Endpoint, doc) -> list[Located]:
+    if endpoint.find:
+        return list(_find(doc, endpoint.find))
+    return list(_from_containers(endpoint, doc))
+
+
+def _from_containers(endpoint: Endpoint, doc) -> Iterator[Located]:
+    shape = endpoint.shape
+    for expr in endpoint.containers:
+        result = expr.search(doc)
+        if not isinstance(result, list):
+            continue
+        lists = [r for r in result if isinstance(r, list)] if result and all(
+            isinstance(r, list) or r is None for r in result) else [result]
+        for container in lists:
+            for element in container:
+                if isinstance(element, dict) and not (shape.skip and shape.skip.holds(element)):
+                    yield Located(element, container, element, shape, None)
+
+
+def _find(doc, find: dict[str, ItemShape]) -> Iterator[Located]:
+    """Depth-first walk; a dict holding a find key is an item and is not descended into."""
+    # Stack entries: (node, nearest list, element of that list on the way down)
+    stack: list[tuple[object, list | None, object]] = [(doc, None, None)]
+    while stack:
+        node, container, element = stack.pop()
+        if isinstance(node, dict):
+            hit = next((key for key in node if key in find), None)
+            if hit is not None:
+                inner = node[hit]
+                shape = find[hit]
+                if isinstance(inner, dict) and container is not None and not (
+                        shape.skip and shape.skip.holds(inner)):
+                    yield Located(inner, container, element, shape, hit)
+                continue
+            children = [(v, container, element) for v in node.values() if isinstance(v, (dict, list))]
+            stack.extend(reversed(children))
+        elif isinstance(node, list):
+            stack.extend((v, node, v) for v in reversed(node) if isinstance(v, (dict, list)))
+
+
+def to_text(value) -> str | None:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+_TIME_FORMATS = ("%a %b %d %H:%M:%S %z %Y",)  # X's legacy.created_at
+
+
+def to_unix(value) -> int | None:
+    """Unix seconds from seconds, milliseconds, a numeric string or an ISO 8601 string."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+        return int(seconds / 1000) if seconds > 1e11 else int(seconds)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return to_unix(int(text))
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        parsed = None
+        for fmt in _TIME_FORMATS:
+            try:
+                parsed = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return int(parsed.timestamp())
+
+
+def decide_provenance(endpoint: Endpoint, located: Located) -> tuple[ProvenanceRule, list[Evidence], str | None]:
+    node = located.node
+    for rule in endpoint.provenance:
+        if rule.type is not None and rule.type != located.type:
+            continue
+        if rule.is_default or rule.when is None or rule.when.holds(node):
+            return rule, _evidence(endpoint, rule, located), _reason(rule, node)
+    raise AssertionError("adapters always end with a default rule")
+
+
+def _reason(rule: ProvenanceRule, node: dict) -> str | None:
+    if rule.reason is None:
+        return None
+    value = rule.reason.search(node)
+    text = to_text(value)
+    return text or None
+
+
+def _evidence(endpoint: Endpoint, rule: ProvenanceRule, located: Located) -> list[Evidence]:
+    evidence = []
+    if rule.type is not None:
+        evidence.append(Evidence(path="type", value=rule.type))
+    if rule.when is not None:
+        for path in rule.when.paths:
+            value = _get_dotted(located.node, path)
+            evidence.append(Evidence(path=path, value=summarize(value)))
+    if rule.is_default:
+        evidence.append(Evidence(path="endpoint", value=endpoint.key, source="endpoint"))
+        if rule.why:
+            evidence.append(Evidence(path="why", value=rule.why, source="endpoint"))
+    return evidence
+
+
+_PATH_CACHE: dict[str, Expr] = {}
+
+
+def _get_dotted(node, path: str):
+    expr = _PATH_CACHE.get(path)
+    if expr is None:
+        expr = _PATH_CACHE[path] = Expr(path)
+    return expr.search(node)
+
+
+def build_item(endpoint: Endpoint, located: Located, position: int) -> Item:
+    shape = located.shape
+    values = {name: expr.search(located.node) for name, expr in shape.fields.items()}
+    rule, evidence, reason = decide_provenance(endpoint, located)
+    labels = [label for expr, label in endpoint.labels if expr.holds(located.node)]
+    if rule.label and rule.label not in labels:
+        labels.append(rule.label)
+    item = Item(
+        platform=endpoint.platform,
+        endpoint=endpoint.name,
+        surface=endpoint.surface,
+        position=position,
+        id=to_text(values.get("id")),
+        kind=to_text(values.get("kind")) or shape.kind,
+        provenance=Provenance(rule.provenance),
+        author_id=to_text(values.get("author_id")),
+        author=to_text(values.get("author")),
+        title=to_text(values.get("title")),
+        text=to_text(values.get("text")),
+        url=to_text(values.get("url")),
+        published=to_unix(values.get("published")),
+        reason=reason,
+        evidence=evidence,
+        confidence=rule.confidence,
+        rule=f"{endpoint.name}#{rule.index + 1}",
+        labels=labels,
+    )
+    if endpoint.parts is not None:
+        item.parts = _parts(endpoint, located.node)
+    return item
+
+
+def _parts(endpoint: Endpoint, node: dict) -> list[dict]:
+    path, fields = endpoint.parts
+    found = path.search(node)
+    if not isinstance(found, list):
+        return []
+    return [{name: to_text(expr.search(part)) for name, expr in fields.items()}
+            for part in found if isinstance(part, dict)]

@@ -1,0 +1,166 @@
+"""JMESPath helpers: compile once, evaluate without raising, and read an expression's AST."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jmespath
+from jmespath import exceptions as jexc
+
+_PATH_NODES = {"field", "subexpression", "index_expression", "index", "current", "identity"}
+_CONTAINER_NODES = _PATH_NODES | {"projection"}
+_OPTIONS = jmespath.Options(dict_cls=dict)
+
+
+class Expr:
+    """A compiled JMESPath expression that never raises when evaluated."""
+
+    __slots__ = ("source", "_compiled", "paths")
+
+    def __init__(self, source: str):
+        self.source = source
+        self._compiled = jmespath.compile(source)
+        self.paths = evidence_paths(self._compiled.parsed)
+
+    @property
+    def ast(self) -> dict:
+        return self._compiled.parsed
+
+    def search(self, data: Any) -> Any:
+        try:
+            return self._compiled.search(data, _OPTIONS)
+        except (jexc.JMESPathError, TypeError, ValueError, AttributeError, KeyError, IndexError):
+            return None
+
+    def holds(self, data: Any) -> bool:
+        value = self.search(data)
+        return bool(value) if not isinstance(value, (int, float)) or isinstance(value, bool) else True
+
+    def __repr__(self) -> str:
+        return f"Expr({self.source!r})"
+
+
+def compile_expr(source: str) -> tuple[Expr | None, str | None]:
+    """Compile, returning (expr, None) or (None, error message)."""
+    try:
+        return Expr(source), None
+    except jexc.JMESPathError as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return None, f"invalid JMESPath {source!r}: {first_line}"
+
+
+def is_container_path(ast: dict) -> bool:
+    """True when the expression only walks fields, indexes and [*] projections.
+
+    Such an expression yields the document's own lists, so the engine can edit them in place.
+    """
+    if ast["type"] not in _CONTAINER_NODES:
+        return False
+    return all(is_container_path(child) for child in ast.get("children", []))
+
+
+def path_steps(ast: dict) -> list | None:
+    """A pure path as a list of keys and indexes, or None when it is not one."""
+    kind = ast["type"]
+    if kind == "field":
+        return [ast["value"]]
+    if kind in ("current", "identity"):
+        return []
+    if kind == "index":
+        return [ast["value"]]
+    if kind in ("subexpression", "index_expression"):
+        steps: list = []
+        for child in ast["children"]:
+            sub = path_steps(child)
+            if sub is None:
+                return None
+            steps.extend(sub)
+        return steps
+    return None
+
+
+def path_alternatives(ast: dict) -> list[list]:
+    """The pure paths of `a || b || c` (or of a single path), in order."""
+    if ast["type"] == "or_expression":
+        out: list[list] = []
+        for child in ast["children"]:
+            out.extend(path_alternatives(child))
+        return out
+    steps = path_steps(ast)
+    return [steps] if steps else []
+
+
+def format_steps(steps: list) -> str:
+    text = ""
+    for step in steps:
+        if isinstance(step, int):
+            text += f"[{step}]"
+        else:
+            text += ("." if text else "") + str(step)
+    return text
+
+
+def evidence_paths(ast: dict) -> list[str]:
+    """Field paths an expression reads, longest first, for recording evidence.
+
+    Paths inside projections and filters are relative to other contexts and are skipped;
+    a path that is a prefix of another is dropped (the longer one says more).
+    """
+    found: list[list] = []
+
+    def visit(node: dict) -> None:
+        steps = path_steps(node)
+        if steps is not None:
+            if steps and steps != ["null"]:
+                found.append(steps)
+            return
+        if node["type"] in ("projection", "filter_projection", "value_projection", "flatten"):
+            visit(node["children"][0])
+            return
+        for child in node.get("children", []):
+            visit(child)
+
+    visit(ast)
+    unique: list[list] = []
+    for steps in sorted(found, key=len, reverse=True):
+        if not any(other[: len(steps)] == steps for other in unique):
+            unique.append(steps)
+    return [format_steps(s) for s in reversed(unique)]
+
+
+def get_steps(data: Any, steps: list) -> tuple[bool, Any]:
+    """Follow steps; (True, value) when every step exists."""
+    for step in steps:
+        if isinstance(step, int):
+            if not isinstance(data, list) or not -len(data) <= step < len(data):
+                return False, None
+        elif not isinstance(data, dict) or step not in data:
+            return False, None
+        data = data[step]
+    return True, data
+
+
+def set_first_string(data: Any, alternatives: list[list], value_fn) -> bool:
+    """Set the first existing string among the alternatives to value_fn(old). Returns done."""
+    for steps in alternatives:
+        if not steps:
+            continue
+        found, parent = get_steps(data, steps[:-1])
+        if not found:
+            continue
+        ok, old = get_steps(parent, steps[-1:])
+        if ok and isinstance(old, str):
+            parent[steps[-1]] = value_fn(old)
+            return True
+    return False
+
+
+def summarize(value: Any, limit: int = 160) -> Any:
+    """A JSON-safe, short form of a value for evidence."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[: limit - 1] + "…"
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

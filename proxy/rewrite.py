@@ -1,0 +1,92 @@
+"""Apply decisions to the parsed document in place: remove, reorder, prefix titles.
+
+Only the slots that items occupy in their list are touched: cursors, pagination entries and
+other non-item elements keep their places, so the platform's own client still pages normally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .extract import Located
+from .jmes import set_first_string
+from .model import Item
+from .profiles import Profile
+
+
+@dataclass
+class _Unit:
+    """One list element and the items inside it (usually exactly one)."""
+
+    element: object
+    items: list[Item] = field(default_factory=list)
+
+    @property
+    def hidden(self) -> bool:
+        return all(i.decision == "hide" for i in self.items)
+
+    @property
+    def to_end(self) -> bool:
+        return any(i.decision == "move_to_end" for i in self.items)
+
+    @property
+    def chronological(self) -> bool:
+        return all(i.chronological for i in self.items)
+
+    @property
+    def time(self) -> int:
+        return max((i.published or 0) for i in self.items)
+
+
+def prefix_titles(located: list[Located], items: list[Item], profile: Profile, lang: str) -> bool:
+    """Prefix titles for clients without the extension; returns whether anything changed."""
+    changed = False
+    for loc, item in zip(located, items):
+        if item.decision == "hide" or not loc.shape.title_paths:
+            continue
+        labelled = item.decision in ("label", "blur")
+        if not (profile.title_prefix == "all" or item.decision == "label"
+                or (profile.title_prefix == "labelled" and labelled)):
+            continue
+        prefix = item.label_text or profile.prefix_for(str(item.provenance), lang)
+        if prefix and set_first_string(
+                loc.node, loc.shape.title_paths,
+                lambda old, p=prefix: old if old.startswith(p) else p + old):
+            changed = True
+    return changed
+
+
+def reorder(located: list[Located], items: list[Item]) -> bool:
+    """Remove hidden items and apply move_to_end / chronological within each list."""
+    by_container: dict[int, tuple[list, dict[int, _Unit]]] = {}
+    for loc, item in zip(located, items):
+        container, units = by_container.setdefault(id(loc.container), (loc.container, {}))
+        units.setdefault(id(loc.element), _Unit(loc.element)).items.append(item)
+    changed = False
+    for container, units in by_container.values():
+        if any(u.hidden or u.to_end or u.chronological for u in units.values()):
+            changed |= _rebuild(container, units)
+    return changed
+
+
+def _rebuild(container: list, units: dict[int, _Unit]) -> bool:
+    ordered = [units[id(e)] for e in container if id(e) in units]
+    kept = [u for u in ordered if not u.hidden]
+    chrono_slots = [i for i, u in enumerate(kept) if u.chronological]
+    newest_first = sorted((kept[i] for i in chrono_slots), key=lambda u: u.time, reverse=True)
+    for slot, unit in zip(chrono_slots, newest_first):
+        kept[slot] = unit
+    kept = [u for u in kept if not u.to_end] + [u for u in kept if u.to_end]
+    queue = iter(kept)
+    rebuilt = []
+    for element in container:
+        if id(element) in units:
+            unit = next(queue, None)
+            if unit is not None:
+                rebuilt.append(unit.element)
+        else:
+            rebuilt.append(element)
+    if len(rebuilt) == len(container) and all(a is b for a, b in zip(rebuilt, container)):
+        return False
+    container[:] = rebuilt
+    return True

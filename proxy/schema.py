@@ -1,0 +1,286 @@
+"""JSON Schemas for adapters, profiles and fixture cases, with `file:line` messages."""
+
+from __future__ import annotations
+
+from jsonschema import Draft202012Validator
+
+from .yamlsrc import Source
+
+PROVENANCES = ["followed", "personalized", "popular", "promoted", "search", "own", "unknown"]
+ACTIONS = ["keep", "label", "blur", "hide", "move_to_end", "limit", "chronological", "allow_only"]
+
+_str_or_list = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+_expr = {"type": "string", "minLength": 1}
+_fields = {
+    "type": "object",
+    "properties": {
+        name: _expr
+        for name in ("id", "kind", "author_id", "author", "title", "text", "url", "published")
+    },
+    "additionalProperties": False,
+}
+_label_rule = {
+    "type": "object",
+    "required": ["when", "label"],
+    "properties": {"when": _expr, "label": {"type": "string"}},
+    "additionalProperties": False,
+}
+_provenance_rule = {
+    "type": "object",
+    "properties": {
+        "when": _expr,
+        "type": {"type": "string"},
+        "is": {"enum": PROVENANCES},
+        "default": {"enum": PROVENANCES},
+        "reason": _expr,
+        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+        "label": {"type": "string"},
+        "why": {"type": "string"},
+    },
+    "additionalProperties": False,
+    "oneOf": [
+        {"required": ["is"], "anyOf": [{"required": ["when"]}, {"required": ["type"]}],
+         "not": {"required": ["default"]}},
+        {"required": ["default"], "not": {"anyOf": [{"required": ["is"]}, {"required": ["when"]}]}},
+    ],
+}
+_find_entry = {
+    "type": "object",
+    "properties": {"kind": {"type": "string"}, "fields": _fields, "skip": _expr},
+    "additionalProperties": False,
+}
+_items = {
+    "oneOf": [
+        _expr,
+        {"type": "array", "items": _expr, "minItems": 1},
+        {
+            "type": "object",
+            "required": ["find"],
+            "properties": {
+                "find": {"type": "object", "minProperties": 1, "additionalProperties": _find_entry}
+            },
+            "additionalProperties": False,
+        },
+    ]
+}
+_dom = {
+    "type": "object",
+    "required": ["item"],
+    "properties": {
+        "item": {"type": "string"},
+        "id": {
+            "type": "object",
+            "properties": {
+                "selector": {"type": "string"},
+                "attr": {"type": "string"},
+                "regex": {"type": "string"},
+            },
+            "additionalProperties": False,
+        },
+        "author": {"type": "string"},
+        "title": {"type": "string"},
+        "text": {"type": "string"},
+        "url_pattern": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
+_report = {"type": "object"}  # filled by the reporting issue; validated there
+
+ENDPOINT = {
+    "type": "object",
+    "required": ["name", "match", "surface", "items", "provenance"],
+    "properties": {
+        "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"},
+        "description": {"type": "string"},
+        "match": {
+            "type": "object",
+            "required": ["host"],
+            "properties": {
+                "host": _str_or_list,
+                "path": _str_or_list,
+                "path_regex": {"type": "string"},
+                "graphql": {"type": "string"},
+                "method": _str_or_list,
+                "request": _expr,
+            },
+            "additionalProperties": False,
+            "oneOf": [
+                {"required": ["path"]},
+                {"required": ["path_regex"]},
+                {"required": ["graphql"]},
+            ],
+        },
+        "format": {"enum": ["json", "html"]},
+        "embedded": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "assign": {"type": "string", "minLength": 1},
+                    "script_id": {"type": "string", "minLength": 1},
+                    "encoding": {"enum": ["json", "urlencoded"]},
+                },
+                "additionalProperties": False,
+                "oneOf": [{"required": ["assign"]}, {"required": ["script_id"]}],
+            },
+        },
+        "surface": {"type": "string"},
+        "kind": {"type": "string"},
+        "items": _items,
+        "skip": _expr,
+        "fields": _fields,
+        "labels": {"type": "array", "items": _label_rule},
+        "parts": {
+            "type": "object",
+            "required": ["path"],
+            "properties": {"path": _expr, "fields": _fields},
+            "additionalProperties": False,
+        },
+        "provenance": {"type": "array", "minItems": 1, "items": _provenance_rule},
+        "dom": _dom,
+        "report": _report,
+    },
+    "additionalProperties": False,
+}
+
+ADAPTER = {
+    "type": "object",
+    "required": ["title", "platform", "version", "expires", "homepage", "licence", "endpoints"],
+    "properties": {
+        "title": {"type": "string"},
+        "platform": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+        "version": {"type": ["string", "number"]},
+        "expires": {"type": "string"},
+        "homepage": {"type": "string"},
+        "licence": {"type": "string"},
+        "description": {"type": "string"},
+        "lang": {"type": "string"},
+        "report": _report,
+        "endpoints": {"type": "array", "minItems": 1, "items": ENDPOINT},
+    },
+    "additionalProperties": False,
+}
+
+_condition: dict = {
+    "type": "object",
+    "properties": {
+        "provenance": {"oneOf": [{"enum": PROVENANCES}, {"type": "array", "items": {"enum": PROVENANCES}}]},
+        "platform": _str_or_list,
+        "surface": _str_or_list,
+        "kind": _str_or_list,
+        "endpoint": _str_or_list,
+        "author": {"oneOf": [{"type": ["string", "integer"]}, {"type": "array", "items": {"type": ["string", "integer"]}}]},
+        "keywords": _str_or_list,
+        "regex": _str_or_list,
+        "labels": _str_or_list,
+        "time": {"type": "string", "pattern": r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$"},
+        "any": {"type": "array", "items": {"$ref": "#/$defs/condition"}, "minItems": 1},
+        "not": {"$ref": "#/$defs/condition"},
+    },
+    "additionalProperties": False,
+}
+_case_item = {"type": "object"}
+
+PROFILE = {
+    "$defs": {"condition": _condition},
+    "type": "object",
+    "required": ["title", "version", "rules"],
+    "properties": {
+        "title": {"type": "string"},
+        "version": {"type": ["string", "number"]},
+        "description": {"type": "string"},
+        "expires": {"type": "string"},
+        "homepage": {"type": "string"},
+        "licence": {"type": "string"},
+        "locked": {"type": "boolean"},
+        "mark": {
+            "type": "object",
+            "properties": {
+                "title_prefix": {"enum": ["off", "labelled", "all"]},
+                "prefixes": {
+                    "type": "object",
+                    "propertyNames": {"enum": PROVENANCES},
+                    "additionalProperties": {"type": "string"},
+                },
+            },
+            "additionalProperties": False,
+        },
+        "rules": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "action"],
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.:-]*$"},
+                    "description": {"type": "string"},
+                    "when": {"$ref": "#/$defs/condition"},
+                    "unless": {"$ref": "#/$defs/condition"},
+                    "action": {"enum": ACTIONS},
+                    "max": {"type": "integer", "minimum": 0},
+                    "text": {"type": "string"},
+                    "expires": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}"},
+                    "source": {"type": "string"},
+                    "cases": {
+                        "type": "object",
+                        "properties": {
+                            "match": {"type": "array", "items": _case_item},
+                            "no_match": {"type": "array", "items": _case_item},
+                        },
+                        "additionalProperties": False,
+                    },
+                },
+                "additionalProperties": False,
+            },
+        },
+    },
+    "additionalProperties": True,  # later issues add sections (budgets, devices, ...)
+}
+
+CASE = {
+    "type": "object",
+    "required": ["url", "expect"],
+    "properties": {
+        "url": {"type": "string", "pattern": "^https?://"},
+        "method": {"type": "string"},
+        "request_body": {},
+        "body": {"type": "string"},
+        "content_type": {"type": "string"},
+        "description": {"type": "string"},
+        "expect": {
+            "type": "object",
+            "required": ["endpoint", "count"],
+            "properties": {
+                "endpoint": {"type": "string"},
+                "count": {"type": "integer"},
+                "provenance": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "items": {"type": "array", "items": {"type": "object"}},
+            },
+            "additionalProperties": False,
+        },
+    },
+    "additionalProperties": False,
+}
+
+_validators = {name: Draft202012Validator(schema) for name, schema in
+               (("adapter", ADAPTER), ("profile", PROFILE), ("case", CASE))}
+
+
+def _best_message(error) -> tuple[list, str]:
+    """Choose the most specific sub-error of a oneOf/anyOf for a readable message."""
+    if error.context:
+        deepest = max(error.context, key=lambda e: len(e.absolute_path))
+        if len(deepest.absolute_path) > len(error.absolute_path):
+            return _best_message(deepest)
+    where = list(error.absolute_path)
+    field = ".".join(str(p) for p in where) or "(top level)"
+    return where, f"{field}: {error.message}"
+
+
+def validate(source: Source, kind: str) -> list[str]:
+    """Schema errors as `file:line: message`, in document order."""
+    errors = []
+    for error in _validators[kind].iter_errors(source.data):
+        where, message = _best_message(error)
+        errors.append((source.line(where), source.at(where, message)))
+    return [message for _, message in sorted(errors)]
