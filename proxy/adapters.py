@@ -195,14 +195,13 @@ class _Compiler:
             self.errors.append(self.source.at(where, "format: html needs an `embedded` list"))
         items = spec["items"]
         find: dict[str, ItemShape] = {}
-        shape = self.shape(spec, where, None) if "fields" in spec else ItemShape("post", {}, [], None)
+        shape = (self.shape(spec, where, None) if "fields" in spec or not isinstance(items, dict)
+                 else ItemShape("post", {}, [], None))
         if isinstance(items, dict):
             for key, sub in items["find"].items():
                 find[key] = self.shape(sub, where + ("items", "find", key), shape)
             containers = []
         else:
-            if "id" not in shape.fields:
-                self.errors.append(self.source.at(where, "fields.id is required"))
             containers = self.containers(items, where + ("items",))
         shape.kind = spec.get("kind", shape.kind)
         for sub in find.values():

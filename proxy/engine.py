@@ -90,8 +90,8 @@ class Engine:
     def candidates(self, method: str, host: str, path: str) -> list[Endpoint]:
         return self.adapters.router.route(method.upper(), host, path)
 
-    def select(self, request: Request) -> Endpoint | None:
-        """The one endpoint for this request, checking request conditions."""
+    def matching(self, request: Request):
+        """Every endpoint that claims this request, request conditions included."""
         for endpoint in self.candidates(request.method, request.host, request.path):
             if endpoint.graphql is not None and graphql_operation(request.path) is None:
                 body = request.context["body"]
@@ -99,8 +99,11 @@ class Engine:
                     continue
             if endpoint.request is not None and not endpoint.request.holds(request.context):
                 continue
-            return endpoint
-        return None
+            yield endpoint
+
+    def select(self, request: Request) -> Endpoint | None:
+        """The endpoint for this request (adapters are tested to claim each URL once)."""
+        return next(self.matching(request), None)
 
     # -- processing -------------------------------------------------------------------------
 

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Set up and run feedlens, or its test suite, with nothing but Python >= 3.11.
+
+    python3 dev.py run [feedlens run options]   # venv + install + `feedlens run`
+    python3 dev.py test [pytest options]        # venv + test extras + chromium + pytest
+
+The virtual environment lives in .venv beside this file. `test` installs Debian's chromium for
+the browser tests when it can (root on Debian); under CI=true the browser tests must run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def sh(*args, **kwargs) -> None:
+    print("+", " ".join(map(str, args)), flush=True)
+    subprocess.run(list(map(str, args)), check=True, **kwargs)
+
+
+def ensure_venv(extras: str) -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"feedlens needs Python 3.11 or newer (this is {sys.version.split()[0]})")
+    if not (BIN / "python").exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = VENV / f".installed-{extras or 'base'}"
+    inputs = max((ROOT / "pyproject.toml").stat().st_mtime, (ROOT / "dev.py").stat().st_mtime)
+    if stamp.exists() and stamp.stat().st_mtime >= inputs:
+        return
+    sh(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    target = f".[{extras}]" if extras else "."
+    sh(BIN / "python", "-m", "pip", "install", "--quiet", "-e", target, cwd=ROOT)
+    stamp.touch()
+
+
+def ensure_chromium() -> None:
+    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+        return
+    can_apt = shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0
+    if can_apt:
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        sh("apt-get", "update", "-qq", env=env)
+        sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", env=env)
+    elif IN_CI:
+        sys.exit("CI=true but chromium is missing and cannot be installed (need root and apt-get)")
+    else:
+        print("note: Debian's chromium is not installed; the browser tests will be skipped", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("run", "test"):
+        print(__doc__)
+        return 2
+    command, rest = argv[0], argv[1:]
+    if command == "run":
+        ensure_venv("")
+        return subprocess.call([str(BIN / "feedlens"), "run", *rest])
+    ensure_venv("test")
+    ensure_chromium()
+    return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

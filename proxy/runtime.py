@@ -1,0 +1,357 @@
+"""The running state shared by the add-on and the service: config, engine, store, counters.
+
+The engine is rebuilt when rule files change and swapped in one assignment, so a hook that
+already holds the old engine finishes with it. A file that fails to load keeps its previous
+version in force; the error is shown in health and logged once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__, paths
+from .adapters import Adapter, AdapterError, AdapterSet, Router, load_adapter
+from .engine import DEFAULT_BODY_CAP, Engine
+from .profiles import MARK_ONLY, Profile, ProfileError, load_profile
+from .store import Store
+
+log = logging.getLogger("feedlens")
+
+MARK_STYLES = ("profile", "off", "labelled", "all")
+PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+POLL_SECONDS = 1.0
+MAX_CLIENTS = 64
+
+
+@dataclass
+class Config:
+    """Parsed once, from CLI options or mitmproxy options."""
+
+    data_dir: Path
+    rules_dir: Path
+    profile: str = "default"  # "" = the last choice saved in state.json, else "default"
+    service_host: str = "127.0.0.1"
+    service_port: int = 8787
+    mark_style: str = "profile"  # profile = the profile's mark.title_prefix; else overrides it
+    body_cap: int = DEFAULT_BODY_CAP
+    resolve: dict[str, tuple[str, int]] = field(default_factory=dict)
+    retention_days: int = 90
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "feedlens.sqlite3"
+
+    @property
+    def service_url(self) -> str:
+        host = f"[{self.service_host}]" if ":" in self.service_host else self.service_host
+        return f"http://{host}:{self.service_port}/"
+
+
+def parse_resolve(specs) -> dict[str, tuple[str, int]]:
+    """`HOST=IP:PORT` entries (IPv6 as `[::1]:443`); raises ValueError naming the bad entry."""
+    out: dict[str, tuple[str, int]] = {}
+    for spec in specs:
+        host, sep, target = spec.partition("=")
+        address, _, port = target.rpartition(":")
+        address = address.strip("[]")
+        if not (sep and host and address and port.isdigit() and 0 < int(port) < 65536):
+            raise ValueError(f"bad resolve entry {spec!r}: expected HOST=IP:PORT")
+        out[host.strip().lower().rstrip(".")] = (address, int(port))
+    return out
+
+
+class Counters:
+    """What the proxy has seen since start; touched only on the event loop thread."""
+
+    def __init__(self):
+        self.responses_seen = 0
+        self.feed_responses = 0
+        self.items_marked = 0
+        self.items_hidden = 0
+        self.responses_changed = 0
+        self.streamed = 0
+        self.errors = 0
+        self.errors_by_adapter: dict[str, int] = {}
+        self.last_error: dict | None = None
+        self.last_feed: dict[str, float] = {}
+        self.tls_ok = 0
+        self.tls_failures = 0
+        self.last_tls_ok: float | None = None
+        self.last_tls_failure: dict | None = None
+        self.clients: dict[str, float] = {}
+
+    def client(self, address: str | None) -> None:
+        if not address:
+            return
+        self.clients.pop(address, None)
+        self.clients[address] = time.time()
+        if len(self.clients) > MAX_CLIENTS:
+            self.clients.pop(next(iter(self.clients)))
+
+    def error(self, adapter: str, message: str) -> None:
+        self.errors += 1
+        self.errors_by_adapter[adapter] = self.errors_by_adapter.get(adapter, 0) + 1
+        self.last_error = {"time": time.time(), "adapter": adapter, "error": message}
+
+    def tls_failed(self, client: str | None, sni: str | None, error: str | None) -> None:
+        self.tls_failures += 1
+        self.last_tls_failure = {"time": time.time(), "client": client, "sni": sni, "error": error}
+
+    def tls_established(self) -> None:
+        self.tls_ok += 1
+        self.last_tls_ok = time.time()
+
+    def ca_trusted(self) -> bool | None:
+        """None until a client tried TLS; False while its latest handshakes failed."""
+        if self.last_tls_failure is None:
+            return True if self.tls_ok else None
+        return self.last_tls_ok is not None and self.last_tls_ok > self.last_tls_failure["time"]
+
+    def snapshot(self) -> dict:
+        return {
+            "responses_seen": self.responses_seen, "feed_responses": self.feed_responses,
+            "responses_changed": self.responses_changed, "streamed": self.streamed,
+            "items_marked": self.items_marked, "items_hidden": self.items_hidden,
+            "errors": self.errors, "errors_by_adapter": dict(self.errors_by_adapter),
+            "last_error": self.last_error, "last_feed": dict(self.last_feed),
+            "tls_ok": self.tls_ok, "tls_failures": self.tls_failures,
+            "last_tls_failure": self.last_tls_failure, "clients_seen": len(self.clients),
+            "clients": dict(self.clients),
+        }
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+class Runtime:
+    def __init__(self, config: Config, *, store: Store | None = None):
+        self.config = config
+        self.counters = Counters()
+        self.store = store or Store(config.db_path, retention_days=config.retention_days)
+        self.started = time.time()
+        self.adapter_errors: list[str] = []
+        self.profile_errors: list[str] = []
+        self.profile_name = config.profile or self._saved_profile() or "default"
+        self.profile: Profile = MARK_ONLY
+        self._adapter_files: dict[Path, tuple[tuple, Adapter]] = {}
+        self._profile_stamp: tuple | None = None
+        self._lock = threading.Lock()
+        self._signature: tuple = ()
+        self._tasks: list[asyncio.Task] = []
+        self.engine = Engine(AdapterSet([], [], Router([])), MARK_ONLY, body_cap=config.body_cap)
+        self.reload()
+
+    # -- files ------------------------------------------------------------------------------
+
+    @property
+    def platforms_dir(self) -> Path:
+        return paths.platforms_dir(self.config.rules_dir)
+
+    @property
+    def profiles_dir(self) -> Path:
+        return paths.profiles_dir(self.config.rules_dir)
+
+    def profile_path(self, name: str | None = None) -> Path:
+        return paths.resolve_profile(name or self.profile_name, self.config.rules_dir)
+
+    def _signature_now(self) -> tuple:
+        files = sorted(self.platforms_dir.glob("*.yaml"))
+        return tuple((str(p), _stamp(p)) for p in files) + ((None, _stamp(self.profile_path())),)
+
+    # -- reload -----------------------------------------------------------------------------
+
+    def reload(self) -> bool:
+        """Re-read adapters and the active profile; failures keep the previous version."""
+        with self._lock:
+            self._signature = self._signature_now()
+            adapters = self._load_adapters()
+            profile_ok = self._load_profile()
+            self._rebuild(adapters)
+        return not self.adapter_errors and profile_ok
+
+    def _rebuild(self, adapters: AdapterSet | None = None) -> None:
+        profile = self.profile
+        if self.config.mark_style != "profile":
+            profile = dataclasses.replace(profile, title_prefix=self.config.mark_style)
+        self.engine = Engine(adapters or self.engine.adapters, profile, body_cap=self.config.body_cap)
+
+    def _load_adapters(self) -> AdapterSet:
+        errors: list[str] = []
+        kept: dict[Path, tuple[tuple, Adapter]] = {}
+        for path in sorted(self.platforms_dir.glob("*.yaml")):
+            stamp, previous = _stamp(path), self._adapter_files.get(path)
+            if previous and previous[0] == stamp:
+                kept[path] = previous
+                continue
+            try:
+                kept[path] = (stamp, load_adapter(path))
+            except (AdapterError, OSError) as exc:
+                errors.extend(getattr(exc, "messages", None) or [f"{path}:1: {exc}"])
+                if previous:
+                    kept[path] = previous
+                    errors.append(f"{path}:1: keeping the previous version of this adapter")
+        self._adapter_files = kept
+        adapters = self._unique_platforms(errors)
+        self._set_errors("adapter_errors", errors)
+        endpoints = [e for a in adapters for e in a.endpoints]
+        return AdapterSet(adapters=adapters, errors=errors, router=Router(endpoints))
+
+    def _unique_platforms(self, errors: list[str]) -> list[Adapter]:
+        seen: dict[str, Path] = {}
+        out = []
+        for path, (_, adapter) in self._adapter_files.items():
+            if adapter.platform in seen:
+                errors.append(f"{path}:1: platform {adapter.platform!r} is already defined in "
+                              f"{seen[adapter.platform]}")
+                continue
+            seen[adapter.platform] = path
+            out.append(adapter)
+        return out
+
+    def _load_profile(self) -> bool:
+        path = self.profile_path()
+        stamp = _stamp(path)
+        if stamp is not None and stamp == self._profile_stamp:
+            return not self.profile_errors
+        try:
+            profile = load_profile(path)
+        except ProfileError as exc:
+            self._set_errors("profile_errors", exc.messages + self._keeping_note(path))
+            return False
+        except OSError as exc:
+            self._set_errors("profile_errors", [f"{path}:1: {exc.strerror or exc}"]
+                             + self._keeping_note(path))
+            return False
+        self.profile, self._profile_stamp = profile, stamp
+        self._set_errors("profile_errors", [])
+        return True
+
+    def _keeping_note(self, path: Path) -> list[str]:
+        if self.profile is MARK_ONLY:
+            return [f"{path}:1: no usable profile; marking only"]
+        return [f"{path}:1: keeping the previous version of profile {self.profile.name!r}"]
+
+    def _set_errors(self, attribute: str, errors: list[str]) -> None:
+        if errors != getattr(self, attribute):
+            for message in errors:
+                log.warning("feedlens: %s", message)
+        setattr(self, attribute, errors)
+
+    # -- profile choice ---------------------------------------------------------------------
+
+    def profile_names(self) -> list[str]:
+        return sorted(p.stem for p in self.profiles_dir.glob("*.yaml"))
+
+    def set_profile(self, name: str) -> None:
+        """Validate and switch; raises ProfileError (a ValueError) and keeps the current one."""
+        if name != self.config.profile and not (PROFILE_NAME.match(name)
+                                                and self.profile_path(name).is_file()):
+            raise ProfileError([f"no profile named {name!r} (have: {', '.join(self.profile_names())})"])
+        profile = load_profile(self.profile_path(name))
+        with self._lock:
+            self.profile_name, self.profile = name, profile
+            self._profile_stamp = _stamp(self.profile_path(name))
+            self._set_errors("profile_errors", [])
+            self._rebuild()
+            self._signature = self._signature_now()
+        self._save_state({"profile": name})
+        log.info("feedlens: profile %r is active", name)
+
+    def apply(self, config: Config) -> None:
+        """Options changed while running: take the live-changeable ones (the rest need a restart)."""
+        if config.rules_dir != self.config.rules_dir:
+            self._adapter_files, self._profile_stamp = {}, None
+        self.config = dataclasses.replace(
+            self.config, rules_dir=config.rules_dir, profile=config.profile, mark_style=config.mark_style,
+            body_cap=config.body_cap, resolve=config.resolve)
+        if config.profile and config.profile != self.profile_name:
+            self.set_profile(config.profile)
+        self.reload()
+
+    def _state_path(self) -> Path:
+        return self.config.data_dir / "state.json"
+
+    def _saved_profile(self) -> str | None:
+        try:
+            name = json.loads(self._state_path().read_text()).get("profile")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return name if isinstance(name, str) and PROFILE_NAME.match(name) else None
+
+    def _save_state(self, state: dict) -> None:
+        path = self._state_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, path)
+
+    # -- health -----------------------------------------------------------------------------
+
+    def health(self) -> dict:
+        counters = self.counters.snapshot()
+        return {
+            "ok": True,
+            "version": __version__,
+            "started": self.started,
+            "uptime": round(time.time() - self.started, 1),
+            "adapters": [_adapter_summary(a) for a in self.engine.adapters.adapters],
+            "adapter_errors": list(self.adapter_errors),
+            "profile": {"active": self.profile_name, "title": self.profile.title,
+                        "version": self.profile.version, "path": str(self.profile_path()),
+                        "mark_style": self.engine.profile.title_prefix,
+                        "errors": list(self.profile_errors)},
+            "profiles": self.profile_names(),
+            "counters": counters,
+            "interception": {"ca_trusted": self.counters.ca_trusted(),
+                             "tls_ok": counters["tls_ok"], "tls_failures": counters["tls_failures"],
+                             "last_tls_failure": counters["last_tls_failure"],
+                             "clients": counters["clients"]},
+            "last_feed": counters["last_feed"],
+            "store": self.store.status(),
+            "config": {"data_dir": str(self.config.data_dir), "rules_dir": str(self.config.rules_dir),
+                       "service": self.config.service_url, "body_cap": self.config.body_cap,
+                       "resolve": {h: f"{a}:{p}" for h, (a, p) in self.config.resolve.items()}},
+        }
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        await self.store.start()
+        self._tasks = [asyncio.create_task(self._watch(), name="feedlens-rules-watch")]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        await self.store.close()
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            try:
+                if await asyncio.to_thread(self._signature_now) != self._signature:
+                    ok = await asyncio.to_thread(self.reload)
+                    log.info("feedlens: rules reloaded%s", "" if ok else " with errors (see health)")
+            except Exception:  # the watcher must outlive any surprise
+                log.exception("feedlens: reload failed")
+
+
+def _adapter_summary(adapter: Adapter) -> dict:
+    return {"platform": adapter.platform, "title": adapter.title, "version": adapter.version,
+            "path": adapter.path, "endpoints": len(adapter.endpoints)}

@@ -1,0 +1,420 @@
+"""The item log: one SQLite file, written by one task in batches, read on its own connection.
+
+The proxy calls `submit()` for every feed response; it only puts the record on a queue, so
+the per-response path never waits on disk. One writer task drains the queue in batches and
+runs the inserts on a dedicated thread. Reads use a second connection (WAL lets readers run
+beside the writer) on another thread, so the event loop never blocks on SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import threading
+import time as _time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .model import Item
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "feedlens.sqlite3"
+DAY = 86400.0
+
+# Each entry upgrades the schema by one version (PRAGMA user_version); never edit a shipped one.
+MIGRATIONS: list[tuple[str, ...]] = [
+    (  # 1: responses seen and the items in them
+        """CREATE TABLE responses (
+            id INTEGER PRIMARY KEY, time REAL NOT NULL, platform TEXT, endpoint TEXT,
+            surface TEXT, url TEXT, status INTEGER, changed INTEGER NOT NULL, error TEXT,
+            item_count INTEGER NOT NULL)""",
+        """CREATE TABLE items (
+            id INTEGER PRIMARY KEY, response_id INTEGER NOT NULL REFERENCES responses(id),
+            time REAL NOT NULL, platform TEXT, endpoint TEXT, surface TEXT, position INTEGER,
+            item_id TEXT, kind TEXT, author_id TEXT, author TEXT, title TEXT, provenance TEXT,
+            reason TEXT, evidence TEXT, confidence REAL, rule TEXT, labels TEXT, decision TEXT,
+            decision_rule TEXT)""",
+        "CREATE INDEX responses_time ON responses(time)",
+        "CREATE INDEX items_time ON items(time)",
+        "CREATE INDEX items_mark ON items(platform, item_id, id)",
+        "CREATE INDEX items_response ON items(response_id)",
+    ),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+ITEM_COLUMNS = ("response_id", "time", "platform", "endpoint", "surface", "position", "item_id",
+                "kind", "author_id", "author", "title", "provenance", "reason", "evidence",
+                "confidence", "rule", "labels", "decision", "decision_rule")
+_JSON_COLUMNS = ("evidence", "labels")
+_MARK_FIELDS = ("item_id", "time", "endpoint", "surface", "kind", "author_id", "author",
+                "provenance", "reason", "evidence", "confidence", "rule", "labels", "decision",
+                "decision_rule")
+
+
+class StoreError(RuntimeError):
+    pass
+
+
+@dataclass
+class ResponseRecord:
+    """One feed response as the proxy saw it."""
+
+    time: float
+    platform: str
+    endpoint: str
+    surface: str
+    url: str
+    status: int
+    changed: bool
+    error: str | None
+    items: list[Item] = field(default_factory=list)
+
+
+def item_row(record: ResponseRecord, item: Item, response_id: int) -> tuple:
+    """The single place where an item becomes a row (storage policy is enforced here)."""
+    return (response_id, record.time, item.platform, item.endpoint, item.surface, item.position,
+            _text(item.id), item.kind, _text(item.author_id), item.author, item.title,
+            str(item.provenance), item.reason, _json([e.to_dict() for e in item.evidence]),
+            item.confidence, item.rule, _json(list(item.labels)), item.decision,
+            item.decision_rule)
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def migrate(conn: sqlite3.Connection, migrations: list[tuple[str, ...]] | None = None) -> int:
+    """Bring the schema up to date, one version per transaction; returns the version."""
+    migrations = MIGRATIONS if migrations is None else migrations
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > len(migrations):
+        raise StoreError(f"database schema version {current} is newer than this feedlens "
+                         f"supports ({len(migrations)}); upgrade feedlens")
+    for version in range(current + 1, len(migrations) + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in migrations[version - 1]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(migrations)
+
+
+def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+    # isolation_level=None: we open transactions ourselves, so DDL in migrations is atomic too.
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 5000")
+    if readonly:
+        conn.execute("PRAGMA query_only = ON")
+    else:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+class _Flush:
+    """A queue marker: the writer resolves it once everything before it is written."""
+
+    def __init__(self, future: asyncio.Future):
+        self.future = future
+
+
+_STOP = object()
+
+
+class Store:
+    def __init__(self, path: Path, *, retention_days: int = 90, batch_size: int = 500,
+                 flush_interval: float = 0.2, max_queue: int = 100_000,
+                 prune_interval: float = 3600.0):
+        self.path = Path(path)
+        self.retention_days = retention_days
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.prune_interval = prune_interval
+        self._queue: asyncio.Queue = asyncio.Queue(maxsize=max_queue)
+        self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="feedlens-store-writer")
+        self._reader_pool = ThreadPoolExecutor(1, thread_name_prefix="feedlens-store-reader")
+        self._wconn: sqlite3.Connection | None = None
+        self._rconn: sqlite3.Connection | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._tasks: list[asyncio.Task] = []
+        self.counts = {"responses": 0, "items": 0, "dropped": 0, "write_errors": 0, "pruned": 0}
+        self.last_error: str | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._tasks:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        try:
+            self._wconn = await self._write(lambda: _connect(self.path, readonly=False))
+            await self._write(lambda: migrate(self._wconn))
+            self._rconn = await self._read(lambda: _connect(self.path, readonly=True))
+        except BaseException:
+            await self._release()
+            raise
+        self._tasks = [asyncio.create_task(self._writer(), name="feedlens-store-writer")]
+        if self.retention_days > 0 and self.prune_interval > 0:
+            self._tasks.append(asyncio.create_task(self._pruner(), name="feedlens-store-prune"))
+
+    async def close(self) -> None:
+        if not self._tasks:
+            return
+        await self.flush()
+        await self._queue.put(_STOP)
+        writer, *others = self._tasks
+        await writer
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+        self._tasks = []
+        await self._release()
+
+    async def _release(self) -> None:
+        if self._wconn is not None:
+            await self._write(self._wconn.close)
+        if self._rconn is not None:
+            await self._read(self._rconn.close)
+        self._wconn = self._rconn = None
+        self._writer_pool.shutdown(wait=True)
+        self._reader_pool.shutdown(wait=True)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def submit(self, record: ResponseRecord) -> None:
+        """Queue a record; never waits. Safe to call from another thread than the loop's."""
+        if self._loop is not None and threading.get_ident() != self._loop_thread:
+            self._loop.call_soon_threadsafe(self._enqueue, record)
+        else:
+            self._enqueue(record)
+
+    def _enqueue(self, record: ResponseRecord) -> None:
+        try:
+            self._queue.put_nowait(record)
+        except asyncio.QueueFull:
+            # Disk is behind: losing log rows is better than slowing the user's traffic.
+            self.counts["dropped"] += 1
+            if self.counts["dropped"] in (1, 1000) or self.counts["dropped"] % 100_000 == 0:
+                log.warning("item log queue full: %d records dropped", self.counts["dropped"])
+
+    async def flush(self) -> None:
+        """Wait until everything submitted before this call is written."""
+        if not self._tasks:
+            raise StoreError("store is not started")
+        future = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Flush(future))
+        await future
+
+    async def _writer(self) -> None:
+        while True:
+            batch, markers, stop = await self._collect()
+            if batch:
+                await self._write_batch(batch)
+            for marker in markers:
+                if not marker.future.done():
+                    marker.future.set_result(None)
+            if stop:
+                return
+
+    async def _collect(self) -> tuple[list[ResponseRecord], list[_Flush], bool]:
+        """One batch: up to batch_size records, or what arrived within flush_interval."""
+        loop = asyncio.get_running_loop()
+        batch: list[ResponseRecord] = []
+        first = await self._queue.get()
+        deadline = loop.time() + self.flush_interval
+        entry = first
+        while True:
+            if entry is _STOP:
+                return batch, [], True
+            if isinstance(entry, _Flush):
+                return batch, [entry], False
+            batch.append(entry)
+            if len(batch) >= self.batch_size:
+                return batch, [], False
+            try:
+                entry = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return batch, [], False
+                try:
+                    entry = await asyncio.wait_for(self._queue.get(), remaining)
+                except TimeoutError:
+                    return batch, [], False
+
+    async def _write_batch(self, batch: list[ResponseRecord]) -> None:
+        try:
+            items = await self._write(lambda: self._insert(batch))
+        except Exception as exc:  # the writer must survive a bad batch (disk full, odd data)
+            self.counts["write_errors"] += 1
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.error("item log: could not write %d responses: %s", len(batch), exc)
+            return
+        self.counts["responses"] += len(batch)
+        self.counts["items"] += items
+
+    def _insert(self, batch: list[ResponseRecord]) -> int:
+        conn = self._wconn
+        rows: list[tuple] = []
+        conn.execute("BEGIN")
+        try:
+            for record in batch:
+                cursor = conn.execute(
+                    "INSERT INTO responses (time, platform, endpoint, surface, url, status, changed,"
+                    " error, item_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (record.time, record.platform, record.endpoint, record.surface, record.url,
+                     record.status, int(record.changed), record.error, len(record.items)))
+                rows.extend(item_row(record, item, cursor.lastrowid) for item in record.items)
+            conn.executemany(f"INSERT INTO items ({', '.join(ITEM_COLUMNS)}) VALUES "
+                             f"({', '.join('?' * len(ITEM_COLUMNS))})", rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return len(rows)
+
+    # -- retention ---------------------------------------------------------------------------
+
+    async def prune(self, now: float) -> int:
+        """Delete rows older than the retention period; returns how many items went."""
+        if self.retention_days <= 0:
+            return 0
+        cutoff = now - self.retention_days * DAY
+        removed = await self._write(lambda: self._delete_before(cutoff))
+        self.counts["pruned"] += removed
+        return removed
+
+    def _delete_before(self, cutoff: float) -> int:
+        conn = self._wconn
+        conn.execute("BEGIN")
+        try:
+            removed = conn.execute("DELETE FROM items WHERE time < ?", (cutoff,)).rowcount
+            conn.execute("DELETE FROM responses WHERE time < ?", (cutoff,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return removed
+
+    async def _pruner(self) -> None:
+        while True:
+            try:
+                await self.prune(_time.time())
+            except sqlite3.Error as exc:
+                log.error("item log: retention prune failed: %s", exc)
+            await asyncio.sleep(self.prune_interval)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def marks(self, platform: str, ids: list[str]) -> dict[str, dict]:
+        """The latest mark of each item id the proxy saw on this platform."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        sql = (f"SELECT i.* FROM items i JOIN (SELECT MAX(id) AS id FROM items WHERE platform = ?"
+               f" AND item_id IN ({marks}) GROUP BY item_id) latest ON i.id = latest.id")
+        rows = await self._query(sql, (platform, *ids))
+        return {row["item_id"]: {k: row[k] for k in _MARK_FIELDS} for row in rows}
+
+    async def items(self, *, limit: int = 50, before_id: int | None = None,
+                    platform: str | None = None, provenance: str | None = None,
+                    surface: str | None = None, since: float | None = None,
+                    until: float | None = None) -> list[dict]:
+        """Most recent first; page with `before_id` = the last row id of the previous page."""
+        where, params = _filters(platform=platform, provenance=provenance, surface=surface,
+                                 since=since, until=until)
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(before_id)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        sql = f"SELECT * FROM items {clause} ORDER BY id DESC LIMIT ?"
+        return await self._query(sql, (*params, limit))
+
+    async def stats(self, *, since: float, until: float) -> dict:
+        """Composition counts of items seen in [since, until)."""
+        span = (since, until)
+        groups = await self._query(
+            "SELECT platform, surface, provenance, decision, COUNT(*) AS n FROM items"
+            " WHERE time >= ? AND time < ? GROUP BY 1, 2, 3, 4", span)
+        responses = await self._query(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(changed), 0) AS changed,"
+            " COUNT(error) AS errors FROM responses WHERE time >= ? AND time < ?", span)
+        out = _composition(groups)
+        out.update(since=since, until=until, responses=responses[0]["n"],
+                   changed_responses=responses[0]["changed"], error_responses=responses[0]["errors"])
+        return out
+
+    def status(self) -> dict:
+        return {"path": str(self.path), "schema_version": SCHEMA_VERSION,
+                "queued": self._queue.qsize(), "written": dict(self.counts),
+                "last_error": self.last_error, "retention_days": self.retention_days}
+
+    async def _query(self, sql: str, params: tuple) -> list[dict]:
+        def run() -> list[dict]:
+            return [_row_dict(row) for row in self._rconn.execute(sql, params)]
+        if self._rconn is None:
+            raise StoreError("store is not started")
+        return await self._read(run)
+
+    # -- threads -----------------------------------------------------------------------------
+
+    async def _write(self, fn: Callable[[], Any]) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._writer_pool, fn)
+
+    async def _read(self, fn: Callable[[], Any]) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._reader_pool, fn)
+
+
+def _filters(**values) -> tuple[list[str], list]:
+    where, params = [], []
+    for column in ("platform", "provenance", "surface"):
+        if values[column] is not None:
+            where.append(f"{column} = ?")
+            params.append(values[column])
+    if values["since"] is not None:
+        where.append("time >= ?")
+        params.append(values["since"])
+    if values["until"] is not None:
+        where.append("time < ?")
+        params.append(values["until"])
+    return where, params
+
+
+def _row_dict(row: sqlite3.Row) -> dict:
+    data = dict(row)
+    for column in _JSON_COLUMNS:
+        if column in data and data[column] is not None:
+            data[column] = json.loads(data[column])
+    return data
+
+
+def _composition(groups: list[dict]) -> dict:
+    out: dict[str, Any] = {"items": 0, "by_platform": {}, "by_surface": {}, "by_provenance": {},
+                           "by_decision": {}, "by_platform_provenance": {}}
+    for row in groups:
+        n = row["n"]
+        out["items"] += n
+        for key, column in (("by_platform", "platform"), ("by_surface", "surface"),
+                            ("by_provenance", "provenance"), ("by_decision", "decision")):
+            out[key][row[column]] = out[key].get(row[column], 0) + n
+        per = out["by_platform_provenance"].setdefault(row["platform"], {})
+        per[row["provenance"]] = per.get(row["provenance"], 0) + n
+    return out

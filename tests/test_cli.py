@@ -1,0 +1,90 @@
+"""The `feedlens` command line, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import DATA, ROOT
+
+HOME_URL = "https://api.demo.test/feed/home"
+
+
+def feedlens(*args, rules: Path | None = None) -> subprocess.CompletedProcess:
+    env_rules = ["--rules", str(rules)] if rules else []
+    return subprocess.run([sys.executable, "-m", "proxy.cli", *env_rules, *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+def demo_rules(tmp_path: Path) -> Path:
+    (tmp_path / "platforms").mkdir()
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "platforms" / "demo.yaml").write_text((DATA / "demo.yaml").read_text())
+    (tmp_path / "profiles" / "no-ads.yaml").write_text(
+        "title: t\nversion: 1\nrules:\n  - {id: hide-ads, when: {provenance: promoted}, action: hide}\n")
+    return tmp_path
+
+
+def test_classify_table_and_summary(tmp_path):
+    result = feedlens("classify", "--url", HOME_URL, DATA / "demo_home.json", rules=demo_rules(tmp_path))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["#", "id", "kind", "provenance"]
+    assert any(line.split()[1:4] == ["v2", "video", "promoted"] for line in lines)
+    assert "ad.is_ad=true" in result.stdout
+    assert lines[-1] == "demo/home (home): 5 items — followed 2, promoted 1, personalized 1, popular 1; hidden 0"
+
+
+def test_classify_jsonl_with_profile(tmp_path):
+    result = feedlens("classify", "--url", HOME_URL, DATA / "demo_home.json", "--format", "jsonl",
+                      "--profile", "no-ads", rules=demo_rules(tmp_path))
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["provenance"] for r in rows] == ["followed", "promoted", "personalized", "popular", "followed"]
+    assert rows[1]["decision"] == "hide" and rows[1]["decision_rule"] == "hide-ads"
+    assert rows[1]["evidence"] == [{"source": "item", "path": "ad.is_ad", "value": True}]
+
+
+def test_classify_rewrite_writes_body(tmp_path):
+    out = tmp_path / "out.json"
+    result = feedlens("classify", "--url", HOME_URL, DATA / "demo_home.json", "--profile", "no-ads",
+                      "--rewrite", out, rules=demo_rules(tmp_path))
+    assert result.returncode == 0
+    assert [e.get("id") for e in json.loads(out.read_text())["data"]["list"]] == ["v1", "v3", "v4", "v5", None]
+
+
+def test_classify_post_request_body(tmp_path):
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps({"data": {"instructions": [{"entries": [{"entryId": "a", "content": {}}]}]}}))
+    request = tmp_path / "req.json"
+    request.write_text('{"tab": "home"}')
+    args = ("classify", "--url", "https://m.demo.test/v2/timeline/home", body, "--method", "POST")
+    rules = demo_rules(tmp_path)
+    assert feedlens(*args, rules=rules).returncode == 1  # no body: not this endpoint
+    result = feedlens(*args, "--request-body", request, rules=rules)
+    assert result.returncode == 0 and "demo/nested" in result.stdout
+
+
+def test_classify_not_a_feed(tmp_path):
+    result = feedlens("classify", "--url", "https://example.com/x", DATA / "demo_home.json", rules=demo_rules(tmp_path))
+    assert result.returncode == 1 and "not a feed endpoint" in result.stderr
+
+
+def test_rules_check_passes_on_shipped_rules():
+    result = feedlens("rules", "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK" in result.stderr
+
+
+def test_rules_check_reports_file_and_line(tmp_path):
+    rules = demo_rules(tmp_path)
+    bad = rules / "profiles" / "bad.yaml"
+    bad.write_text("title: t\nversion: 1\nrules:\n  - id: ads\n    when: {provenance: promoted}\n    action: hide\n"
+                   "    cases: {no_match: [{provenance: promoted}]}\n")
+    broken = rules / "platforms" / "broken.yaml"
+    broken.write_text("title: x\nplatform: broken\n")
+    result = feedlens("rules", "check", bad, broken)
+    assert result.returncode == 1
+    assert f"{bad}:4: rule ads should not match" in result.stdout
+    assert f"{broken}:1:" in result.stdout

@@ -1,0 +1,240 @@
+"""The engine on a small demo adapter: marks, evidence, rewrite, routing."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from proxy.adapters import load_adapters
+from proxy.engine import Engine, Request
+from proxy.profiles import MARK_ONLY, compile_profile
+from proxy.yamlsrc import parse
+
+from .conftest import DATA
+
+HOME_URL = "https://api.demo.test/feed/home?page=1"
+
+
+@pytest.fixture(scope="module")
+def adapters():
+    loaded = load_adapters([DATA / "demo.yaml"])
+    assert loaded.errors == []
+    return loaded
+
+
+def profile(text: str):
+    return compile_profile(parse(text, "test-profile.yaml"))
+
+
+def run(adapters, rules_yaml=None, body=None, url=HOME_URL, method="GET", request_body=None,
+        content_type="application/json", now=datetime(2026, 11, 22, 12, 0)):
+    engine = Engine(adapters, profile(rules_yaml) if rules_yaml else MARK_ONLY,
+                    clock=lambda: now)
+    body = body if body is not None else (DATA / "demo_home.json").read_bytes()
+    request = Request(method, url, json.dumps(request_body).encode() if request_body else None)
+    return engine.process(request, body, content_type)
+
+
+def test_marks_provenance_reason_evidence_and_labels(adapters):
+    outcome = run(adapters)
+    assert outcome.endpoint == "home" and outcome.platform == "demo" and not outcome.changed
+    assert [i.id for i in outcome.items] == ["v1", "v2", "v3", "v4", "v5"]
+    assert outcome.counts() == {"followed": 2, "promoted": 1, "personalized": 1, "popular": 1}
+    ad = outcome.items[1]
+    assert ad.reason == "广告" and ad.labels == ["sponsored"] and ad.confidence == 0.9
+    assert [(e.path, e.value) for e in ad.evidence] == [("ad.is_ad", True)]
+    assert ad.rule == "home#1"
+    popular = outcome.items[3]
+    assert popular.reason == "百万播放"
+    assert ("reason.type", 3) in [(e.path, e.value) for e in popular.evidence]
+    plain = outcome.items[2]
+    assert plain.labels == ["ai-generated"]
+    assert {e.source for e in plain.evidence} == {"endpoint"}
+    assert outcome.items[0].author == "Alice" and outcome.items[0].author_id == "11"
+    assert outcome.items[0].published == 1700000100
+
+
+def test_hide_keeps_cursor_and_page_fields(adapters):
+    outcome = run(adapters, "title: t\nversion: 1\nrules:\n - {id: no-ads, when: {provenance: promoted}, action: hide}\n")
+    assert outcome.changed
+    doc = json.loads(outcome.body)
+    assert [e.get("id") for e in doc["data"]["list"]] == ["v1", "v3", "v4", "v5", None]
+    assert doc["data"]["list"][-1] == {"type": "cursor", "offset": "abc123"}
+    assert doc["data"]["has_more"] is True and doc["code"] == 0
+    assert outcome.items[1].decision == "hide" and outcome.items[1].decision_rule == "no-ads"
+
+
+def test_move_to_end_and_chronological(adapters):
+    rules = """title: t
+version: 1
+rules:
+  - {id: ads-last, when: {provenance: promoted}, action: move_to_end}
+  - {id: chrono, when: {provenance: followed}, action: chronological}
+"""
+    doc = json.loads(run(adapters, rules).body)
+    # followed v1 (t=100) and v5 (t=400) swap slots newest first; the ad goes last, cursor stays last.
+    assert [e.get("id") for e in doc["data"]["list"]] == ["v5", "v3", "v4", "v1", "v2", None]
+
+
+def test_limit_keeps_first_n_matches(adapters):
+    outcome = run(adapters, "title: t\nversion: 1\nrules:\n - {id: two, when: {}, action: limit, max: 2}\n")
+    assert [i.decision for i in outcome.items] == ["keep", "keep", "hide", "hide", "hide"]
+    assert [e.get("id") for e in json.loads(outcome.body)["data"]["list"]] == ["v1", "v2", None]
+
+
+def test_allow_only_hides_unlisted(adapters):
+    outcome = run(adapters, "title: t\nversion: 1\nrules:\n - {id: alice, when: {author: Alice}, action: allow_only}\n")
+    assert [i.decision for i in outcome.items] == ["keep", "hide", "hide", "hide", "keep"]
+    assert outcome.items[1].decision_rule == "allow_only:unlisted"
+
+
+def test_title_prefix_in_platform_language(adapters):
+    outcome = run(adapters, "title: t\nversion: 1\nmark: {title_prefix: all}\nrules: []\n")
+    titles = [e.get("title") for e in json.loads(outcome.body)["data"]["list"]]
+    assert titles[:4] == ["【关注】早安 Morning vlog", "【广告】限时优惠 Big sale",
+                          "【推荐】ＡＢＣ 全角 title", "【热门】百万播放 hit"]
+    assert outcome.items[0].title == "早安 Morning vlog"  # the mark is on the page, not the item
+
+
+def test_label_action_uses_rule_text(adapters):
+    rules = "title: t\nversion: 1\nrules:\n - {id: ai, when: {labels: [ai-generated]}, action: label, text: '[AI] '}\n"
+    titles = [e.get("title") for e in json.loads(run(adapters, rules).body)["data"]["list"]]
+    assert titles[2] == "[AI] ＡＢＣ 全角 title" and titles[0] == "早安 Morning vlog"
+
+
+def test_nested_containers_request_condition_and_wildcard_host(adapters):
+    body = json.dumps({"data": {"instructions": [
+        {"type": "TimelineClearCache"},
+        {"type": "TimelineAddEntries", "entries": [
+            {"entryId": "t-1", "content": {"text": "hello"}},
+            {"entryId": "t-2", "content": {"caption": "buy", "promoted": True}},
+            {"entryId": "cursor-bottom-1", "content": {"value": "X"}}]}]}}).encode()
+    url = "https://m.demo.test/v2/timeline/home"
+    outcome = run(adapters, "title: t\nversion: 1\nrules:\n - {id: ads, when: {provenance: promoted}, action: hide}\n",
+                  body=body, url=url, method="POST", request_body={"tab": "home"})
+    assert outcome.endpoint == "nested" and outcome.counts() == {"personalized": 1, "promoted": 1}
+    entries = json.loads(outcome.body)["data"]["instructions"][1]["entries"]
+    assert [e["entryId"] for e in entries] == ["t-1", "cursor-bottom-1"]
+    assert outcome.items[1].title == "buy"
+    other_tab = run(adapters, body=body, url=url, method="POST", request_body={"tab": "search"})
+    assert other_tab.endpoint is None and other_tab.reason == "not a feed endpoint"
+    assert run(adapters, body=body, url=url, method="GET").endpoint is None
+
+
+def test_graphql_operation_name_not_hash(adapters):
+    body = json.dumps({"data": {"home": {"instructions": [{"entries": [
+        {"entryId": "conversation-1", "content": {"items": [{"id": "a", "text": "x"}, {"id": "b", "text": "y"}]}},
+        {"entryId": "cursor-top-9"}]}]}}}).encode()
+    for url in ("https://api.demo.test/i/api/graphql/AbC123hash/HomeTimeline?variables=%7B%7D",
+                "https://api.demo.test/i/api/graphql/ZZ9rotated/HomeTimeline"):
+        outcome = run(adapters, body=body, url=url)
+        assert outcome.endpoint == "gql-home"
+        assert outcome.items[0].parts == [{"id": "a", "text": "x"}, {"id": "b", "text": "y"}]
+    by_body = run(adapters, body=body, url="https://api.demo.test/graphql", method="POST",
+                  request_body={"operationName": "HomeTimeline"})
+    assert by_body.endpoint == "gql-home"
+    assert run(adapters, body=body, url="https://api.demo.test/i/api/graphql/x/Other").endpoint is None
+
+
+def test_embedded_json_in_html_written_back(adapters):
+    state = {"feed": {"list": [{"id": "a", "title": "推荐 one"}, {"id": "b", "title": "ad </script> two", "ad": True}]},
+             "user": {"name": "me"}}
+    html = ("<html><head><script>window.__INITIAL_STATE__=" + json.dumps(state, ensure_ascii=False)
+            + ";(function(){})();</script></head><body>页面</body></html>")
+    outcome = run(adapters, "title: t\nversion: 1\nrules:\n - {id: ads, when: {provenance: promoted}, action: hide}\n",
+                  body=html.encode(), url="https://www.demo.test/", content_type="text/html; charset=utf-8")
+    assert outcome.counts() == {"personalized": 1, "promoted": 1} and outcome.changed
+    page = outcome.body.decode()
+    assert page.startswith("<html><head><script>window.__INITIAL_STATE__=")
+    assert page.endswith(";(function(){})();</script></head><body>页面</body></html>")
+    start = page.index("=") + 1
+    doc, _ = json.JSONDecoder().raw_decode(page, start)
+    assert doc == {"feed": {"list": [{"id": "a", "title": "推荐 one"}]}, "user": {"name": "me"}}
+
+
+def test_embedded_json_escapes_script_end(adapters):
+    state = {"feed": {"list": [{"id": "a", "title": "x </script><script>alert(1)</script>"}]}}
+    html = "<script>window.__INITIAL_STATE__=" + json.dumps(state) + "</script>"
+    outcome = run(adapters, "title: t\nversion: 1\nmark: {title_prefix: all}\nrules: []\n",
+                  body=html.encode(), url="https://www.demo.test/", content_type="text/html")
+    assert outcome.changed
+    assert outcome.body.decode().count("</script>") == 1
+
+
+def test_find_mode_removes_nearest_list_element(adapters):
+    body = json.dumps({"contents": {"sections": [
+        {"wrapper": {"content": {"videoCard": {"vid": "x1", "title": {"text": "one"}}}}},
+        {"wrapper": {"content": {"adCard": {"slot": "ad-1", "videoCard": {"vid": "inside-ad"}}}}},
+        {"shelf": {"items": [{"videoCard": {"vid": "x2", "title": {"text": "two"}}},
+                             {"videoCard": {"vid": "x3", "title": {"text": "three"}}}]}},
+        {"continuation": {"token": "NEXT"}}]}}).encode()
+    outcome = run(adapters, "title: t\nversion: 1\nrules:\n - {id: ads, when: {provenance: promoted}, action: hide}\n"
+                  " - {id: x2, when: {keywords: [two]}, action: hide}\n", body=body, url="https://api.demo.test/tree")
+    assert [(i.id, str(i.provenance), i.kind) for i in outcome.items] == [
+        ("x1", "personalized", "video"), ("ad-1", "promoted", "ad"), ("x2", "personalized", "video"),
+        ("x3", "personalized", "video")]
+    sections = json.loads(outcome.body)["contents"]["sections"]
+    assert len(sections) == 3 and sections[-1] == {"continuation": {"token": "NEXT"}}
+    assert sections[1]["shelf"]["items"] == [{"videoCard": {"vid": "x3", "title": {"text": "three"}}}]
+
+
+def test_gbk_charset_preserved(adapters):
+    doc = {"data": {"list": [{"id": "g1", "title": "中文标题", "owner": {"name": "张三"}}]}}
+    body = json.dumps(doc, ensure_ascii=False).encode("gbk")
+    outcome = run(adapters, "title: t\nversion: 1\nmark: {title_prefix: all}\nrules: []\n", body=body,
+                  content_type="application/json; charset=GBK")
+    assert outcome.changed
+    assert json.loads(outcome.body.decode("gbk"))["data"]["list"][0]["title"] == "【推荐】中文标题"
+
+
+def test_utf8_bom_kept(adapters):
+    body = b"\xef\xbb\xbf" + (DATA / "demo_home.json").read_bytes()
+    outcome = run(adapters, "title: t\nversion: 1\nrules:\n - {id: h, when: {provenance: promoted}, action: hide}\n", body=body)
+    assert outcome.changed and outcome.body.startswith(b"\xef\xbb\xbf")
+    assert len(json.loads(outcome.body[3:])["data"]["list"]) == 5
+
+
+@pytest.mark.parametrize("body, content_type, reason", [
+    (b'{"data": {"list": [', "application/json", "not JSON"),
+    (b"<html>oops</html>", "text/html", "not JSON"),
+    (b'"just a string"', "application/json", "not an object"),
+    (b"\xff\xfe\xfa{}", "application/json", "not valid utf-8"),
+    (b'{"data": {"list": "not a list"}}', None, None),
+    (b'{"data": [1, 2, 3]}', "", None),
+    (b'{"data": {"list": [1, "x", null, [], {"id": {"deep": true}}]}}', "application/json", None),
+])
+def test_bad_input_means_no_change(adapters, body, content_type, reason):
+    outcome = run(adapters, "title: t\nversion: 1\nmark: {title_prefix: all}\nrules:\n - {id: h, when: {}, action: hide}\n",
+                  body=body, content_type=content_type)
+    assert outcome.error is None
+    if reason:
+        assert not outcome.changed and reason in outcome.reason
+    else:
+        assert not outcome.changed or json.loads(outcome.body) is not None
+
+
+def test_body_over_cap_is_passed(adapters):
+    engine = Engine(adapters, body_cap=100)
+    outcome = engine.process(Request("GET", HOME_URL), (DATA / "demo_home.json").read_bytes(), "application/json")
+    assert outcome.endpoint == "home" and not outcome.changed and "over the cap" in outcome.reason
+
+
+def test_engine_bug_fails_open(adapters, monkeypatch):
+    import proxy.engine as engine_module
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("adapter bug")
+    monkeypatch.setattr(engine_module, "build_item", explode)
+    outcome = run(adapters, "title: t\nversion: 1\nrules:\n - {id: h, when: {}, action: hide}\n")
+    assert not outcome.changed and outcome.body is None
+    assert outcome.error == "RuntimeError: adapter bug" and outcome.endpoint == "home"
+
+
+def test_non_feed_request_is_dismissed(adapters):
+    engine = Engine(adapters)
+    assert engine.candidates("GET", "www.example.com", "/video.mp4") == []
+    assert engine.candidates("GET", "api.demo.test", "/other") == []
+    outcome = engine.process(Request("GET", "https://cdn.example.com/a.js"), b"x" * 10, "text/javascript")
+    assert outcome.endpoint is None and outcome.reason == "not a feed endpoint"
