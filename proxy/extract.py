@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .adapters import Endpoint, ItemShape, ProvenanceRule
-from .jmes import Expr, summarize
+from .jmes import get_steps, summarize
 from .model import Evidence, Item, Provenance
 
 
@@ -126,24 +126,14 @@ def _evidence(endpoint: Endpoint, rule: ProvenanceRule, located: Located) -> lis
     if rule.type is not None:
         evidence.append(Evidence(path="type", value=rule.type))
     if rule.when is not None:
-        for path in rule.when.paths:
-            value = _get_dotted(located.node, path)
-            evidence.append(Evidence(path=path, value=summarize(value)))
+        for text, steps in rule.when.paths:
+            value = get_steps(located.node, steps)[1]
+            evidence.append(Evidence(path=text, value=summarize(value)))
     if rule.is_default:
         evidence.append(Evidence(path="endpoint", value=endpoint.key, source="endpoint"))
         if rule.why:
             evidence.append(Evidence(path="why", value=rule.why, source="endpoint"))
     return evidence
-
-
-_PATH_CACHE: dict[str, Expr] = {}
-
-
-def _get_dotted(node, path: str):
-    expr = _PATH_CACHE.get(path)
-    if expr is None:
-        expr = _PATH_CACHE[path] = Expr(path)
-    return expr.search(node)
 
 
 def build_item(endpoint: Endpoint, located: Located, position: int) -> Item:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import jmespath
@@ -91,18 +92,23 @@ def path_alternatives(ast: dict) -> list[list]:
     return [steps] if steps else []
 
 
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 def format_steps(steps: list) -> str:
+    """A path as JMESPath text; names that are not identifiers are quoted ("$type")."""
     text = ""
     for step in steps:
         if isinstance(step, int):
             text += f"[{step}]"
         else:
-            text += ("." if text else "") + str(step)
+            name = step if _IDENTIFIER.match(step) else json.dumps(step)
+            text += ("." if text else "") + name
     return text
 
 
-def evidence_paths(ast: dict) -> list[str]:
-    """Field paths an expression reads, longest first, for recording evidence.
+def evidence_paths(ast: dict) -> list[tuple[str, list]]:
+    """Field paths an expression reads, as (text, steps), for recording evidence.
 
     Paths inside projections and filters are relative to other contexts and are skipped;
     a path that is a prefix of another is dropped (the longer one says more).
@@ -126,7 +132,7 @@ def evidence_paths(ast: dict) -> list[str]:
     for steps in sorted(found, key=len, reverse=True):
         if not any(other[: len(steps)] == steps for other in unique):
             unique.append(steps)
-    return [format_steps(s) for s in reversed(unique)]
+    return [(format_steps(s), s) for s in reversed(unique)]
 
 
 def get_steps(data: Any, steps: list) -> tuple[bool, Any]:

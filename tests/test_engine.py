@@ -238,3 +238,14 @@ def test_non_feed_request_is_dismissed(adapters):
     assert engine.candidates("GET", "api.demo.test", "/other") == []
     outcome = engine.process(Request("GET", "https://cdn.example.com/a.js"), b"x" * 10, "text/javascript")
     assert outcome.endpoint is None and outcome.reason == "not a feed endpoint"
+
+
+def test_evidence_for_quoted_keys(tmp_path):
+    adapter = (DATA / "demo.yaml").read_text().replace(
+        '- {when: "ad.is_ad", is: promoted, reason: "ad.mark", label: sponsored}',
+        '- {when: "ad.\\"$type\\" == \'promo\'", is: promoted}')
+    (tmp_path / "demo.yaml").write_text(adapter)
+    body = json.dumps({"data": {"list": [{"id": "a", "ad": {"$type": "promo"}}]}}).encode()
+    outcome = run(load_adapters([tmp_path / "demo.yaml"]), body=body)
+    assert outcome.error is None and outcome.counts() == {"promoted": 1}
+    assert [(e.path, e.value) for e in outcome.items[0].evidence] == [('ad."$type"', "promo")]
