@@ -31,15 +31,21 @@ def locate(endpoint: Endpoint, doc) -> list[Located]:
 def _from_containers(endpoint: Endpoint, doc) -> Iterator[Located]:
     shape = endpoint.shape
     for expr in endpoint.containers:
-        result = expr.search(doc)
-        if not isinstance(result, list):
-            continue
-        lists = [r for r in result if isinstance(r, list)] if result and all(
-            isinstance(r, list) or r is None for r in result) else [result]
-        for container in lists:
+        for container in _innermost_lists(expr.search(doc)):
             for element in container:
                 if isinstance(element, dict) and not (shape.skip and shape.skip.holds(element)):
                     yield Located(element, container, element, shape, None)
+
+
+def _innermost_lists(value) -> Iterator[list]:
+    """Nested projections (a[*].b[*].c) give lists of lists: the innermost are the containers."""
+    if not isinstance(value, list):
+        return
+    if value and all(isinstance(v, list) or v is None for v in value):
+        for inner in value:
+            yield from _innermost_lists(inner)
+    else:
+        yield value
 
 
 def _find(doc, find: dict[str, ItemShape]) -> Iterator[Located]:
@@ -126,9 +132,10 @@ def _evidence(endpoint: Endpoint, rule: ProvenanceRule, located: Located) -> lis
     if rule.type is not None:
         evidence.append(Evidence(path="type", value=rule.type))
     if rule.when is not None:
-        for text, steps in rule.when.paths:
-            value = get_steps(located.node, steps)[1]
-            evidence.append(Evidence(path=text, value=summarize(value)))
+        # Record the paths that had a value; a rule of many alternatives names mostly absent ones.
+        observed = [(text, get_steps(located.node, steps)[1]) for text, steps in rule.when.paths]
+        present = [(t, v) for t, v in observed if v is not None] or observed[:1]
+        evidence.extend(Evidence(path=t, value=summarize(v)) for t, v in present)
     if rule.is_default:
         evidence.append(Evidence(path="endpoint", value=endpoint.key, source="endpoint"))
         if rule.why:

@@ -249,3 +249,26 @@ def test_evidence_for_quoted_keys(tmp_path):
     outcome = run(load_adapters([tmp_path / "demo.yaml"]), body=body)
     assert outcome.error is None and outcome.counts() == {"promoted": 1}
     assert [(e.path, e.value) for e in outcome.items[0].evidence] == [('ad."$type"', "promo")]
+
+
+def test_nested_projections_reach_the_innermost_lists(tmp_path):
+    adapter = (DATA / "demo.yaml").read_text().replace(
+        'items: "data.instructions[*].entries"', 'items: "data.instructions[*].modules[*].entries"')
+    (tmp_path / "demo.yaml").write_text(adapter)
+    body = json.dumps({"data": {"instructions": [
+        {"modules": [{"entries": [{"entryId": "a"}, {"entryId": "b"}]}, {"other": 1}]},
+        {"modules": [{"entries": [{"entryId": "c", "content": {"promoted": True}}]}]}]}}).encode()
+    outcome = run(load_adapters([tmp_path / "demo.yaml"]),
+                  "title: t\nversion: 1\nrules:\n - {id: ads, when: {provenance: promoted}, action: hide}\n",
+                  body=body, url="https://m.demo.test/v2/timeline/home", method="POST", request_body={"tab": "home"})
+    assert [i.id for i in outcome.items] == ["a", "b", "c"]
+    assert json.loads(outcome.body)["data"]["instructions"][1]["modules"][0]["entries"] == []
+
+
+def test_evidence_skips_absent_alternatives(tmp_path):
+    adapter = (DATA / "demo.yaml").read_text().replace(
+        '- {when: "ad.is_ad", is: promoted, reason: "ad.mark", label: sponsored}',
+        '- {when: "promo.flag || ad.is_ad || sponsor.id", is: promoted}')
+    (tmp_path / "demo.yaml").write_text(adapter)
+    outcome = run(load_adapters([tmp_path / "demo.yaml"]))
+    assert [(e.path, e.value) for e in outcome.items[1].evidence] == [("ad.is_ad", True)]
