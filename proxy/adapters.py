@@ -28,6 +28,7 @@ class ProvenanceRule:
     provenance: str
     when: Expr | None
     type: str | None
+    context: Expr | None
     reason: Expr | None
     confidence: float
     label: str | None
@@ -60,6 +61,7 @@ class Endpoint:
     embedded: list[dict]
     containers: list[Expr]
     find: dict[str, ItemShape]
+    context: dict[str, Expr]
     shape: ItemShape
     labels: list[tuple[Expr, str]]
     parts: tuple[Expr, dict[str, Expr]] | None
@@ -170,6 +172,7 @@ class _Compiler:
                 provenance=rule["default"] if is_default else rule["is"],
                 when=self.expr(rule["when"], spot + ("when",)) if "when" in rule else None,
                 type=rule.get("type"),
+                context=self.expr(rule["context"], spot + ("context",)) if "context" in rule else None,
                 reason=self.expr(rule["reason"], spot + ("reason",)) if "reason" in rule else None,
                 confidence=float(rule.get("confidence", 0.5 if is_default else 0.9)),
                 label=rule.get("label"),
@@ -195,11 +198,13 @@ class _Compiler:
             self.errors.append(self.source.at(where, "format: html needs an `embedded` list"))
         items = spec["items"]
         find: dict[str, ItemShape] = {}
+        context: dict[str, Expr] = {}
         shape = (self.shape(spec, where, None) if "fields" in spec or not isinstance(items, dict)
                  else ItemShape("post", {}, [], None))
         if isinstance(items, dict):
             for key, sub in items["find"].items():
                 find[key] = self.shape(sub, where + ("items", "find", key), shape)
+            context = self.fields(items.get("context", {}), where + ("items", "context"))
             containers = []
         else:
             containers = self.containers(items, where + ("items",))
@@ -226,6 +231,7 @@ class _Compiler:
             embedded=list(spec.get("embedded", [])),
             containers=containers,
             find=find,
+            context=context,
             shape=shape,
             labels=[(e, rule["label"]) for i, rule in enumerate(spec.get("labels", []))
                     if (e := self.expr(rule["when"], where + ("labels", i, "when"))) is not None],

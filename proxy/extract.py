@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -13,18 +15,26 @@ from .model import Evidence, Item, Provenance
 
 @dataclass(slots=True)
 class Located:
-    """An item node and where it sits: the list holding it and the element to remove."""
+    """An item node and where it sits.
+
+    `element` is the list element to remove when the item is hidden. It is None when that
+    element also holds other items (e.g. a masthead ad sitting beside the whole grid); then
+    only `holder[key]`, the item itself, is removed.
+    """
 
     node: dict
-    container: list
+    container: list | None
     element: object
     shape: ItemShape
     type: str | None
+    holder: dict | None = None
+    key: str | None = None
+    context: dict | None = None
 
 
 def locate(endpoint: Endpoint, doc) -> list[Located]:
     if endpoint.find:
-        return list(_find(doc, endpoint.find))
+        return _find(doc, endpoint.find, endpoint.context)
     return list(_from_containers(endpoint, doc))
 
 
@@ -48,25 +58,51 @@ def _innermost_lists(value) -> Iterator[list]:
         yield value
 
 
-def _find(doc, find: dict[str, ItemShape]) -> Iterator[Located]:
-    """Depth-first walk; a dict holding a find key is an item and is not descended into."""
-    # Stack entries: (node, nearest list, element of that list on the way down)
-    stack: list[tuple[object, list | None, object]] = [(doc, None, None)]
+def _find(doc, find: dict[str, ItemShape], context_exprs: dict) -> list[Located]:
+    """Depth-first walk; a dict holding a find key is an item and is not descended into.
+
+    Each stack entry carries the nearest list and its element on the way down, the chain of
+    outer elements (to spot elements that hold other items) and the context read so far
+    (e.g. the title of the enclosing shelf).
+    """
+    found: list[Located] = []
+    compound: set[int] = set()
+    stack: list[tuple] = [(doc, None, None, (), None)]
     while stack:
-        node, container, element = stack.pop()
+        node, container, element, outer, context = stack.pop()
         if isinstance(node, dict):
             hit = next((key for key in node if key in find), None)
             if hit is not None:
-                inner = node[hit]
-                shape = find[hit]
-                if isinstance(inner, dict) and container is not None and not (
-                        shape.skip and shape.skip.holds(inner)):
-                    yield Located(inner, container, element, shape, hit)
+                _found_item(node, hit, find[hit], container, element, context, found)
+                compound.update(outer)
                 continue
-            children = [(v, container, element) for v in node.values() if isinstance(v, (dict, list))]
-            stack.extend(reversed(children))
+            context = _read_context(node, context_exprs, context)
+            stack.extend((v, container, element, outer, context)
+                         for v in reversed(node.values()) if isinstance(v, (dict, list)))
         elif isinstance(node, list):
-            stack.extend((v, node, v) for v in reversed(node) if isinstance(v, (dict, list)))
+            chain = outer + (id(element),) if element is not None else outer
+            stack.extend((v, node, v, chain, context)
+                         for v in reversed(node) if isinstance(v, (dict, list)))
+    for located in found:
+        if id(located.element) in compound:
+            located.element = located.container = None
+    return found
+
+
+def _found_item(holder: dict, key: str, shape: ItemShape, container, element, context, found) -> None:
+    inner = holder[key]
+    if isinstance(inner, dict) and container is not None and not (shape.skip and shape.skip.holds(inner)):
+        found.append(Located(inner, container, element, shape, key, holder, key, context))
+
+
+def _read_context(node: dict, exprs: dict, context: dict | None) -> dict | None:
+    if not exprs:
+        return context
+    for key in exprs.keys() & node.keys():
+        value = exprs[key].search(node[key])
+        if value is not None:
+            context = {**(context or {}), key: value}
+    return context
 
 
 def to_text(value) -> str | None:
@@ -75,6 +111,19 @@ def to_text(value) -> str | None:
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def to_plain(value) -> str | None:
+    """Text without markup: search results highlight keywords with <em> tags."""
+    text = to_text(value)
+    if text and "<" in text:
+        text = _TAG.sub("", text)
+    if text and "&" in text:
+        text = html.unescape(text)
+    return text
 
 
 _TIME_FORMATS = ("%a %b %d %H:%M:%S %z %Y",)  # X's legacy.created_at
@@ -114,6 +163,8 @@ def decide_provenance(endpoint: Endpoint, located: Located) -> tuple[ProvenanceR
     for rule in endpoint.provenance:
         if rule.type is not None and rule.type != located.type:
             continue
+        if rule.context is not None and not rule.context.holds(located.context or {}):
+            continue
         if rule.is_default or rule.when is None or rule.when.holds(node):
             return rule, _evidence(endpoint, rule, located), _reason(rule, node)
     raise AssertionError("adapters always end with a default rule")
@@ -131,6 +182,9 @@ def _evidence(endpoint: Endpoint, rule: ProvenanceRule, located: Located) -> lis
     evidence = []
     if rule.type is not None:
         evidence.append(Evidence(path="type", value=rule.type))
+    if rule.context is not None:
+        evidence.extend(Evidence(path=f"context.{text}", value=summarize(get_steps(located.context, steps)[1]),
+                                 source="context") for text, steps in rule.context.paths)
     if rule.when is not None:
         # Record the paths that had a value; a rule of many alternatives names mostly absent ones.
         observed = [(text, get_steps(located.node, steps)[1]) for text, steps in rule.when.paths]
@@ -160,8 +214,8 @@ def build_item(endpoint: Endpoint, located: Located, position: int) -> Item:
         provenance=Provenance(rule.provenance),
         author_id=to_text(values.get("author_id")),
         author=to_text(values.get("author")),
-        title=to_text(values.get("title")),
-        text=to_text(values.get("text")),
+        title=to_plain(values.get("title")),
+        text=to_plain(values.get("text")),
         url=to_text(values.get("url")),
         published=to_unix(values.get("published")),
         reason=reason,

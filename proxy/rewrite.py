@@ -59,10 +59,15 @@ def prefix_titles(located: list[Located], items: list[Item], profile: Profile, l
 def reorder(located: list[Located], items: list[Item]) -> bool:
     """Remove hidden items and apply move_to_end / chronological within each list."""
     by_container: dict[int, tuple[list, dict[int, _Unit]]] = {}
+    changed = False
     for loc, item in zip(located, items):
+        if loc.element is None:  # not alone in its list element: remove the item itself
+            if item.decision == "hide" and loc.holder is not None and loc.key in loc.holder:
+                del loc.holder[loc.key]
+                changed = True
+            continue
         container, units = by_container.setdefault(id(loc.container), (loc.container, {}))
         units.setdefault(id(loc.element), _Unit(loc.element)).items.append(item)
-    changed = False
     for container, units in by_container.values():
         if any(u.hidden or u.to_end or u.chronological for u in units.values()):
             changed |= _rebuild(container, units)

@@ -30,6 +30,7 @@ _provenance_rule = {
     "properties": {
         "when": _expr,
         "type": {"type": "string"},
+        "context": _expr,
         "is": {"enum": PROVENANCES},
         "default": {"enum": PROVENANCES},
         "reason": _expr,
@@ -39,7 +40,7 @@ _provenance_rule = {
     },
     "additionalProperties": False,
     "oneOf": [
-        {"required": ["is"], "anyOf": [{"required": ["when"]}, {"required": ["type"]}],
+        {"required": ["is"], "anyOf": [{"required": ["when"]}, {"required": ["type"]}, {"required": ["context"]}],
          "not": {"required": ["default"]}},
         {"required": ["default"], "not": {"anyOf": [{"required": ["is"]}, {"required": ["when"]}]}},
     ],
@@ -57,7 +58,8 @@ _items = {
             "type": "object",
             "required": ["find"],
             "properties": {
-                "find": {"type": "object", "minProperties": 1, "additionalProperties": _find_entry}
+                "find": {"type": "object", "minProperties": 1, "additionalProperties": _find_entry},
+                "context": {"type": "object", "additionalProperties": _expr},
             },
             "additionalProperties": False,
         },

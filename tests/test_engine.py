@@ -272,3 +272,29 @@ def test_evidence_skips_absent_alternatives(tmp_path):
     (tmp_path / "demo.yaml").write_text(adapter)
     outcome = run(load_adapters([tmp_path / "demo.yaml"]))
     assert [(e.path, e.value) for e in outcome.items[1].evidence] == [("ad.is_ad", True)]
+
+
+def test_titles_lose_highlight_markup(adapters):
+    body = json.dumps({"data": {"list": [{"id": "s", "title": "<em class=\"keyword\">原神</em> &amp; more"}]}}).encode()
+    assert run(adapters, body=body).items[0].title == "原神 & more"
+
+
+def test_find_context_and_compound_elements(tmp_path):
+    adapter = (DATA / "demo.yaml").read_text().replace(
+        "    items:\n      find:\n        videoCard:",
+        "    items:\n      context: {shelf: title}\n      find:\n        videoCard:").replace(
+        "      - {type: adCard, is: promoted}\n",
+        "      - {type: adCard, is: promoted}\n      - {context: \"shelf == 'Trending'\", is: popular}\n")
+    (tmp_path / "demo.yaml").write_text(adapter)
+    body = json.dumps({"tab": [{"page": {
+        "masthead": {"adCard": {"slot": "top-ad"}},
+        "rows": [{"videoCard": {"vid": "a"}},
+                 {"shelf": {"title": "Trending", "items": [{"videoCard": {"vid": "b"}}]}}]}}]}).encode()
+    outcome = run(load_adapters([tmp_path / "demo.yaml"]),
+                  "title: t\nversion: 1\nrules:\n - {id: ads, when: {provenance: promoted}, action: hide}\n",
+                  body=body, url="https://api.demo.test/tree")
+    assert [(i.id, str(i.provenance)) for i in outcome.items] == [
+        ("top-ad", "promoted"), ("a", "personalized"), ("b", "popular")]
+    assert ("context.shelf", "Trending") in [(e.path, e.value) for e in outcome.items[2].evidence]
+    page = json.loads(outcome.body)["tab"][0]["page"]
+    assert page["masthead"] == {} and len(page["rows"]) == 2  # the ad went, the grid stayed
