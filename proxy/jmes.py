@@ -9,6 +9,8 @@ from typing import Any
 import jmespath
 from jmespath import exceptions as jexc
 
+from .jmesfast import compile_ast, is_false
+
 _PATH_NODES = {"field", "subexpression", "index_expression", "index", "current", "identity"}
 _CONTAINER_NODES = _PATH_NODES | {"projection"}
 _OPTIONS = jmespath.Options(dict_cls=dict)
@@ -17,11 +19,12 @@ _OPTIONS = jmespath.Options(dict_cls=dict)
 class Expr:
     """A compiled JMESPath expression that never raises when evaluated."""
 
-    __slots__ = ("source", "_compiled", "paths")
+    __slots__ = ("source", "_compiled", "_run", "paths")
 
     def __init__(self, source: str):
         self.source = source
         self._compiled = jmespath.compile(source)
+        self._run = compile_ast(self._compiled.parsed)
         self.paths = evidence_paths(self._compiled.parsed)
 
     @property
@@ -30,13 +33,21 @@ class Expr:
 
     def search(self, data: Any) -> Any:
         try:
+            return self._run(data)
+        except (jexc.JMESPathError, TypeError, ValueError, AttributeError, KeyError, IndexError,
+                RecursionError):
+            return None
+
+    def search_reference(self, data: Any) -> Any:
+        """The jmespath library's own answer, for checking the compiled closures."""
+        try:
             return self._compiled.search(data, _OPTIONS)
-        except (jexc.JMESPathError, TypeError, ValueError, AttributeError, KeyError, IndexError):
+        except (jexc.JMESPathError, TypeError, ValueError, AttributeError, KeyError, IndexError,
+                RecursionError):
             return None
 
     def holds(self, data: Any) -> bool:
-        value = self.search(data)
-        return bool(value) if not isinstance(value, (int, float)) or isinstance(value, bool) else True
+        return not is_false(self.search(data))
 
     def __repr__(self) -> str:
         return f"Expr({self.source!r})"
@@ -125,7 +136,8 @@ def evidence_paths(ast: dict) -> list[tuple[str, list]]:
             visit(node["children"][0])
             return
         for child in node.get("children", []):
-            visit(child)
+            if isinstance(child, dict):  # slice nodes hold plain numbers
+                visit(child)
 
     visit(ast)
     unique: list[list] = []
