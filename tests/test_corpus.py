@@ -1,0 +1,48 @@
+"""The engine on real captured responses (../shared/corpus), against tests/corpus_expected.yaml.
+
+The expectations were decided by reading each capture (see the comments in the YAML), not by
+running the engine. The corpus is not part of the project; this test reads it where it is
+(FEEDLENS_CORPUS overrides), skips with a reason when it is absent, and must run in CI.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from proxy import corpus
+from proxy.engine import Engine
+
+CORPUS = corpus.corpus_dir()
+EXPECTED = corpus.expectations()
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+if not CORPUS.is_dir():
+    if IN_CI:
+        raise RuntimeError(f"the corpus is required in CI but {CORPUS} does not exist")
+    pytest.skip(f"no corpus at {CORPUS} (set FEEDLENS_CORPUS to its folder)", allow_module_level=True)
+
+
+def test_every_corpus_file_has_an_expectation():
+    on_disk = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*.json"))
+    assert sorted(EXPECTED) == on_disk
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_corpus_file(shipped_adapters, name):
+    spec = EXPECTED[name]
+    capture = corpus.load(name, spec, CORPUS)
+    outcome = Engine(shipped_adapters).process(capture.request(), capture.body, capture.content_type)
+    assert outcome.error is None
+    assert outcome.endpoint is not None, outcome.reason
+    assert len(outcome.items) == spec["count"]
+    assert outcome.counts() == spec["provenance"]
+    assert all(item.id for item in outcome.items), [i.position for i in outcome.items if not i.id]
+
+
+def test_wrap_builds_nested_lists():
+    assert corpus.wrap({"x": 1}, "data.home.instructions[].entries[]") == {
+        "data": {"home": {"instructions": [{"entries": [{"x": 1}]}]}}}
+    assert corpus.wrap([1], "data") == {"data": [1]}
+    assert corpus.wrap([1], None) == [1]
