@@ -1,0 +1,58 @@
+"""The companion service: a small aiohttp app on loopback for the extension and the dashboard.
+
+    runner = await serve(ServiceConfig(runtime))   # in the proxy's own event loop
+    ...
+    await runner.cleanup()
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from .config import CONFIG, TOKEN, ServiceConfig
+from .middlewares import errors_to_json, origin_guard, require_token
+from .routes import setup_routes
+from .security import dashboard_url, is_loopback, load_or_create_token
+
+__all__ = ["ServiceConfig", "init_app", "serve", "dashboard_url", "load_or_create_token"]
+
+
+def init_app(config: ServiceConfig) -> web.Application:
+    app = web.Application(middlewares=[origin_guard, errors_to_json, require_token],
+                          client_max_size=config.max_body)
+    app[CONFIG] = config
+    app.cleanup_ctx.append(_token_ctx)
+    if config.manage_runtime:
+        app.cleanup_ctx.append(_runtime_ctx)
+    setup_routes(app)
+    return app
+
+
+async def _token_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[TOKEN] = await asyncio.to_thread(load_or_create_token, app[CONFIG].data_dir)
+    yield
+
+
+async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
+    runtime = app[CONFIG].runtime
+    await runtime.start()
+    yield
+    await runtime.close()
+
+
+async def serve(config: ServiceConfig) -> web.AppRunner:
+    """Start the service on its loopback address; the caller awaits `runner.cleanup()`."""
+    if not is_loopback(config.bind_host):
+        raise ValueError(f"the service binds to loopback only, not {config.bind_host!r}")
+    runner = web.AppRunner(init_app(config), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, config.bind_host, config.bind_port)
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner

@@ -1,0 +1,92 @@
+"""Request guards, outermost first: Host/Origin + CORS, errors as JSON, the token."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from . import security
+from .config import CONFIG, TOKEN
+from .errors import ApiError, json_error
+
+log = logging.getLogger(__name__)
+
+# Routes reachable without the token: the dashboard checks its own credentials, and health
+# answers a minimal {ok, version} to anyone local.
+PUBLIC_ROUTES = frozenset({"dashboard", "favicon"})
+TOKEN_OPTIONAL_ROUTES = frozenset({"health"})
+
+CORS_METHODS = "GET, POST, PUT, OPTIONS"
+CORS_HEADERS = "Authorization, Content-Type"
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+@web.middleware
+async def origin_guard(request: web.Request, handler) -> web.StreamResponse:
+    port = security.local_port(request, request.app[CONFIG].bind_port)
+    origin = request.headers.get("Origin")
+    if not security.host_allowed(request.headers.get("Host"), port):
+        response = json_error(403, "Host header must name this service on loopback")
+    elif origin is not None and not security.origin_allowed(origin, port):
+        response = json_error(403, f"origin {origin!r} is not allowed")
+    elif request.method == "OPTIONS":
+        response = _preflight(origin)
+    else:
+        response = await handler(request)
+        if origin is not None:
+            response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers.add("Vary", "Origin")
+    for name, value in _SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _preflight(origin: str | None) -> web.Response:
+    response = web.Response(status=204)
+    response.headers["Allow"] = CORS_METHODS
+    if origin is not None:
+        response.headers.update({
+            "Access-Control-Allow-Origin": origin,  # exact echo, never "*"
+            "Access-Control-Allow-Methods": CORS_METHODS,
+            "Access-Control-Allow-Headers": CORS_HEADERS,
+            "Access-Control-Max-Age": "600",
+        })
+    return response
+
+
+@web.middleware
+async def errors_to_json(request: web.Request, handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return json_error(exc.status, exc.message, exc.messages, headers=exc.headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        headers = {k: v for k, v in exc.headers.items()
+                   if k.lower() not in ("content-type", "content-length")}
+        return json_error(exc.status, exc.text or exc.reason, headers=headers)
+    except Exception:
+        log.exception("service: %s %s failed", request.method, request.path)
+        return json_error(500, "internal error (see the feedlens log)")
+
+
+@web.middleware
+async def require_token(request: web.Request, handler) -> web.StreamResponse:
+    # Decided by the matched route, not the path text, so anything unknown needs the token.
+    route = request.match_info.route.name
+    if route in PUBLIC_ROUTES:
+        return await handler(request)
+    header = request.headers.get("Authorization")
+    if header is None and route in TOKEN_OPTIONAL_ROUTES:
+        return await handler(request)  # the view answers without private details
+    if not security.bearer_matches(header, request.app[TOKEN]):
+        raise ApiError(401, "missing or wrong token: send 'Authorization: Bearer <token>' "
+                            "(the token is in the data directory's 'token' file)",
+                       headers={"WWW-Authenticate": "Bearer"})
+    return await handler(request)

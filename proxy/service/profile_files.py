@@ -1,0 +1,107 @@
+"""Profile files on disk: list, read, validate, and replace atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from .. import paths
+from ..profiles import MARK_ONLY, Profile, ProfileError, check_cases, compile_profile, load_profile
+from ..yamlsrc import YamlError, parse
+
+BUILTIN = MARK_ONLY.name  # "default" exists even without a file: mark only, no rules
+
+
+def profile_path(rules_dir: Path, name: str) -> Path:
+    return paths.profiles_dir(rules_dir) / f"{name}.yaml"
+
+
+def exists(rules_dir: Path, name: str) -> bool:
+    return name == BUILTIN or profile_path(rules_dir, name).is_file()
+
+
+def _summary(name: str, path: Path | None, profile: Profile | None, errors: list[str],
+             active: str) -> dict:
+    out = {"name": name, "path": str(path) if path else None, "active": name == active,
+           "builtin": path is None, "valid": not errors, "errors": errors}
+    if profile is not None:
+        out.update(title=profile.title, version=profile.version,
+                   description=profile.raw.get("description"), locked=profile.locked,
+                   rules=len(profile.rules), title_prefix=profile.title_prefix)
+    return out
+
+
+def summarize(path: Path, active: str) -> dict:
+    try:
+        profile = load_profile(path)
+    except ProfileError as exc:
+        return _summary(path.stem, path, None, exc.messages, active)
+    return _summary(path.stem, path, profile, [], active)
+
+
+def list_profiles(rules_dir: Path, active: str) -> list[dict]:
+    found = [summarize(p, active) for p in sorted(paths.profiles_dir(rules_dir).glob("*.yaml"))
+             if p.is_file()]
+    if not any(entry["name"] == BUILTIN for entry in found):
+        found.insert(0, _summary(BUILTIN, None, MARK_ONLY, [], active))
+    return found
+
+
+def read_profile(rules_dir: Path, name: str, active: str) -> dict | None:
+    path = profile_path(rules_dir, name)
+    if path.is_file():
+        return summarize(path, active) | {"yaml": path.read_text(encoding="utf-8")}
+    if name == BUILTIN:
+        return _summary(BUILTIN, None, MARK_ONLY, [], active) | {"yaml": None}
+    return None
+
+
+def to_yaml(data: dict) -> str:
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def validate(text: str, path: Path, name: str) -> Profile:
+    """Compile the text as the file it would become; ProfileError carries `file:line` messages."""
+    try:
+        source = parse(text, str(path))
+    except YamlError as exc:
+        raise ProfileError([str(exc)]) from None
+    profile = compile_profile(source, name)
+    failures = check_cases(profile)
+    if failures:
+        raise ProfileError(failures)
+    return profile
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Readers see the old file or the new one, never half of one: temp file + os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
+    # The .tmp suffix keeps the half-written file out of `*.yaml` globs (hot reload).
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):  # not every platform can open a directory
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

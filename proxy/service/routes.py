@@ -1,0 +1,23 @@
+"""URL table. Route names drive the token policy (see middlewares.PUBLIC_ROUTES)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import dashboard, views
+
+
+def setup_routes(app: web.Application) -> None:
+    router = app.router
+    router.add_get("/", dashboard.page, name="dashboard")
+    router.add_get("/favicon.ico", dashboard.favicon, name="favicon")
+    router.add_get("/api/health", views.health, name="health")
+    router.add_get("/api/dashboard", dashboard.data, name="dashboard_json")
+    router.add_get("/api/marks", views.marks, name="marks")
+    router.add_get("/api/items", views.items, name="items")
+    router.add_get("/api/stats", views.stats, name="stats")
+    router.add_get("/api/rules/dom", views.rules_dom, name="rules_dom")
+    router.add_get("/api/profiles", views.profiles, name="profiles")
+    router.add_post("/api/profiles/active", views.set_active_profile, name="profile_active")
+    router.add_get("/api/profiles/{name}", views.profile, name="profile")
+    router.add_put("/api/profiles/{name}", views.put_profile, name="profile_put")

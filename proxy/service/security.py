@@ -1,0 +1,128 @@
+"""Who may talk to the service: the token, the Host and Origin policy, the dashboard cookie.
+
+The service listens on loopback only, but any web page the user opens can still send requests
+to 127.0.0.1. So: every /api call needs the bearer token (which pages cannot know); requests
+from an Origin other than the service itself or a browser extension are refused; and the
+Host header must name loopback at our port, which defeats DNS rebinding (a foreign name
+resolved to 127.0.0.1 would otherwise count as same-origin).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import stat
+from pathlib import Path
+
+from aiohttp import web
+
+TOKEN_FILE = "token"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_EXTENSION_ORIGIN = re.compile(r"^(?:chrome-extension|moz-extension)://[A-Za-z0-9-]+$")
+
+
+class TokenError(RuntimeError):
+    pass
+
+
+# ---- token ---------------------------------------------------------------------------------
+
+def load_or_create_token(data_dir: Path) -> str:
+    """The token in `<data_dir>/token`, created (mode 0600) on first start."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / TOKEN_FILE
+    try:
+        # O_EXCL: two processes starting at once cannot both write a token.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_token(path)
+    token = secrets.token_urlsafe(32)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(token + "\n")
+    return token
+
+
+def _read_token(path: Path) -> str:
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        os.chmod(path, 0o600)  # someone loosened it; the token is a password
+    token = path.read_text(encoding="ascii", errors="replace").strip()
+    if len(token) < 32:
+        raise TokenError(f"{path}: token is missing or too short; delete the file to make a new one")
+    return token
+
+
+def bearer_matches(header: str | None, token: str) -> bool:
+    if not header:
+        return False
+    scheme, _, value = header.partition(" ")
+    return scheme.lower() == "bearer" and secret_matches(value.strip(), token)
+
+
+def secret_matches(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
+
+
+def dashboard_cookie_value(token: str) -> str:
+    """Derived from the token, so the cookie never grants what the token grants."""
+    return hmac.new(token.encode(), b"feedlens dashboard v1", hashlib.sha256).hexdigest()
+
+
+def dashboard_cookie_name(port: int) -> str:
+    # Cookies are shared by all ports of a host; the port keeps two instances apart.
+    return f"feedlens_dashboard_{port}"
+
+
+def dashboard_url(host: str, port: int, token: str) -> str:
+    """The URL to print: opening it once sets the dashboard cookie and drops the token."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/?token={token}"
+
+
+# ---- Host and Origin -----------------------------------------------------------------------
+
+def local_port(request: web.Request, fallback: int) -> int:
+    """The port this connection arrived on (the socket's, not the client's claim)."""
+    transport = request.transport
+    sockname = transport.get_extra_info("sockname") if transport is not None else None
+    if isinstance(sockname, tuple) and len(sockname) >= 2:
+        return int(sockname[1])
+    return fallback
+
+
+def split_host(value: str) -> tuple[str, int | None] | None:
+    """`host[:port]` (IPv6 in brackets) as (lowercase host, port); None when malformed."""
+    match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::(\d{1,5}))?|([^:\[\]/]+)(?::(\d{1,5}))?", value)
+    if match is None:
+        return None
+    host = match.group(1) or match.group(3)
+    port = match.group(2) or match.group(4)
+    return host.lower(), int(port) if port else None
+
+
+def host_allowed(host_header: str | None, port: int) -> bool:
+    parsed = split_host(host_header or "")
+    if parsed is None:
+        return False
+    host, given_port = parsed
+    return host in LOOPBACK_HOSTS and (given_port or 80) == port
+
+
+def is_extension_origin(origin: str) -> bool:
+    return _EXTENSION_ORIGIN.fullmatch(origin) is not None
+
+
+def is_own_origin(origin: str, port: int) -> bool:
+    scheme, sep, rest = origin.partition("://")
+    return scheme == "http" and bool(sep) and host_allowed(rest, port)
+
+
+def origin_allowed(origin: str, port: int) -> bool:
+    return is_extension_origin(origin) or is_own_origin(origin, port)
+
+
+def is_loopback(host: str) -> bool:
+    return host.strip("[]").lower() in LOOPBACK_HOSTS
