@@ -12,6 +12,7 @@ from .adapters import AdapterError, load_adapter, load_adapters
 from .engine import Engine, Request
 from .model import Outcome
 from .profiles import MARK_ONLY, ProfileError, check_cases, load_profile
+from .run import add_run_parser
 
 
 def _engine(args) -> Engine:
@@ -184,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = rules_sub.add_parser("check", help="validate adapters and profiles, run their cases")
     check.add_argument("paths", nargs="*", help="files or directories (default: the rules dir)")
     check.set_defaults(func=cmd_rules_check)
+    add_run_parser(sub)
     return parser
 
 

@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__, paths
-from .adapters import Adapter, AdapterError, AdapterSet, Router, load_adapter
+from .adapters import Adapter, AdapterError, AdapterSet, Router, compile_adapter
 from .engine import DEFAULT_BODY_CAP, Engine
-from .profiles import MARK_ONLY, Profile, ProfileError, load_profile
+from .offload import EngineSpec
+from .profiles import MARK_ONLY, Profile, ProfileError, compile_profile
 from .store import Store
+from .yamlsrc import YamlError, parse
 
 log = logging.getLogger("feedlens")
 
@@ -147,12 +149,15 @@ class Runtime:
         self.profile_errors: list[str] = []
         self.profile_name = config.profile or self._saved_profile() or "default"
         self.profile: Profile = MARK_ONLY
-        self._adapter_files: dict[Path, tuple[tuple, Adapter]] = {}
+        self._profile_text: str | None = None
+        self._adapter_texts: tuple[tuple[str, str], ...] = ()
+        self._adapter_files: dict[Path, tuple[tuple, Adapter, str]] = {}
         self._profile_stamp: tuple | None = None
         self._lock = threading.Lock()
         self._signature: tuple = ()
         self._tasks: list[asyncio.Task] = []
         self.engine = Engine(AdapterSet([], [], Router([])), MARK_ONLY, body_cap=config.body_cap)
+        self.engine_spec = EngineSpec((), None, MARK_ONLY.title_prefix, config.body_cap)
         self.reload()
 
     # -- files ------------------------------------------------------------------------------
@@ -188,38 +193,46 @@ class Runtime:
         if self.config.mark_style != "profile":
             profile = dataclasses.replace(profile, title_prefix=self.config.mark_style)
         self.engine = Engine(adapters or self.engine.adapters, profile, body_cap=self.config.body_cap)
+        self.engine_spec = EngineSpec(
+            adapters=self._adapter_texts,
+            profile=(self.profile.name, self.profile.path, self._profile_text)
+            if self._profile_text is not None else None,
+            title_prefix=profile.title_prefix, body_cap=self.config.body_cap)
 
     def _load_adapters(self) -> AdapterSet:
         errors: list[str] = []
-        kept: dict[Path, tuple[tuple, Adapter]] = {}
+        kept: dict[Path, tuple[tuple, Adapter, str]] = {}
         for path in sorted(self.platforms_dir.glob("*.yaml")):
             stamp, previous = _stamp(path), self._adapter_files.get(path)
             if previous and previous[0] == stamp:
                 kept[path] = previous
                 continue
             try:
-                kept[path] = (stamp, load_adapter(path))
-            except (AdapterError, OSError) as exc:
-                errors.extend(getattr(exc, "messages", None) or [f"{path}:1: {exc}"])
+                text = _read(path)
+                kept[path] = (stamp, compile_adapter(parse(text, str(path))), text)
+            except (AdapterError, YamlError) as exc:
+                errors.extend(getattr(exc, "messages", None) or [str(exc)])
                 if previous:
                     kept[path] = previous
                     errors.append(f"{path}:1: keeping the previous version of this adapter")
         self._adapter_files = kept
-        adapters = self._unique_platforms(errors)
+        in_force = self._unique_platforms(errors)
         self._set_errors("adapter_errors", errors)
+        self._adapter_texts = tuple((str(path), kept[path][2]) for path, _ in in_force)
+        adapters = [adapter for _, adapter in in_force]
         endpoints = [e for a in adapters for e in a.endpoints]
         return AdapterSet(adapters=adapters, errors=errors, router=Router(endpoints))
 
-    def _unique_platforms(self, errors: list[str]) -> list[Adapter]:
+    def _unique_platforms(self, errors: list[str]) -> list[tuple[Path, Adapter]]:
         seen: dict[str, Path] = {}
         out = []
-        for path, (_, adapter) in self._adapter_files.items():
+        for path, (_, adapter, _) in self._adapter_files.items():
             if adapter.platform in seen:
                 errors.append(f"{path}:1: platform {adapter.platform!r} is already defined in "
                               f"{seen[adapter.platform]}")
                 continue
             seen[adapter.platform] = path
-            out.append(adapter)
+            out.append((path, adapter))
         return out
 
     def _load_profile(self) -> bool:
@@ -228,15 +241,11 @@ class Runtime:
         if stamp is not None and stamp == self._profile_stamp:
             return not self.profile_errors
         try:
-            profile = load_profile(path)
+            profile, text = _load_profile(path)
         except ProfileError as exc:
             self._set_errors("profile_errors", exc.messages + self._keeping_note(path))
             return False
-        except OSError as exc:
-            self._set_errors("profile_errors", [f"{path}:1: {exc.strerror or exc}"]
-                             + self._keeping_note(path))
-            return False
-        self.profile, self._profile_stamp = profile, stamp
+        self.profile, self._profile_text, self._profile_stamp = profile, text, stamp
         self._set_errors("profile_errors", [])
         return True
 
@@ -261,9 +270,9 @@ class Runtime:
         if name != self.config.profile and not (PROFILE_NAME.match(name)
                                                 and self.profile_path(name).is_file()):
             raise ProfileError([f"no profile named {name!r} (have: {', '.join(self.profile_names())})"])
-        profile = load_profile(self.profile_path(name))
+        profile, text = _load_profile(self.profile_path(name))
         with self._lock:
-            self.profile_name, self.profile = name, profile
+            self.profile_name, self.profile, self._profile_text = name, profile, text
             self._profile_stamp = _stamp(self.profile_path(name))
             self._set_errors("profile_errors", [])
             self._rebuild()
@@ -350,6 +359,22 @@ class Runtime:
                     log.info("feedlens: rules reloaded%s", "" if ok else " with errors (see health)")
             except Exception:  # the watcher must outlive any surprise
                 log.exception("feedlens: reload failed")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise YamlError(f"{path}:1: cannot read: {exc}") from None
+
+
+def _load_profile(path: Path) -> tuple[Profile, str]:
+    """The profile and the text it was compiled from (worker processes rebuild it from that)."""
+    try:
+        text = _read(path)
+        return compile_profile(parse(text, str(path))), text
+    except YamlError as exc:
+        raise ProfileError([str(exc)]) from None
 
 
 def _adapter_summary(adapter: Adapter) -> dict:
