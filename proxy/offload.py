@@ -1,0 +1,149 @@
+"""Decode, process and re-encode one feed body: inline for small bodies, in a worker process for
+large ones, so the proxy's event loop keeps serving other connections.
+
+A thread is not enough: the engine is pure Python and holds the GIL, and the event loop then
+waits for it (benchmarks/runtime_bench.py measures both). Compiled adapters hold closures and
+cannot be pickled, so a worker rebuilds the engine from the same YAML texts (an EngineSpec);
+a new engine after a hot reload gets a new pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import gzip
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from mitmproxy.net import encoding
+
+from .adapters import AdapterError, AdapterSet, Router, compile_adapter
+from .engine import Engine, Request
+from .model import Outcome
+from .profiles import MARK_ONLY, ProfileError, compile_profile
+from .yamlsrc import YamlError, parse
+
+log = logging.getLogger("feedlens")
+
+WORKERS = min(2, max(1, (os.cpu_count() or 2) - 1))
+TIMEOUT = 15.0
+# mitmproxy's defaults (brotli 11, gzip 9) cost ~0.6 s and ~30 ms on a 1 MB page; these cost
+# ~5 ms for output within ~15% of the size.
+BROTLI_QUALITY = 5
+GZIP_LEVEL = 6
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """Everything needed to build the same engine in another process: the YAML texts in force."""
+
+    adapters: tuple[tuple[str, str], ...]  # (path, text)
+    profile: tuple[str, str, str] | None  # (name, path, text); None = mark only
+    title_prefix: str
+    body_cap: int
+
+    def build(self) -> Engine:
+        adapters = []
+        for path, text in self.adapters:
+            try:
+                adapters.append(compile_adapter(parse(text, path)))
+            except (AdapterError, YamlError) as exc:  # compiled before; only a bug gets here
+                log.error("feedlens worker: %s", exc)
+        profile = MARK_ONLY
+        if self.profile is not None:
+            name, path, text = self.profile
+            try:
+                profile = compile_profile(parse(text, path), name)
+            except (ProfileError, YamlError) as exc:
+                log.error("feedlens worker: %s", exc)
+        profile = dataclasses.replace(profile, title_prefix=self.title_prefix)
+        endpoints = [e for a in adapters for e in a.endpoints]
+        return Engine(AdapterSet(adapters, [], Router(endpoints)), profile, body_cap=self.body_cap)
+
+
+def decode(raw: bytes, content_encoding: str | None) -> bytes:
+    """Raises ValueError for a body that does not decode as its Content-Encoding says."""
+    return encoding.decode(raw, content_encoding or "identity")
+
+
+def encode(body: bytes, content_encoding: str | None) -> bytes:
+    name = (content_encoding or "identity").strip().lower()
+    if name == "br":
+        import brotli
+        return brotli.compress(body, quality=BROTLI_QUALITY)
+    if name in ("gzip", "x-gzip"):
+        return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+    return encoding.encode(body, name)
+
+
+def transform(engine: Engine, request: Request, raw: bytes, content_encoding: str | None,
+              content_type: str | None) -> tuple[Outcome, bytes | None]:
+    """(outcome without its body, the new body as sent or None to pass the original)."""
+    outcome = engine.process(request, decode(raw, content_encoding), content_type)
+    new_raw = encode(outcome.body, content_encoding) if outcome.changed and not outcome.error else None
+    outcome.body = None  # the caller needs the encoded form only; do not ship it twice
+    return outcome, new_raw
+
+
+# -- the worker process -----------------------------------------------------------------------------
+
+_engine: Engine | None = None
+
+
+def _init(spec: EngineSpec) -> None:
+    global _engine
+    _engine = spec.build()
+
+
+def _transform(request, raw, content_encoding, content_type):
+    return transform(_engine, request, raw, content_encoding, content_type)
+
+
+def _ready() -> bool:
+    return _engine is not None
+
+
+class Offload:
+    """A small process pool bound to one EngineSpec; replaced when the spec changes."""
+
+    def __init__(self, workers: int = WORKERS, timeout: float = TIMEOUT):
+        self.workers, self.timeout = workers, timeout
+        self._pool: ProcessPoolExecutor | None = None
+        self._spec: EngineSpec | None = None
+
+    def warm(self, spec: EngineSpec) -> None:
+        """Start the workers now, so the first large body does not wait for them."""
+        self._pool_for(spec).submit(_ready)
+
+    async def transform(self, spec: EngineSpec, request: Request, raw: bytes,
+                        content_encoding: str | None, content_type: str | None):
+        pool = self._pool_for(spec)
+        job = asyncio.get_running_loop().run_in_executor(
+            pool, _transform, request, raw, content_encoding, content_type)
+        try:
+            return await asyncio.wait_for(job, self.timeout)
+        except (TimeoutError, asyncio.TimeoutError, BrokenProcessPool):
+            self._discard(pool)  # a stuck or dead worker: the next body gets a fresh pool
+            raise
+
+    def _pool_for(self, spec: EngineSpec) -> ProcessPoolExecutor:
+        if self._pool is None or spec is not self._spec:
+            self.close()
+            # spawn: forking a process that runs threads and an event loop is unsafe.
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_init, initargs=(spec,))
+            self._spec = spec
+        return self._pool
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        if pool is self._pool:
+            self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool, self._spec = None, None
