@@ -44,13 +44,16 @@ def ensure_venv(extras: str) -> None:
 
 
 def ensure_chromium() -> None:
-    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+    # fonts-wqy-zenhei: without a CJK font the zh-CN screenshots show empty boxes.
+    have_fonts = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc").exists()
+    if (shutil.which("chromium") or Path("/usr/bin/chromium").exists()) and have_fonts:
         return
     can_apt = shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0
     if can_apt:
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         sh("apt-get", "update", "-qq", env=env)
-        sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", env=env)
+        sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium",
+           "fonts-wqy-zenhei", env=env)
     elif IN_CI:
         sys.exit("CI=true but chromium is missing and cannot be installed (need root and apt-get)")
     else:

@@ -12,6 +12,7 @@ from .adapters import AdapterError, load_adapter, load_adapters
 from .engine import Engine, Request
 from .model import Outcome
 from .profiles import MARK_ONLY, ProfileError, check_cases, load_profile
+from .pairing import add_pair_parser
 from .run import add_run_parser
 
 
@@ -186,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", help="files or directories (default: the rules dir)")
     check.set_defaults(func=cmd_rules_check)
     add_run_parser(sub)
+    add_pair_parser(sub)
     return parser
 
 

@@ -195,6 +195,11 @@ API_ROUTES = [
     ("GET", "/api/profiles/strict", None),
     ("POST", "/api/profiles/active", {"name": "strict"}),
     ("PUT", "/api/profiles/new-one", {"yaml": DEFAULT_PROFILE}),
+    ("GET", "/api/extension/state", None),
+    ("POST", "/api/extension/rules", {"kind": "hide_author", "platform": "demo", "author": "x"}),
+    ("POST", "/api/extension/undo", {"id": "ext-hide-author-20260101-abcdef"}),
+    ("POST", "/api/extension/switch", {"name": "hide_personalized", "on": False}),
+    ("POST", "/api/extension/pause", {"minutes": 0}),
 ]
 
 EXTENSION_ORIGINS = ["chrome-extension://abcdefghijklmnopabcdefghijklmnop",

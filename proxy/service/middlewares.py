@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 # Routes reachable without the token: the dashboard checks its own credentials, and health
 # answers a minimal {ok, version} to anyone local.
-PUBLIC_ROUTES = frozenset({"dashboard", "favicon"})
+PUBLIC_ROUTES = frozenset({"dashboard", "favicon", "extension_pair"})  # pairing: the one-time code is the secret
 TOKEN_OPTIONAL_ROUTES = frozenset({"health"})
 
 CORS_METHODS = "GET, POST, PUT, OPTIONS"

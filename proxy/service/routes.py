@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import dashboard, views
+from . import dashboard, extension_api, views
 
 
 def setup_routes(app: web.Application) -> None:
@@ -21,3 +21,4 @@ def setup_routes(app: web.Application) -> None:
     router.add_post("/api/profiles/active", views.set_active_profile, name="profile_active")
     router.add_get("/api/profiles/{name}", views.profile, name="profile")
     router.add_put("/api/profiles/{name}", views.put_profile, name="profile_put")
+    extension_api.setup(app)

@@ -1,0 +1,224 @@
+// The only part of the extension that holds the token and talks to the feedlens service.
+// Content scripts and pages send it messages; it answers with data, never with the token.
+"use strict";
+
+const browser = globalThis.browser ?? globalThis.chrome;
+const DEFAULT_URL = "http://127.0.0.1:8787";
+const TIMEOUT_MS = 4000;
+const MAX_MARK_IDS = 200;  // the service's per-request limit
+const CACHE_MS = {dom: 60_000, state: 10_000};
+// Platforms whose adapters match any host ("*"): the page hosts they serve.
+const WILDCARD_PAGES = {"bsky.app": "bluesky", "mastodon.social": "mastodon"};
+
+class ServiceError extends Error {
+  constructor(code, message, status = 0) {
+    super(message || code);
+    this.code = code;  // offline | unpaired | refused
+    this.status = status;
+  }
+}
+
+async function settings() {
+  const {serviceUrl, token} = await browser.storage.local.get(["serviceUrl", "token"]);
+  return {url: (serviceUrl || DEFAULT_URL).replace(/\/+$/, ""), token};
+}
+
+async function api(path, {method = "GET", body, token: given, url: givenUrl} = {}) {
+  const saved = await settings();
+  const url = givenUrl || saved.url;
+  const token = given === undefined ? saved.token : given;
+  if (token === undefined || token === "") throw new ServiceError("unpaired", "not paired");
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body) headers["Content-Type"] = "application/json";
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
+  let response;
+  try {
+    response = await fetch(url + path, {method, headers, body: body && JSON.stringify(body),
+      signal: abort.signal, cache: "no-store", credentials: "omit"});
+  } catch (err) {
+    throw new ServiceError("offline", `${url}: ${err.message || err}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const code = response.status === 401 ? "unpaired" : "refused";
+    throw new ServiceError(code, data.error || `HTTP ${response.status}`, response.status);
+  }
+  return data;
+}
+
+// ---- small caches (the service worker may be stopped at any time; they just refill) ---------
+
+const cache = new Map();
+
+async function cached(key, ttl, load) {
+  const hit = cache.get(key);
+  if (hit && Date.now() - hit.time < ttl) return hit.value;
+  const value = await load();
+  cache.set(key, {time: Date.now(), value});
+  return value;
+}
+
+const forget = () => cache.clear();
+
+// "www.bilibili.com" and "api.bilibili.com" both serve platform bilibili.
+function site(host) {
+  const labels = host.toLowerCase().replace(/^\*\./, "").split(".");
+  const short = labels.length > 2 && labels.at(-1).length === 2 &&
+    ["com", "co", "net", "org", "gov", "edu"].includes(labels.at(-2));
+  return labels.slice(short ? -3 : -2).join(".");
+}
+
+function platformFor(host, platforms) {
+  for (const [page, platform] of Object.entries(WILDCARD_PAGES)) {
+    if ((host === page || host.endsWith(`.${page}`)) && platforms[platform]) return platform;
+  }
+  const wanted = site(host);
+  for (const [platform, entry] of Object.entries(platforms)) {
+    if (entry.hosts.some((h) => h !== "*" && site(h) === wanted)) return platform;
+  }
+  return null;
+}
+
+async function pageConfig(host) {
+  const dom = await cached("dom", CACHE_MS.dom, () => api("/api/rules/dom"));
+  const platform = platformFor(host, dom.platforms || {});
+  if (!platform) return {platform: null};
+  const seen = new Set();
+  const specs = [];
+  for (const endpoint of dom.platforms[platform].endpoints) {
+    const key = JSON.stringify(endpoint.dom);
+    if (!seen.has(key)) {
+      seen.add(key);
+      specs.push(endpoint.dom);
+    }
+  }
+  const state = await cached("state", CACHE_MS.state, () => api("/api/extension/state"));
+  return {platform, specs, rules: state.page_rules || [], pausedUntil: state.paused_until};
+}
+
+async function marks(platform, ids) {
+  const out = {};
+  for (let i = 0; i < ids.length; i += MAX_MARK_IDS) {
+    const chunk = ids.slice(i, i + MAX_MARK_IDS).map(encodeURIComponent).join(",");
+    const data = await api(`/api/marks?platform=${encodeURIComponent(platform)}&ids=${chunk}`);
+    Object.assign(out, data.marks);
+  }
+  return out;
+}
+
+// What the popup shows: health, the profile and switches, the composition of the tab's feed.
+async function popupState(page) {
+  const [health, state] = await Promise.all([api("/api/health"), api("/api/extension/state")]);
+  let composition = null;
+  if (page && page.platform) {
+    const query = `platform=${encodeURIComponent(page.platform)}&since=${page.since}&limit=500`;
+    const items = [];
+    let before = null;
+    for (let pages = 0; pages < 20; pages += 1) {  // at most 10,000 rows: a very long session
+      const data = await api(`/api/items?${query}${before ? `&before_id=${before}` : ""}`);
+      items.push(...data.items);
+      before = data.next_before_id;
+      if (!before) break;
+    }
+    composition = {platform: page.platform, total: items.length, counts: {}, hidden: {}};
+    for (const row of items) {
+      composition.counts[row.provenance] = (composition.counts[row.provenance] || 0) + 1;
+      if (row.decision === "hide") composition.hidden[row.provenance] = (composition.hidden[row.provenance] || 0) + 1;
+    }
+  }
+  const lastFeed = page && page.platform ? (health.last_feed || {})[page.platform] : null;
+  return {
+    health: {paired: true, version: health.version,
+      proxySeen: page && page.platform ? Boolean(lastFeed && lastFeed >= page.since) : (health.counters || {}).feed_responses > 0,
+      caTrusted: (health.interception || {}).ca_trusted ?? null},
+    state, composition, dashboard: `${(await settings()).url}/`,
+  };
+}
+
+async function pair(url, code) {
+  if (!/^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}$/.test(url)) {
+    throw new ServiceError("refused", "bad-url");
+  }
+  const secret = code.trim();
+  // A token (from the data directory) is long; a pairing code is 8 letters and digits.
+  const token = secret.replace(/[^A-Za-z0-9]/g, "").length > 16
+    ? (await api("/api/health", {url, token: secret}), secret)
+    : (await api("/api/pair", {method: "POST", body: {code: secret}, url, token: null})).token;
+  await browser.storage.local.set({serviceUrl: url, token});
+  forget();
+  return {url};
+}
+
+// ---- messages ---------------------------------------------------------------------------------
+
+const fromPage = {  // content scripts on feed pages may ask for these
+  "page-config": (m) => pageConfig(String(m.host || "")),
+  marks: (m) => marks(String(m.platform), (m.ids || []).map(String)),
+  act: async (m) => {
+    const body = {kind: m.kind, platform: m.platform};
+    for (const key of ["author_id", "author", "keyword"]) if (m[key]) body[key] = String(m[key]);
+    const result = await api("/api/extension/rules", {method: "POST", body});
+    forget();
+    return result;
+  },
+  undo: async (m) => {
+    const result = await api("/api/extension/undo", {method: "POST", body: {id: String(m.id)}});
+    forget();
+    return result;
+  },
+  report: async (m, sender) => {
+    const params = new URLSearchParams({platform: m.platform || "", id: m.id || "",
+      provenance: m.provenance || "", author: m.author || "", title: m.title || "",
+      page: (sender.tab && sender.tab.url) || ""});
+    await browser.tabs.create({url: browser.runtime.getURL(`report.html?${params}`)});
+    return {opened: true};
+  },
+};
+
+const fromExtension = {  // only the extension's own pages (popup, options)
+  "popup-state": (m) => popupState(m.page),
+  switch: async (m) => {
+    forget();
+    return api("/api/extension/switch", {method: "POST", body: {name: m.name, on: Boolean(m.on)}});
+  },
+  pause: async (m) => {
+    forget();
+    return api("/api/extension/pause", {method: "POST", body: {minutes: Number(m.minutes) | 0}});
+  },
+  settings: async () => {
+    const {url, token} = await settings();
+    return {url, paired: Boolean(token)};
+  },
+  pair: (m) => pair(String(m.url || "").replace(/\/+$/, ""), String(m.code || "")),
+  unpair: async () => {
+    await browser.storage.local.remove("token");
+    forget();
+    return {};
+  },
+  dashboard: async () => {
+    // /?token= sets the dashboard's cookie and redirects to / (the token leaves the address bar).
+    const {url, token} = await settings();
+    await browser.tabs.create({url: token ? `${url}/?token=${encodeURIComponent(token)}` : `${url}/`});
+    return {};
+  },
+  ...fromPage,
+};
+
+browser.runtime.onMessage.addListener((message, sender, sendResponse) => {
+  if (sender.id !== browser.runtime.id || !message || typeof message.type !== "string") return false;
+  // Content scripts report the page's URL; the popup and options pages report ours.
+  const ownPage = typeof sender.url === "string" && sender.url.startsWith(browser.runtime.getURL(""));
+  const handlers = ownPage ? fromExtension : fromPage;
+  if (!Object.hasOwn(handlers, message.type)) return false;
+  handlers[message.type](message, sender).then(
+    (data) => sendResponse({ok: true, data}),
+    (err) => sendResponse({ok: false, error: err.code || "error", message: err.message, status: err.status || 0}),
+  );
+  return true;  // answer asynchronously
+});
+
+browser.storage.onChanged.addListener(forget);

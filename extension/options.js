@@ -1,0 +1,58 @@
+// Pairing: the service address and a one-time code from `feedlens pair` (or the token itself).
+// The token is stored by the background worker in storage.local and never shown here.
+"use strict";
+
+const {browser, t, translatePage} = globalThis.feedlensShared;
+const $ = (id) => document.getElementById(id);
+const call = (type, data = {}) => browser.runtime.sendMessage({type, ...data});
+
+async function refresh() {
+  const reply = await call("settings");
+  if (!reply.ok) return;
+  $("url").value = reply.data.url;
+  $("status").textContent = reply.data.paired ? t("optionsPaired", reply.data.url) : t("optionsNotPaired");
+  $("status").className = reply.data.paired ? "ok" : "";
+  $("unpair").hidden = !reply.data.paired;
+}
+
+$("pair-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const url = $("url").value.trim().replace(/\/+$/, "");
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = null;
+  }
+  if (!parsed || parsed.protocol !== "http:" || !["127.0.0.1", "localhost", "[::1]"].includes(parsed.hostname)) {
+    $("status").textContent = t("optionsBadUrl");
+    return;
+  }
+  // Firefox grants MV3 host permissions only on request (inside the click): the service and
+  // the feed sites. Chromium granted them at install.
+  const firefox = typeof browser.runtime.getBrowserInfo === "function";
+  const origins = [`http://${parsed.hostname}/*`, ...browser.runtime.getManifest().content_scripts[0].matches];
+  const granted = firefox ? await browser.permissions.request({origins}).catch(() => false) : true;
+  if (!granted) {
+    $("status").textContent = t("optionsNoPermission");
+    return;
+  }
+  const reply = await call("pair", {url: parsed.origin, code: $("code").value});
+  if (!reply.ok) {
+    const reason = reply.message === "bad-url" ? t("optionsBadUrl") : reply.error === "offline"
+      ? t("popupOffline", parsed.origin) : reply.message;
+    $("status").textContent = t("optionsFailed", reason);
+    $("status").className = "bad";
+    return;
+  }
+  $("code").value = "";
+  await refresh();
+});
+
+$("unpair").addEventListener("click", async () => {
+  await call("unpair");
+  await refresh();
+});
+
+translatePage();
+refresh();

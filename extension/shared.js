@@ -1,0 +1,72 @@
+// Shared by the content script and the extension pages: provenance styles, text matching.
+// Loaded as a classic script (content scripts cannot be modules); exports one global.
+"use strict";
+
+globalThis.feedlensShared ??= (() => {
+  const browser = globalThis.browser ?? globalThis.chrome;
+
+  // Colour + icon + word: never colour alone. White text on these passes WCAG AA (>= 4.5:1).
+  const PROVENANCE = {
+    followed: {color: "#1a7f37", icon: '<path d="M4 12.5l5 5L20 6.5"/>'},
+    personalized: {color: "#8250df", icon: '<circle cx="12" cy="12" r="8"/><circle cx="12" cy="12" r="3.5"/>'},
+    popular: {color: "#bc4c00", icon: '<path d="M3 17l6-6 4 4 8-8"/><path d="M15 7h6v6"/>'},
+    promoted: {color: "#cf222e", icon: '<path d="M3 10v4h3l6 5V5L6 10z"/><path d="M16 9a4 4 0 010 6"/>'},
+    search: {color: "#0969da", icon: '<circle cx="10.5" cy="10.5" r="6"/><path d="M15 15l6 6"/>'},
+    own: {color: "#57606a", icon: '<circle cx="12" cy="8" r="4"/><path d="M4 21c1-5 15-5 16 0"/>'},
+    unknown: {color: "#6e7781", icon: '<path d="M9 9a3 3 0 115 2c-1.5 1-2 1.5-2 3"/><path d="M12 18h.01"/>'},
+    unmarked: {color: "#6e7781", icon: '<circle cx="12" cy="12" r="8" stroke-dasharray="3 3"/>'},
+  };
+  const ORDER = ["followed", "personalized", "popular", "promoted", "search", "own", "unknown"];
+
+  function icon(provenance, size = 14) {
+    const meta = PROVENANCE[provenance] || PROVENANCE.unknown;
+    return `<svg aria-hidden="true" width="${size}" height="${size}" viewBox="0 0 24 24" fill="none" ` +
+      `stroke="currentColor" stroke-width="2.6" stroke-linecap="round" stroke-linejoin="round">${meta.icon}</svg>`;
+  }
+
+  const messages = new Map();  // badges ask for the same few strings hundreds of times
+
+  function t(key, ...subs) {
+    const cacheKey = subs.length ? `${key}\u0000${subs.join("\u0000")}` : key;
+    let text = messages.get(cacheKey);
+    if (text === undefined) {
+      try {
+        text = browser.i18n.getMessage(key, subs.map(String)) || key;
+      } catch {
+        return key;  // the extension was reloaded under this page: its APIs are gone
+      }
+      if (messages.size < 500) messages.set(cacheKey, text);
+    }
+    return text;
+  }
+
+  // Python's normalize() is NFKC + casefold; NFKC + toLowerCase agrees on everything but
+  // a few special foldings (ß), which is fine for a page-side fallback.
+  const normalize = (text) => (text || "").normalize("NFKC").toLowerCase();
+
+  // Does a page rule (see proxy/service/extension_api.page_rule) match this item?
+  function matches(cond, item, platform) {
+    if (cond.platform && !cond.platform.includes(platform)) return false;
+    if (cond.author) {
+      const have = [item.authorId, item.author, item.domAuthor].filter(Boolean).map(normalize);
+      if (!cond.author.some((a) => have.includes(normalize(a)))) return false;
+    }
+    if (cond.keywords) {
+      const text = normalize(`${item.title || ""} ${item.text || ""}`);
+      if (!cond.keywords.some((k) => k && text.includes(normalize(k)))) return false;
+    }
+    return true;
+  }
+
+  function firstRule(rules, item, platform) {
+    return rules.find((r) => matches(r.when, item, platform) &&
+      !(r.unless && matches(r.unless, item, platform))) || null;
+  }
+
+  function translatePage(root = document) {
+    for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+    document.documentElement.lang = t("@@ui_locale").replace("_", "-");
+  }
+
+  return {browser, PROVENANCE, ORDER, icon, t, normalize, matches, firstRule, translatePage};
+})();
