@@ -83,6 +83,8 @@ class FeedLens:
         if not updated & OPTIONS or not all(name in ctx.options for name in OPTIONS):
             return
         config = parse_options(ctx.options)
+        if config == self.config:
+            return
         if self.runtime is not None:
             self._apply_live(config)
         elif updated & {"feedlens_profile", "feedlens_rules"}:
@@ -174,6 +176,7 @@ class FeedLens:
         runtime.counters.client(peer[0] if peer else None)
         if self._routes(flow):
             stream = self._over_cap(flow.response)
+            self.offload.warm(runtime.engine_spec)  # after a reload: start workers while the body loads
         else:
             stream = _large_or_unknown(flow.response)
         if stream:
@@ -206,7 +209,7 @@ class FeedLens:
         response = flow.response
         args = (_engine_request(flow), response.raw_content, response.headers.get("content-encoding"),
                 response.headers.get("content-type"))
-        if len(response.raw_content) >= OFFLOAD_MIN_BYTES:
+        if len(response.raw_content) >= OFFLOAD_MIN_BYTES and self.offload.available:
             return await self.offload.transform(spec, *args)
         return transform(engine, *args)
 

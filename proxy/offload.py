@@ -15,6 +15,7 @@ import gzip
 import logging
 import multiprocessing
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ log = logging.getLogger("feedlens")
 
 WORKERS = min(2, max(1, (os.cpu_count() or 2) - 1))
 TIMEOUT = 15.0
+RETRY_AFTER = 30.0  # after a worker died or hung, process inline for a while instead of respawning
 # mitmproxy's defaults (brotli 11, gzip 9) cost ~0.6 s and ~30 ms on a 1 MB page; these cost
 # ~5 ms for output within ~15% of the size.
 BROTLI_QUALITY = 5
@@ -114,10 +116,16 @@ class Offload:
         self.workers, self.timeout = workers, timeout
         self._pool: ProcessPoolExecutor | None = None
         self._spec: EngineSpec | None = None
+        self._retry_at = 0.0
+
+    @property
+    def available(self) -> bool:
+        return time.monotonic() >= self._retry_at
 
     def warm(self, spec: EngineSpec) -> None:
-        """Start the workers now, so the first large body does not wait for them."""
-        self._pool_for(spec).submit(_ready)
+        """Start workers for this spec now, so the first large body does not wait for them."""
+        if spec is not self._spec and self.available:
+            self._pool_for(spec).submit(_ready)
 
     async def transform(self, spec: EngineSpec, request: Request, raw: bytes,
                         content_encoding: str | None, content_type: str | None):
@@ -126,8 +134,12 @@ class Offload:
             pool, _transform, request, raw, content_encoding, content_type)
         try:
             return await asyncio.wait_for(job, self.timeout)
-        except (TimeoutError, asyncio.TimeoutError, BrokenProcessPool):
-            self._discard(pool)  # a stuck or dead worker: the next body gets a fresh pool
+        except (TimeoutError, asyncio.TimeoutError, BrokenProcessPool) as exc:
+            if pool is self._pool:  # a stuck or dead worker: pause, then start a fresh pool
+                log.warning("feedlens: engine worker failed (%s); processing inline for %.0f s",
+                            type(exc).__name__, RETRY_AFTER)
+                self.close()
+                self._retry_at = time.monotonic() + RETRY_AFTER
             raise
 
     def _pool_for(self, spec: EngineSpec) -> ProcessPoolExecutor:
@@ -138,10 +150,6 @@ class Offload:
                                              initializer=_init, initargs=(spec,))
             self._spec = spec
         return self._pool
-
-    def _discard(self, pool: ProcessPoolExecutor) -> None:
-        if pool is self._pool:
-            self.close()
 
     def close(self) -> None:
         if self._pool is not None:
