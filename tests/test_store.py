@@ -132,22 +132,24 @@ async def test_many_submits_go_through_one_writer_in_batches(tmp_path, monkeypat
 
 
 async def test_submit_never_waits_on_disk(tmp_path, monkeypatch):
+    """With the disk stalled (the writer blocked inside an insert), submit still returns."""
     original = Store._insert
+    stalled, release = threading.Event(), threading.Event()
 
-    def slow(self, batch):
-        time.sleep(0.3)  # a stalled disk
+    def blocked(self, batch):
+        stalled.set()
+        release.wait(10)  # a disk that does not answer until the test says so
         return original(self, batch)
 
-    monkeypatch.setattr(Store, "_insert", slow)
+    monkeypatch.setattr(Store, "_insert", blocked)
     s = Store(tmp_path / "db.sqlite3", flush_interval=0.01, prune_interval=0)
     await s.start()
     s.submit(make_record([make_item(0, "first")]))
-    await asyncio.sleep(0.05)  # the writer is now inside the slow insert
-    began = time.perf_counter()
-    for n in range(2000):
+    assert await asyncio.to_thread(stalled.wait, 10)
+    for n in range(2000):  # would hang here if submit waited for the writer
         s.submit(make_record([make_item(0, str(n))]))
-    assert time.perf_counter() - began < 0.2
     assert rows(s.path) == 0  # nothing written yet: submit only queued
+    release.set()
     await s.close()
     assert rows(s.path) == 2001
 
