@@ -387,9 +387,9 @@ def report(res: Results) -> str:
         "| measure | plain mitmdump | with feedlens | added / ratio | target |",
         "|---|---:|---:|---:|---|",
         f"| feed response latency, median ms | {ms(statistics.median(plain))} | {ms(statistics.median(fl))} "
-        f"| +{ms(statistics.median(fl) - statistics.median(plain))} ms | |",
+        f"| {(statistics.median(fl) - statistics.median(plain)) * 1e3:+.2f} ms | |",
         f"| feed response latency, p99 ms | {ms(quantile(plain, .99))} | {ms(quantile(fl, .99))} "
-        f"| +{ms(quantile(fl, .99) - quantile(plain, .99))} ms | |",
+        f"| {(quantile(fl, .99) - quantile(plain, .99)) * 1e3:+.2f} ms | |",
         f"| non-feed 2 KiB responses, req/s (4 clients, 9 rounds) | {small[0]:.0f} | {small[1]:.0f} "
         f"| {small[2]:.2f}× | ≥ 0.95× |",
         f"| non-feed {size} download, MB/s (3 rounds) | {mbps[0]:.0f} | {mbps[1]:.0f} "

@@ -84,7 +84,8 @@ async def _run(args) -> int:
     master = DumpMaster(opts, with_termlog=True, with_dumper=False)
     try:
         opts.update(**mitm)
-        master.addons.add(load_addon(), Banner(args, data_dir))
+        addon = load_addon()
+        master.addons.add(addon, Banner(args, data_dir, addon))
         opts.update(**ours)  # configures the add-on, now that it is in the chain
     except exceptions.OptionsError as exc:
         print(f"feedlens run: {exc}", file=sys.stderr)
@@ -106,11 +107,12 @@ def _install_signals(master) -> None:
 class Banner:
     """Prints where everything is once the proxy and the service are up."""
 
-    def __init__(self, args, data_dir: Path):
-        self.args, self.data_dir = args, data_dir
+    def __init__(self, args, data_dir: Path, addon):
+        self.args, self.data_dir, self.addon = args, data_dir, addon
 
     def running(self) -> None:
-        print(banner(self.args, self.data_dir), flush=True)
+        if self.addon.service is not None:  # else the add-on logged why, and mitmproxy exits
+            print(banner(self.args, self.data_dir), flush=True)
 
 
 def banner(args, data_dir: Path) -> str:

@@ -7,9 +7,11 @@ import dataclasses
 import gzip
 import json
 import shutil
+import socket
 import sqlite3
 import ssl
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 import zlib
@@ -21,7 +23,7 @@ from proxy.adapters import load_adapters
 from proxy.engine import Engine
 from proxy.profiles import load_profile
 
-from .conftest import BIG_HOST, wait_until
+from .conftest import BIG_HOST, free_port, wait_until
 from .replay import deep_body, served_cases
 
 pytestmark = pytest.mark.e2e
@@ -195,3 +197,16 @@ def test_run_prints_where_everything_is(feedlens):
     assert f"http://127.0.0.1:{feedlens.proxy_port}" in output
     assert str(feedlens.ca) in output and feedlens.ca.exists()
     assert f"http://127.0.0.1:{feedlens.service_port}/" in output
+
+
+def test_run_exits_with_a_message_when_the_service_port_is_taken(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = subprocess.run(
+            [sys.executable, "-m", "proxy.cli", "run", "--data-dir", str(tmp_path / "data"),
+             "--listen-port", str(free_port()), "--service-port", str(busy.getsockname()[1])],
+            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "cannot listen" in result.stdout + result.stderr
+    assert "is running" not in result.stdout
