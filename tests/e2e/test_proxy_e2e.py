@@ -23,7 +23,7 @@ from proxy.adapters import load_adapters
 from proxy.engine import Engine
 from proxy.profiles import load_profile
 
-from .conftest import BIG_HOST, free_port, wait_until
+from .conftest import BIG_HOST, free_port, start_feedlens, wait_until
 from .replay import deep_body, served_cases
 
 pytestmark = pytest.mark.e2e
@@ -210,3 +210,24 @@ def test_run_exits_with_a_message_when_the_service_port_is_taken(tmp_path):
     assert result.returncode != 0
     assert "cannot listen" in result.stdout + result.stderr
     assert "is running" not in result.stdout
+
+
+def test_rule_edits_apply_without_restart_and_bad_edits_keep_the_last_good_version(
+        replay, certs, tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(paths.rules_dir(), rules, ignore=shutil.ignore_patterns("*.fixtures"))
+    profile = rules / "profiles" / "mine.yaml"
+    profile.write_text("title: Mine\nversion: 1\nrules: []\n")
+    instance = start_feedlens(tmp_path, replay, certs / "ca.pem", "--rules", str(rules),
+                              "--profile", "mine", hosts=["api.bilibili.com"])
+    try:
+        assert AD in {i.id for i in items(rcmd(instance)[1])}
+        profile.write_text((rules / "profiles" / "no-ads.yaml").read_text())
+        wait_until(lambda: AD not in {i.id for i in items(rcmd(instance)[1])}, 30, "the new profile")
+        adapter = rules / "platforms" / "bilibili.yaml"
+        adapter.write_text(adapter.read_text().replace("endpoints:", "endpoints: [oops", 1))
+        wait_until(lambda: instance.health()["adapter_errors"], 30, "the adapter error in health")
+        assert AD not in {i.id for i in items(rcmd(instance)[1])}  # the previous adapter still works
+        assert any("bilibili.yaml" in e for e in instance.health()["adapter_errors"])
+    finally:
+        instance.proc.stop()
