@@ -356,6 +356,12 @@ class AdapterSet:
     def endpoints(self) -> list[Endpoint]:
         return [e for a in self.adapters for e in a.endpoints]
 
+    @classmethod
+    def of(cls, adapters: list[Adapter], errors: list[str] | None = None) -> AdapterSet:
+        """A set with its router built from the adapters' endpoints."""
+        return cls(adapters=adapters, errors=errors or [],
+                   router=Router([e for a in adapters for e in a.endpoints]))
+
     def by_platform(self, platform: str) -> Adapter | None:
         return next((a for a in self.adapters if a.platform == platform), None)
 
@@ -376,8 +382,7 @@ def load_adapters(paths: list[str | Path]) -> AdapterSet:
             continue
         platforms[adapter.platform] = str(path)
         adapters.append(adapter)
-    endpoints = [e for a in adapters for e in a.endpoints]
-    return AdapterSet(adapters=adapters, errors=errors, router=Router(endpoints))
+    return AdapterSet.of(adapters, errors)
 
 
 def _yaml_files(paths, suffix_dirs: bool) -> list[Path]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from mitmproxy.net import encoding
 
-from .adapters import AdapterError, AdapterSet, Router, compile_adapter
+from .adapters import AdapterError, AdapterSet, compile_adapter
 from .engine import Engine, Request
 from .model import Outcome
 from .profiles import MARK_ONLY, ProfileError, compile_profile
@@ -63,8 +63,7 @@ class EngineSpec:
             except (ProfileError, YamlError) as exc:
                 log.error("feedlens worker: %s", exc)
         profile = dataclasses.replace(profile, title_prefix=self.title_prefix)
-        endpoints = [e for a in adapters for e in a.endpoints]
-        return Engine(AdapterSet(adapters, [], Router(endpoints)), profile, body_cap=self.body_cap)
+        return Engine(AdapterSet.of(adapters), profile, body_cap=self.body_cap)
 
 
 def decode(raw: bytes, content_encoding: str | None) -> bytes:

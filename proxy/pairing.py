@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 import threading
 import time
 from pathlib import Path
 
 from . import paths
+from .files import write_atomic
 
 FILE = "pairing.json"
 TTL = 600.0
@@ -44,12 +44,7 @@ def new_code(data_dir: Path, ttl: float = TTL, now: float | None = None) -> tupl
     raw = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
     expires = (now if now is not None else time.time()) + ttl
     path = Path(data_dir) / FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{FILE}.{os.getpid()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump({"sha256": _digest(raw), "expires": expires, "tries": 0}, handle)
-    os.replace(temp, path)
+    write_atomic(path, json.dumps({"sha256": _digest(raw), "expires": expires, "tries": 0}), mode=0o600)
     return f"{raw[:4]}-{raw[4:]}", expires
 
 
@@ -72,7 +67,7 @@ def redeem(data_dir: Path, code: str, now: float | None = None) -> None:
         if state["tries"] >= MAX_TRIES:
             path.unlink(missing_ok=True)
             raise PairingError("too many wrong codes: run `feedlens pair` again")
-        path.write_text(json.dumps(state))
+        write_atomic(path, json.dumps(state), mode=0o600)
         raise PairingError("wrong pairing code")
 
 

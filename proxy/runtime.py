@@ -11,7 +11,6 @@ import asyncio
 import dataclasses
 import json
 import logging
-import os
 import re
 import threading
 import time
@@ -19,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__, paths
-from .adapters import Adapter, AdapterError, AdapterSet, Router, compile_adapter
+from .adapters import Adapter, AdapterError, AdapterSet, compile_adapter
 from .engine import DEFAULT_BODY_CAP, Engine
+from .files import write_atomic
 from .offload import EngineSpec
 from .profiles import MARK_ONLY, Profile, ProfileError, compile_profile
 from .store import Store
@@ -156,7 +156,7 @@ class Runtime:
         self._lock = threading.Lock()
         self._signature: tuple = ()
         self._tasks: list[asyncio.Task] = []
-        self.engine = Engine(AdapterSet([], [], Router([])), MARK_ONLY, body_cap=config.body_cap)
+        self.engine = Engine(AdapterSet.of([]), MARK_ONLY, body_cap=config.body_cap)
         self.engine_spec = EngineSpec((), None, MARK_ONLY.title_prefix, config.body_cap)
         self.reload()
 
@@ -220,8 +220,7 @@ class Runtime:
         self._set_errors("adapter_errors", errors)
         self._adapter_texts = tuple((str(path), kept[path][2]) for path, _ in in_force)
         adapters = [adapter for _, adapter in in_force]
-        endpoints = [e for a in adapters for e in a.endpoints]
-        return AdapterSet(adapters=adapters, errors=errors, router=Router(endpoints))
+        return AdapterSet.of(adapters, errors)
 
     def _unique_platforms(self, errors: list[str]) -> list[tuple[Path, Adapter]]:
         seen: dict[str, Path] = {}
@@ -302,11 +301,7 @@ class Runtime:
         return name if isinstance(name, str) and PROFILE_NAME.match(name) else None
 
     def _save_state(self, state: dict) -> None:
-        path = self._state_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state))
-        os.replace(tmp, path)
+        write_atomic(self._state_path(), json.dumps(state))
 
     # -- health -----------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from proxy.files import write_atomic
 from proxy.service import profile_files
 from tests.service_support import (  # noqa: F401 (fixtures)
     DEFAULT_PROFILE, INVALID_PROFILE, STRICT_PROFILE, auth, client, rules_dir, runtime, token,
@@ -175,7 +176,7 @@ def test_write_atomic_replaces_via_a_temp_file_and_keeps_the_mode(tmp_path, monk
         return original(src, dst)
 
     monkeypatch.setattr(os, "replace", spy)
-    profile_files.write_atomic(path, "new")
+    write_atomic(path, "new")
     [(src, dst, content)] = replaced
     assert src.startswith(".p.yaml.") and src.endswith(".tmp") and dst == "p.yaml"
     assert content == "new\n"  # complete before it became visible
@@ -193,6 +194,6 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(OSError):
-        profile_files.write_atomic(path, "new")
+        write_atomic(path, "new")
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["p.yaml"]

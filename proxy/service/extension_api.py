@@ -24,6 +24,7 @@ import yaml
 from aiohttp import web
 
 from .. import pairing
+from ..files import write_atomic
 from ..profiles import ProfileError, load_profile
 from . import profile_files, validate as v
 from .config import CONFIG, TOKEN
@@ -86,7 +87,7 @@ def _read_state(data_dir: Path) -> dict:
 
 
 def _write_state(data_dir: Path, data: dict) -> None:
-    profile_files.write_atomic(data_dir / STATE_FILE, json.dumps(data))
+    write_atomic(data_dir / STATE_FILE, json.dumps(data))
 
 
 def _paused_until(app) -> float | None:
@@ -259,7 +260,7 @@ async def _edit(app, name: str, change) -> str:
     except ProfileError as exc:
         raise ApiError(400, f"profile {name!r} would become invalid; it was not changed",
                        exc.messages) from None
-    await asyncio.to_thread(profile_files.write_atomic, path, new_text)
+    await asyncio.to_thread(write_atomic, path, new_text)
     runtime = _runtime(app)
     if name == active_profile(runtime):
         await asyncio.to_thread(runtime.reload)

@@ -9,6 +9,7 @@ from datetime import datetime
 from aiohttp import web
 
 from .. import __version__
+from ..files import write_atomic
 from ..model import Provenance
 from ..profiles import ProfileError
 from . import profile_files, validate as v
@@ -154,7 +155,7 @@ async def put_profile(request: web.Request) -> web.Response:
     except ProfileError as exc:
         raise ApiError(400, "invalid profile; the file was not changed", exc.messages) from None
     created = not path.exists()
-    await asyncio.to_thread(profile_files.write_atomic, path, text)
+    await asyncio.to_thread(write_atomic, path, text)
     runtime = _runtime(request)
     is_active = name == active_profile(runtime)
     reloaded = await asyncio.to_thread(runtime.reload) if is_active else None

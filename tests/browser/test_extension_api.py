@@ -163,3 +163,12 @@ async def test_locked_profile_refuses_changes(client, rules_dir):
                         ("switch", {"name": "chronological", "on": True}), ("pause", {"minutes": 15})):
         resp = await client.post(f"/api/extension/{route}", json=body, headers=client.headers)
         assert resp.status == 403, route
+
+
+def test_pairing_file_is_private_and_stays_private_after_a_wrong_try(tmp_path):
+    pairing.new_code(tmp_path)
+    path = tmp_path / pairing.FILE
+    assert path.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(pairing.PairingError):
+        pairing.redeem(tmp_path, "ZZZZZZZZ")
+    assert path.stat().st_mode & 0o777 == 0o600
