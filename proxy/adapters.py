@@ -331,9 +331,6 @@ class Router:
         return [e for e in candidates
                 if (not e.methods or method in e.methods) and e.path_matches(path)]
 
-    def is_candidate(self, method: str, host: str, path: str) -> bool:
-        return bool(self.route(method, host, path))
-
 
 def _literal_prefix(pattern: str) -> str:
     """The literal text a path regex starts with (after ^), used as a cheap gate."""
@@ -370,7 +367,7 @@ def load_adapters(paths: list[str | Path]) -> AdapterSet:
     """Load adapters from files and directories; bad files are reported, not fatal."""
     adapters, errors = [], []
     platforms: dict[str, str] = {}
-    for path in _yaml_files(paths, suffix_dirs=False):
+    for path in _yaml_files(paths):
         try:
             adapter = load_adapter(path)
         except AdapterError as exc:
@@ -385,7 +382,7 @@ def load_adapters(paths: list[str | Path]) -> AdapterSet:
     return AdapterSet.of(adapters, errors)
 
 
-def _yaml_files(paths, suffix_dirs: bool) -> list[Path]:
+def _yaml_files(paths) -> list[Path]:
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():

@@ -17,21 +17,6 @@ class Provenance(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Action(StrEnum):
-    KEEP = "keep"
-    LABEL = "label"
-    BLUR = "blur"
-    HIDE = "hide"
-    MOVE_TO_END = "move_to_end"
-    LIMIT = "limit"
-    CHRONOLOGICAL = "chronological"
-    ALLOW_ONLY = "allow_only"
-
-
-# What an item ends up as after the rules; limit/chronological/allow_only resolve to these.
-DECISIONS = ("keep", "label", "blur", "hide", "move_to_end")
-
-
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """One observed fact behind a mark: a field path and the value it had."""
