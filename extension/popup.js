@@ -110,8 +110,13 @@ async function load() {
   renderControls(state);
 }
 
+let latestChange = 0;
+
 async function change(type, data) {
+  const mine = ++latestChange;
   const reply = await call(type, data);
+  // A slower reply to an earlier click must not undo the boxes of a later one.
+  if (mine !== latestChange) return;
   if (!reply.ok) showProblem(reply, "");
   else renderControls(reply.data);
   if (tabId !== null) await askTab({type: "refresh"});  // the page picks up the new rules

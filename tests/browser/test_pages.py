@@ -232,10 +232,15 @@ def test_popup_switches_and_locked_profile(browser, feedlens):
     wait_until(lambda: api(feedlens, "/api/extension/state")["active"] == "no-personalized", 5, "the switch")
     popup.uncheck("#switch-hide_personalized")
     wait_until(lambda: api(feedlens, "/api/extension/state")["active"] == "browser-e2e", 5, "the switch back")
+    # Clicked straight after, before the switch's own reply lands: that reply must not untick it.
     popup.check("#switch-pause")
-    wait_until(lambda: popup.locator("#pause-label").inner_text().startswith("Paused until"), 5, "pause")
-    assert popup.is_disabled("#switch-chronological")
-    popup.uncheck("#switch-pause")
+    try:
+        wait_until(lambda: popup.locator("#pause-label").inner_text().startswith("Paused until"), 5, "pause")
+        assert api(feedlens, "/api/extension/state")["paused_until"]
+        assert popup.is_disabled("#switch-chronological")
+        popup.uncheck("#switch-pause")
+    finally:
+        api(feedlens, "/api/extension/pause", {"minutes": 0})
     wait_until(lambda: (state := api(feedlens, "/api/extension/state"))["paused_until"] is None
                and state["active"] == "browser-e2e", 5, "resume")
 
