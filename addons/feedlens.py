@@ -232,9 +232,11 @@ class FeedLens:
         counters.last_feed[outcome.platform] = time.time()
         if outcome.error:
             self._failed(outcome)
+        now, url = time.time(), _without_query(flow.request.pretty_url)
+        runtime.recent.add(now, url, outcome.items)
         runtime.store.submit(ResponseRecord(
-            time=time.time(), platform=outcome.platform, endpoint=outcome.endpoint,
-            surface=outcome.surface or "", url=_without_query(flow.request.pretty_url),
+            time=now, platform=outcome.platform, endpoint=outcome.endpoint,
+            surface=outcome.surface or "", url=url,
             status=flow.response.status_code, changed=outcome.changed,
             error=outcome.error or outcome.reason, items=outcome.items))
         flow.metadata["feedlens"] = {

@@ -14,6 +14,9 @@ from .model import Outcome
 from .profiles import MARK_ONLY, ProfileError, check_cases, load_profile
 from .pairing import add_pair_parser
 from .run import add_run_parser
+from .minors.cli import add_parent_parser
+from .reports.cli import add_reports_parser
+from .research.cli import add_research_parsers
 
 
 def _engine(args) -> Engine:
@@ -188,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_rules_check)
     add_run_parser(sub)
     add_pair_parser(sub)
+    add_reports_parser(sub)
+    add_parent_parser(sub)
+    add_research_parsers(sub)
     return parser
 
 

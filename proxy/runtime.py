@@ -23,6 +23,7 @@ from .engine import DEFAULT_BODY_CAP, Engine
 from .files import write_atomic
 from .offload import EngineSpec
 from .profiles import MARK_ONLY, Profile, ProfileError, compile_profile
+from .recent import RecentItems
 from .store import Store
 from .yamlsrc import YamlError, parse
 
@@ -144,6 +145,7 @@ class Runtime:
         self.config = config
         self.counters = Counters()
         self.store = store or Store(config.db_path, retention_days=config.retention_days)
+        self.recent = RecentItems()
         self.started = time.time()
         self.adapter_errors: list[str] = []
         self.profile_errors: list[str] = []

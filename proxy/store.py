@@ -46,7 +46,19 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX items_response ON items(response_id)",
     ),
 ]
+MIGRATIONS.append((  # 2: versions of the feature modules' own tables (see migrate_component)
+    "CREATE TABLE schema_components (name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+))
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def component_schemas() -> dict[str, list[tuple[str, ...]]]:
+    """Each feature keeps its tables and their migrations beside its code."""
+    from .minors import schema as minors
+    from .reports import schema as reports
+    from .research import schema as research
+    return {"reports": reports.MIGRATIONS, "minors": minors.MIGRATIONS,
+            "research": research.MIGRATIONS}
 
 ITEM_COLUMNS = ("response_id", "time", "platform", "endpoint", "surface", "position", "item_id",
                 "kind", "author_id", "author", "title", "provenance", "reason", "evidence",
@@ -113,6 +125,34 @@ def migrate(conn: sqlite3.Connection, migrations: list[tuple[str, ...]] | None =
     return len(migrations)
 
 
+def migrate_component(conn: sqlite3.Connection, name: str,
+                      migrations: list[tuple[str, ...]]) -> int:
+    """Like migrate(), for one feature's tables, versioned in schema_components."""
+    row = conn.execute("SELECT version FROM schema_components WHERE name = ?", (name,)).fetchone()
+    current = row[0] if row else 0
+    if current > len(migrations):
+        raise StoreError(f"database tables of {name!r} are at version {current}, newer than this "
+                         f"feedlens supports ({len(migrations)}); upgrade feedlens")
+    for version in range(current + 1, len(migrations) + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in migrations[version - 1]:
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_components (name, version) VALUES (?, ?) ON CONFLICT"
+                         "(name) DO UPDATE SET version = excluded.version", (name, version))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(migrations)
+
+
+def _migrate_all(conn: sqlite3.Connection, components: dict[str, list[tuple[str, ...]]]) -> None:
+    migrate(conn)
+    for name, migrations in components.items():
+        migrate_component(conn, name, migrations)
+
+
 def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     # isolation_level=None: we open transactions ourselves, so DDL in migrations is atomic too.
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -139,8 +179,12 @@ _STOP = object()
 class Store:
     def __init__(self, path: Path, *, retention_days: int = 90, batch_size: int = 500,
                  flush_interval: float = 0.2, max_queue: int = 100_000,
-                 prune_interval: float = 3600.0):
+                 prune_interval: float = 3600.0,
+                 components: dict[str, list[tuple[str, ...]]] | None = None):
         self.path = Path(path)
+        self.components = component_schemas() if components is None else components
+        # Called inside each batch's transaction, on the writer thread: fn(conn, [(record, id)]).
+        self.batch_hooks: list[Callable[[sqlite3.Connection, list[tuple[ResponseRecord, int]]], None]] = []
         self.retention_days = retention_days
         self.batch_size = batch_size
         self.flush_interval = flush_interval
@@ -166,7 +210,7 @@ class Store:
         self._loop_thread = threading.get_ident()
         try:
             self._wconn = await self._write(lambda: _connect(self.path, readonly=False))
-            await self._write(lambda: migrate(self._wconn))
+            await self._write(lambda: _migrate_all(self._wconn, self.components))
             self._rconn = await self._read(lambda: _connect(self.path, readonly=True))
         except BaseException:
             await self._release()
@@ -274,6 +318,7 @@ class Store:
     def _insert(self, batch: list[ResponseRecord]) -> int:
         conn = self._wconn
         rows: list[tuple] = []
+        written: list[tuple[ResponseRecord, int]] = []
         conn.execute("BEGIN")
         try:
             for record in batch:
@@ -283,8 +328,11 @@ class Store:
                     (record.time, record.platform, record.endpoint, record.surface, record.url,
                      record.status, int(record.changed), record.error, len(record.items)))
                 rows.extend(item_row(record, item, cursor.lastrowid) for item in record.items)
+                written.append((record, cursor.lastrowid))
             conn.executemany(f"INSERT INTO items ({', '.join(ITEM_COLUMNS)}) VALUES "
                              f"({', '.join('?' * len(ITEM_COLUMNS))})", rows)
+            for hook in self.batch_hooks:
+                hook(conn, written)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -366,6 +414,29 @@ class Store:
         return {"path": str(self.path), "schema_version": SCHEMA_VERSION,
                 "queued": self._queue.qsize(), "written": dict(self.counts),
                 "last_error": self.last_error, "retention_days": self.retention_days}
+
+    async def run_write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run fn(conn) in one transaction on the writer thread (the only writer); returns its result."""
+        if self._wconn is None:
+            raise StoreError("store is not started")
+
+        def transaction():
+            conn = self._wconn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return result
+        return await self._write(transaction)
+
+    async def run_read(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run fn(conn) on the read-only connection's thread."""
+        if self._rconn is None:
+            raise StoreError("store is not started")
+        return await self._read(lambda: fn(self._rconn))
 
     async def _query(self, sql: str, params: tuple) -> list[dict]:
         def run() -> list[dict]:

@@ -18,6 +18,10 @@ from proxy.adapters import load_adapters
 from proxy.engine import Engine
 from proxy.model import Evidence, Item, Provenance
 from proxy.profiles import load_profile
+from proxy.recent import RecentItems
+from tests.routes_minors import MINORS_API_ROUTES, MINORS_MISSING_OK
+from tests.routes_reports import REPORTS_API_ROUTES, REPORTS_MISSING_OK
+from tests.routes_research import RESEARCH_API_ROUTES, RESEARCH_MISSING_OK
 from proxy.service import ServiceConfig, init_app
 from proxy.store import ResponseRecord, Store
 
@@ -109,6 +113,7 @@ class FakeRuntime:
         self.config = SimpleNamespace(data_dir=data_dir, rules_dir=rules_dir,
                                       service_host="127.0.0.1", service_port=8787)
         self.store = Store(data_dir / "feedlens.sqlite3", flush_interval=0.01, prune_interval=0)
+        self.recent = RecentItems()
         self.counters = FakeCounters()
         self.adapter_errors: list[str] = []
         self.profile_errors: list[str] = []
@@ -185,7 +190,7 @@ def auth(token) -> dict:
 
 
 # Every /api route with a request that would succeed given the token.
-API_ROUTES = [
+API_ROUTES = REPORTS_API_ROUTES + MINORS_API_ROUTES + RESEARCH_API_ROUTES + [
     ("GET", "/api/dashboard", None),
     ("GET", "/api/marks?platform=demo&ids=a,b", None),
     ("GET", "/api/items", None),
@@ -207,3 +212,6 @@ EXTENSION_ORIGINS = ["chrome-extension://abcdefghijklmnopabcdefghijklmnop",
 FOREIGN_ORIGINS = ["https://evil.example", "http://localhost.evil.example:8787", "null",
                    "http://127.0.0.1:1", "chrome-extension://", "chrome-extension://abc/../x",
                    "https://127.0.0.1", "file://"]
+
+# Paths whose successful answer, on an empty store, is 404 (e.g. undoing what was never done).
+MISSING_OK = {"/api/extension/undo"} | REPORTS_MISSING_OK | MINORS_MISSING_OK | RESEARCH_MISSING_OK

@@ -36,6 +36,9 @@ def addon(rules, tmp_path):  # noqa: F811
                        feedlens_profile="no-ads", feedlens_service_port=free_port())
         addon.tctx = tctx
         yield addon
+    loop = tctx.master.event_loop
+    if not loop.is_running():  # taddons made its own loop (no running one); it never closes it
+        loop.close()
 
 
 @pytest.fixture

@@ -329,3 +329,57 @@ async def test_start_prunes_what_expired_while_stopped(tmp_path):
         await asyncio.sleep(0.01)
     assert [r["item_id"] for r in await second.items()] == ["fresh"]
     await second.close()
+
+
+# ---- feature tables --------------------------------------------------------------------------
+
+TABLE_V1 = ("CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT)",)
+TABLE_V2 = ("ALTER TABLE things ADD COLUMN note TEXT",)
+
+
+async def test_feature_tables_migrate_by_their_own_version(tmp_path):
+    path = tmp_path / "log.sqlite3"
+    first = Store(path, prune_interval=0, components={"things": [TABLE_V1]})
+    await first.start()
+    await first.run_write(lambda conn: conn.execute("INSERT INTO things (name) VALUES ('a')"))
+    await first.close()
+    second = Store(path, prune_interval=0, components={"things": [TABLE_V1, TABLE_V2]})
+    await second.start()
+    await second.run_write(lambda conn: conn.execute("UPDATE things SET note = 'n'"))
+    got = await second.run_read(lambda conn: conn.execute("SELECT name, note FROM things").fetchall())
+    await second.close()
+    assert [tuple(row) for row in got] == [("a", "n")]
+    assert rows(path, "SELECT version FROM schema_components WHERE name = 'things'") == 2
+
+
+async def test_a_newer_feature_table_version_is_refused(tmp_path):
+    path = tmp_path / "log.sqlite3"
+    store = Store(path, prune_interval=0, components={"things": [TABLE_V1, TABLE_V2]})
+    await store.start()
+    await store.close()
+    with pytest.raises(StoreError, match="things"):
+        await Store(path, prune_interval=0, components={"things": [TABLE_V1]}).start()
+
+
+async def test_run_write_rolls_back_when_the_function_fails(tmp_path):
+    store = Store(tmp_path / "log.sqlite3", prune_interval=0, components={"things": [TABLE_V1]})
+    await store.start()
+
+    def half_then_fail(conn):
+        conn.execute("INSERT INTO things (name) VALUES ('half')")
+        raise ValueError("boom")
+    with pytest.raises(ValueError):
+        await store.run_write(half_then_fail)
+    count = await store.run_read(lambda conn: conn.execute("SELECT COUNT(*) FROM things").fetchone()[0])
+    await store.close()
+    assert count == 0
+
+
+async def test_batch_hooks_run_inside_the_batch_transaction(store):
+    seen = []
+    store.batch_hooks.append(lambda conn, written: seen.extend(
+        (record.platform, conn.execute("SELECT COUNT(*) FROM responses WHERE id = ?",
+                                       (response_id,)).fetchone()[0]) for record, response_id in written))
+    store.submit(make_record([make_item(0, "a")]))
+    await store.flush()
+    assert seen == [("demo", 1)]

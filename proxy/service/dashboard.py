@@ -122,7 +122,7 @@ def _enter(token: str, cookie: str, lang: str | None) -> web.Response:
 def _html(page_and_nonce: tuple[str, str], status: int = 200) -> web.Response:
     body, nonce = page_and_nonce
     csp = (f"default-src 'none'; style-src 'nonce-{nonce}'; frame-ancestors 'none'; "
-           "base-uri 'none'; form-action 'none'")
+           "base-uri 'none'; form-action 'self'")
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8",
                         headers={"Content-Security-Policy": csp, "X-Frame-Options": "DENY"})
 

@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 # answers a minimal {ok, version} to anyone local.
 PUBLIC_ROUTES = frozenset({"dashboard", "favicon", "extension_pair"})  # pairing: the one-time code is the secret
 TOKEN_OPTIONAL_ROUTES = frozenset({"health"})
+# Dashboard sub-pages and their forms check the dashboard cookie themselves (service/pages.py).
+PAGE_PREFIX = "page_"
 
 CORS_METHODS = "GET, POST, PUT, OPTIONS"
 CORS_HEADERS = "Authorization, Content-Type"
@@ -80,7 +82,7 @@ async def errors_to_json(request: web.Request, handler) -> web.StreamResponse:
 async def require_token(request: web.Request, handler) -> web.StreamResponse:
     # Decided by the matched route, not the path text, so anything unknown needs the token.
     route = request.match_info.route.name
-    if route in PUBLIC_ROUTES:
+    if route in PUBLIC_ROUTES or (route or "").startswith(PAGE_PREFIX):
         return await handler(request)
     header = request.headers.get("Authorization")
     if header is None and route in TOKEN_OPTIONAL_ROUTES:

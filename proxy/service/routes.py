@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import dashboard, extension_api, views
+from . import dashboard, extension_api, minors_api, reports_api, research_api, views
 
 
 def setup_routes(app: web.Application) -> None:
@@ -22,3 +22,6 @@ def setup_routes(app: web.Application) -> None:
     router.add_get("/api/profiles/{name}", views.profile, name="profile")
     router.add_put("/api/profiles/{name}", views.put_profile, name="profile_put")
     extension_api.setup(app)
+    reports_api.setup(app)
+    minors_api.setup(app)
+    research_api.setup(app)

@@ -1,0 +1,1 @@
+"""Parents and minors: locked profiles, time budgets, curfew, per-device profiles."""

@@ -1,0 +1,1 @@
+"""One-click complaints and reports: categories, platform templates, evidence bundles."""

@@ -1,0 +1,1 @@
+"""Research mode: consented, pseudonymised feed-composition records, exports and audits."""

@@ -1,0 +1,82 @@
+"""Dashboard sub-pages (/reports, /parent, /research) and their forms, on the dashboard's cookie.
+
+A page handler is `async render(request, lang) -> (body_html, extra_css)`; wrap it with
+`page(render)` and register it under a route name starting with `page_` (middlewares lets
+those through: the wrapper checks the dashboard cookie or the bearer token itself).
+
+A form handler is `async act(request, lang, form) -> redirect_path`; `form_action(act)` checks
+the same credentials plus the form's `csrf` field (an HMAC of the token, bound to the form's
+action path) and that the request comes from the dashboard's own origin. Pages put
+`csrf_field(request, action_path)` inside each <form method=post action=action_path>.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable
+from html import escape
+
+from aiohttp import web
+
+from . import security
+from .config import CONFIG, TOKEN
+from .dashboard import _authorized, _html, _locked, _page, pick_language
+
+Render = Callable[[web.Request, str], Awaitable[tuple[str, str]]]
+Act = Callable[[web.Request, str, dict], Awaitable[str]]
+
+NAV = (("/", "Overview", "概览"), ("/reports", "Reports", "举报"), ("/parent", "Parent", "家长"),
+       ("/research", "Research", "研究"))
+
+
+def language(request: web.Request) -> str:
+    lang = request.query.get("lang")
+    return lang if lang in ("en", "zh") else pick_language(request.headers.get("Accept-Language"))
+
+
+def authorized(request: web.Request) -> bool:
+    app = request.app
+    cookie = security.dashboard_cookie_name(security.local_port(request, app[CONFIG].bind_port))
+    return _authorized(request, app[TOKEN], cookie)
+
+
+def nav(lang: str, current: str) -> str:
+    links = []
+    for path, en, zh in NAV:
+        label = escape(zh if lang == "zh" else en)
+        links.append(f"<b>{label}</b>" if path == current else f'<a href="{path}">{label}</a>')
+    return f"<nav>{' · '.join(links)}</nav>"
+
+
+def page(render: Render) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handler(request: web.Request) -> web.Response:
+        lang = language(request)
+        if not authorized(request):
+            return _html(_locked(lang), status=401)
+        body, css = await render(request, lang)
+        return _html(_page(lang, nav(lang, request.path) + body, extra_css=css))
+    return handler
+
+
+def csrf_value(token: str, action: str) -> str:
+    return hmac.new(token.encode(), b"form:" + action.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_field(request: web.Request, action: str) -> str:
+    return f'<input type="hidden" name="csrf" value="{csrf_value(request.app[TOKEN], action)}">'
+
+
+def form_action(act: Act) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handler(request: web.Request) -> web.Response:
+        lang = language(request)
+        origin = request.headers.get("Origin")
+        port = security.local_port(request, request.app[CONFIG].bind_port)
+        own = origin is not None and security.is_own_origin(origin, port)
+        form = dict(await request.post()) if own and authorized(request) else None
+        if form is None or not security.secret_matches(
+                str(form.get("csrf", "")), csrf_value(request.app[TOKEN], request.path)):
+            return _html(_locked(lang), status=403)
+        target = await act(request, lang, form)
+        raise web.HTTPSeeOther(target)
+    return handler

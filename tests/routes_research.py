@@ -1,0 +1,7 @@
+"""Every /api route of the research feature, with a request that succeeds given the token
+(tests/test_service_security.py runs the token, Host and Origin checks over each)."""
+
+RESEARCH_API_ROUTES: list[tuple[str, str, dict | None]] = []
+
+# Paths in the rows above whose successful answer on an empty store is 404.
+RESEARCH_MISSING_OK: set[str] = set()
