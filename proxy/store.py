@@ -54,11 +54,12 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def component_schemas() -> dict[str, list[tuple[str, ...]]]:
     """Each feature keeps its tables and their migrations beside its code."""
-    from .minors import schema as minors
+    from .minors import parent_schema, schema as minors
     from .reports import schema as reports
-    from .research import schema as research
+    from .research import audit_schema, schema as research
     return {"reports": reports.MIGRATIONS, "minors": minors.MIGRATIONS,
-            "research": research.MIGRATIONS}
+            "parent": parent_schema.MIGRATIONS, "research": research.MIGRATIONS,
+            "audit": audit_schema.MIGRATIONS}
 
 ITEM_COLUMNS = ("response_id", "time", "platform", "endpoint", "surface", "position", "item_id",
                 "kind", "author_id", "author", "title", "provenance", "reason", "evidence",
