@@ -13,6 +13,7 @@ from .engine import Engine, Request
 from .model import Outcome
 from .profiles import MARK_ONLY, ProfileError, check_cases, load_profile
 from .pairing import add_pair_parser
+from .reports.section import check_report
 from .run import add_run_parser
 from .minors.cli import add_parent_parser
 from .reports.cli import add_reports_parser
@@ -114,12 +115,16 @@ def cmd_rules_check(args) -> int:
     adapter_files, profile_files, fixture_dirs = _collect(targets)
     failures: list[str] = []
     checked = 0
+    categories = _categories_for(targets, failures)
     for path in adapter_files:
         try:
-            load_adapter(path)
+            adapter = load_adapter(path)
             checked += 1
         except AdapterError as exc:
             failures.extend(exc.messages)
+            continue
+        if categories is not None:
+            failures.extend(check_report(adapter, categories))
     for path in profile_files:
         try:
             failures.extend(check_cases(load_profile(path)))
@@ -141,6 +146,22 @@ def cmd_rules_check(args) -> int:
     print(f"checked {checked} rule files and {cases_run} fixture cases: "
           f"{'OK' if not failures else f'{len(failures)} problems'}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _categories_for(targets: list[Path], failures: list[str]):
+    """The report categories of the rules dir being checked (None when there is none)."""
+    from .reports.categories import categories_file, load_categories
+
+    for target in targets:
+        # A rules dir, its platforms/ dir, or one adapter file in it.
+        for root in (target, target.parent, target.parent.parent):
+            if categories_file(root).is_file():
+                try:
+                    return load_categories(root)
+                except ValueError as exc:
+                    failures.append(str(exc))
+                    return None
+    return None
 
 
 def _collect(targets: list[Path]):

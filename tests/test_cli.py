@@ -88,3 +88,18 @@ def test_rules_check_reports_file_and_line(tmp_path):
     assert result.returncode == 1
     assert f"{bad}:4: rule ads should not match" in result.stdout
     assert f"{broken}:1:" in result.stdout
+
+
+def test_rules_check_finds_a_report_reason_for_an_unknown_category(tmp_path):
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    adapter = rules / "platforms" / "bilibili.yaml"
+    text = adapter.read_text(encoding="utf-8")
+    line = text[:text.index("categories: [cn.bad.clickbait]")].count("\n") + 1
+    adapter.write_text(text.replace("categories: [cn.bad.clickbait]",
+                                    "categories: [cn.bad.clickbaiting]"), encoding="utf-8")
+    result = feedlens("rules", "check", adapter)
+    assert result.returncode == 1
+    assert f"bilibili.yaml:{line}:" in result.stdout and "cn.bad.clickbaiting" in result.stdout
