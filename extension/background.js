@@ -5,6 +5,7 @@
 const browser = globalThis.browser ?? globalThis.chrome;
 const DEFAULT_URL = "http://127.0.0.1:8787";
 const TIMEOUT_MS = 4000;
+const REPORT_TIMEOUT_MS = 30_000;  // a new report carries its screenshot; the service stores it first
 const MAX_MARK_IDS = 200;  // the service's per-request limit
 const CACHE_MS = {dom: 60_000, state: 10_000};
 // Platforms whose adapters match any host ("*"): the page hosts they serve.
@@ -23,7 +24,7 @@ async function settings() {
   return {url: (serviceUrl || DEFAULT_URL).replace(/\/+$/, ""), token};
 }
 
-async function api(path, {method = "GET", body, token: given, url: givenUrl} = {}) {
+async function api(path, {method = "GET", body, token: given, url: givenUrl, timeout = TIMEOUT_MS} = {}) {
   const saved = await settings();
   const url = givenUrl || saved.url;
   const token = given === undefined ? saved.token : given;
@@ -32,7 +33,7 @@ async function api(path, {method = "GET", body, token: given, url: givenUrl} = {
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body) headers["Content-Type"] = "application/json";
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
+  const timer = setTimeout(() => abort.abort(), timeout);
   let response;
   try {
     response = await fetch(url + path, {method, headers, body: body && JSON.stringify(body),
@@ -153,6 +154,85 @@ async function pair(url, code) {
   return {url};
 }
 
+// ---- reports: store first (service), then send from the platform's page (content script) -----
+
+// The language of the strings the user sees: the catalogue the browser picked, which can differ
+// from getUILanguage() (headless Chromium with --lang=zh-CN: UI en-US, catalogue zh_CN).
+const uiLanguage = () => (browser.i18n.getMessage("reportLanguage") === "zh" ? "zh" : "en");
+
+function reportChoices(platform, kind) {
+  const query = new URLSearchParams({platform, lang: uiLanguage()});
+  if (kind) query.set("kind", kind);
+  return api(`/api/reports/choices?${query}`);
+}
+
+// Browsers allow this only with access to all sites (an optional permission the user may grant
+// in the options page); without it the report goes without a screenshot.
+async function captureTab(tab) {
+  if (!tab || !tab.active) return null;
+  try {
+    return await browser.tabs.captureVisibleTab(tab.windowId, {format: "png"});
+  } catch {
+    return null;
+  }
+}
+
+async function submitReport(m, sender) {
+  const body = {platform: String(m.platform || ""), item_id: String(m.item_id || ""),
+    kind: String(m.kind || ""), category: String(m.category || ""),
+    description: String(m.description || ""), page_url: sender.url || sender.tab?.url || "",
+    client_request_id: String(m.client_request_id || "")};
+  if (typeof m.screenshot === "string" && m.screenshot.startsWith("data:image/")) body.screenshot = m.screenshot;
+  if (m.target && typeof m.target === "object") body.target = m.target;
+  const created = await api("/api/reports", {method: "POST", body, timeout: REPORT_TIMEOUT_MS});
+  return sendReport(created, sender.tab.id, sender.frameId || 0);
+}
+
+// The service handed out a prepared request: the page sends it once, the service reads the answer.
+async function sendReport({report, request}, tabId, frameId) {
+  if (!request || request.mode !== "api" || report.status !== "stored") return {report, request};
+  const outcome = await sendFromPage(tabId, frameId, request);
+  const done = await api(`/api/reports/${report.id}/result`, {method: "POST", body: outcome});
+  return {report: done.report};
+}
+
+async function sendFromPage(tabId, frameId, request) {
+  try {
+    const answer = await browser.tabs.sendMessage(tabId, {type: "report-send", request}, {frameId});
+    if (answer && Number.isInteger(answer.http_status)) return answer;
+    return {http_status: 0, body: "", error: "the page gave no answer"};
+  } catch (err) {
+    return {http_status: 0, body: "", error: `the page is gone: ${err.message || err}`};
+  }
+}
+
+// A tab showing this platform, found by asking our content scripts (no "tabs" permission).
+async function platformTab(platform) {
+  const tabs = await browser.tabs.query({});
+  tabs.sort((a, b) => Number(b.active) - Number(a.active));
+  for (const tab of tabs) {
+    try {
+      const hello = await browser.tabs.sendMessage(tab.id, {type: "report-hello"}, {frameId: 0});
+      if (hello && hello.platform === platform) return tab;
+    } catch { /* no content script in that tab */ }
+  }
+  return null;
+}
+
+async function retryReport(id) {
+  const {report} = await api(`/api/reports/${id}`);
+  const tab = await platformTab(report.platform);
+  if (!tab) throw new ServiceError("no-tab", report.platform);
+  const again = await api(`/api/reports/${id}/retry`, {method: "POST"});
+  return sendReport(again, tab.id, 0);
+}
+
+async function openTab(url, near) {
+  const place = near ? {openerTabId: near.id, index: near.index + 1} : {};
+  await browser.tabs.create({url, ...place});
+  return {opened: true};
+}
+
 // ---- messages ---------------------------------------------------------------------------------
 
 const fromPage = {  // content scripts on feed pages may ask for these
@@ -170,16 +250,30 @@ const fromPage = {  // content scripts on feed pages may ask for these
     forget();
     return result;
   },
-  report: async (m, sender) => {
-    const params = new URLSearchParams({platform: m.platform || "", id: m.id || "",
-      provenance: m.provenance || "", author: m.author || "", title: m.title || "",
-      page: (sender.tab && sender.tab.url) || ""});
-    await browser.tabs.create({url: browser.runtime.getURL(`report.html?${params}`)});
-    return {opened: true};
+  "report-choices": (m) => reportChoices(String(m.platform || ""), String(m.kind || "")),
+  "report-capture": async (m, sender) => ({screenshot: await captureTab(sender.tab)}),
+  "report-submit": (m, sender) => submitReport(m, sender),
+  "report-open": async (m, sender) => {
+    const url = new URL(String(m.url || ""));  // the platform's report page, never anything else
+    if (url.protocol !== "https:") throw new ServiceError("refused", "not an https address");
+    return openTab(url.href, sender.tab);
   },
+  "report-history": (m, sender) => openTab(browser.runtime.getURL("report.html"), sender.tab),
 };
 
-const fromExtension = {  // only the extension's own pages (popup, options)
+const fromExtension = {  // only the extension's own pages (popup, options, report history)
+  "reports-list": (m) => {
+    const query = new URLSearchParams({limit: String(Math.min(Number(m.limit) || 100, 500))});
+    if (m.status) query.set("status", String(m.status));
+    return api(`/api/reports?${query}`);
+  },
+  "report-retry": (m) => retryReport(Number(m.id) | 0),
+  "report-manual-open": async (m, sender) => {  // the list has no request: read the report's
+    const {request} = await api(`/api/reports/${Number(m.id) | 0}`);
+    const url = new URL(String(request?.manual_url || ""));
+    if (url.protocol !== "https:") throw new ServiceError("refused", "not an https address");
+    return openTab(url.href, sender.tab);
+  },
   "popup-state": (m) => popupState(m.page),
   switch: async (m) => {
     forget();

@@ -399,7 +399,8 @@
     function hideSoon() {
       clearTimeout(timer);
       timer = setTimeout(() => {
-        if (!root.activeElement) hide();  // keep it while the keyboard is inside
+        // Keep it while the keyboard or the mouse is inside (a click on its text drops focus).
+        if (!root.activeElement && !panel.matches(":hover")) hide();
       }, 300);
     }
 
@@ -422,6 +423,11 @@
       panel.hidden = false;
       place(entry.parts.badge.getBoundingClientRect());
       if (focus) panel.querySelector("button:not(:disabled)")?.focus();
+    }
+
+    // The panel's content changed size: place it again by its badge.
+    function refit() {
+      if (current && !panel.hidden) place(current.parts.badge.getBoundingClientRect());
     }
 
     function place(rect) {
@@ -515,9 +521,8 @@
         button(t("menuShowAuthor"), () => act(entry, {kind: "show_author", author_id: authorId, author}), noAuthor),
         button(t("menuHideLike"), () => box.replaceWith(likeForm(entry))),
         button(t("menuReport"), () => {
-          send("report", {platform: config.platform, id: entry.id, provenance: entry.mark?.provenance,
-            author, title: entry.title || entry.text});
-          hide();
+          box.replaceWith(reportPicker(entry));
+          refit();
         }),
       );
       return box;
@@ -542,17 +547,22 @@
       return form;
     }
 
-    function notify(text, undo) {
+    // actions: more buttons, [{label, onClick}].
+    function notify(text, undo, actions = []) {
       attach();
       clearTimeout(toastTimer);
       toast.replaceChildren(text);
       if (undo) toast.append(button(t("undo"), undo));
+      for (const action of actions) toast.append(button(action.label, action.onClick));
       toast.append(button(t("close"), () => (toast.hidden = true)));
       toast.hidden = false;
       toastTimer = setTimeout(() => (toast.hidden = true), TOAST_MS);
     }
 
-    return {show, showSoon, hide, hideSoon, notify};
+    // A place inside our shadow root for a moment (the clipboard fallback needs a focused field).
+    const scratch = (el) => root.append(el);
+
+    return {show, showSoon, hide, hideSoon, notify, button, scratch, refit};
   })();
 
   // ---- actions: write a rule through the service, apply it here at once, offer undo ------------
@@ -581,7 +591,64 @@
     });
   }
 
-  // ---- talking to the popup --------------------------------------------------------------------
+  // ---- reporting an item: the picker and the sending live in report-ui.js ----------------------
+
+  const reporting = globalThis.feedlensReport;
+
+  function reportPicker(entry) {
+    return reporting.picker({platform: config.platform, id: entry.id, kind: entry.mark?.kind}, {
+      send, button: overlay.button, onCancel: () => overlay.hide(), refit: () => overlay.refit(),
+      onSubmit: safe((choice, description, kind) => submitReport(entry, choice, description, kind)),
+    });
+  }
+
+  const nextFrame = () => new Promise((resolve) => {
+    requestAnimationFrame(() => resolve());
+    setTimeout(resolve, 100);  // rAF does not run in background tabs
+  });
+
+  // One call per click: one client_request_id, so the service stores one report for it.
+  async function submitReport(entry, choice, description, kind) {
+    const clientRequestId = reporting.newRequestId();
+    overlay.hide();
+    await nextFrame();
+    await nextFrame();  // the screenshot shows the page, not our menu
+    const shot = await send("report-capture");
+    overlay.notify(t("reportSending"));
+    const reply = await send("report-submit", {platform: config.platform, item_id: entry.id, kind,
+      category: choice.category, description, client_request_id: clientRequestId,
+      screenshot: shot.ok ? shot.data.screenshot : null});
+    await reportOutcome(reply);
+  }
+
+  async function reportOutcome(reply) {
+    if (!reply.ok) {
+      const reason = reply.message || t(reply.error === "offline" ? "errorOffline" : "errorUnpaired");
+      overlay.notify(reply.status === 429 ? t("reportToastTooMany", reason) : t("toastFailed", reason));
+      return;
+    }
+    const {report, request} = reply.data;
+    if (report.status === "manual" && request) {
+      await finishManually(request);
+      return;
+    }
+    const key = `reportToast_${report.status}`;
+    const text = report.status === "failed" && report.message ? `${t(key)} (${report.message})` : t(key);
+    const history = {label: t("reportHistory"), onClick: () => send("report-history")};
+    overlay.notify(text, null, report.status === "failed" ? [history] : []);
+  }
+
+  // The user finishes on the platform's own page; the text to paste is on the clipboard.
+  async function finishManually(request) {
+    const copy = () => reporting.copy(request.text || "", overlay.scratch);
+    const copied = request.text ? await copy() : false;
+    if (request.manual_url) await send("report-open", {url: request.manual_url});
+    const again = {label: t("reportCopy"), onClick: copy};
+    overlay.notify(t(copied || !request.text ? "reportToast_manual" : "reportToast_manualNotCopied"),
+      null, request.text ? [again] : []);
+  }
+
+  // ---- talking to the popup and the background ---------------------------------------------------
 
   browser.runtime.onMessage.addListener(safe((message, sender, sendResponse) => {
     if (sender.id !== browser.runtime.id || !message) return false;
@@ -594,6 +661,11 @@
       sendResponse({platform: config?.platform || null, since: performance.timeOrigin / 1000, onPage});
     } else if (message.type === "refresh") {
       boot().then(() => sendResponse({ok: true}));
+      return true;
+    } else if (message.type === "report-hello") {  // which platform is this tab? (for retries)
+      sendResponse({platform: config?.platform || null});
+    } else if (message.type === "report-send") {   // the background hands us a prepared report
+      reporting.send(message.request || {}).then(sendResponse);
       return true;
     }
     return false;

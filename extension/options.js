@@ -9,7 +9,8 @@ const call = (type, data = {}) => browser.runtime.sendMessage({type, ...data});
 async function refresh() {
   const reply = await call("settings");
   if (!reply.ok) return;
-  $("url").value = reply.data.url;
+  // A slow first answer (the worker was starting) must not overwrite what the user typed.
+  if (!$("url").dataset.edited) $("url").value = reply.data.url;
   $("status").textContent = reply.data.paired ? t("optionsPaired", reply.data.url) : t("optionsNotPaired");
   $("status").className = reply.data.paired ? "ok" : "";
   $("unpair").hidden = !reply.data.paired;
@@ -54,5 +55,22 @@ $("unpair").addEventListener("click", async () => {
   await refresh();
 });
 
+$("url").addEventListener("input", () => ($("url").dataset.edited = "1"));
+
+// Screenshots for report evidence: browsers allow tabs.captureVisibleTab only with access to all
+// sites, so it is an optional permission the user grants (or takes back) here.
+const ALL_SITES = {origins: ["<all_urls>"]};
+
+async function showScreenshots() {
+  $("screenshots").checked = await browser.permissions.contains(ALL_SITES).catch(() => false);
+}
+
+$("screenshots").addEventListener("change", async (event) => {
+  if (event.target.checked) await browser.permissions.request(ALL_SITES).catch(() => false);
+  else await browser.permissions.remove(ALL_SITES).catch(() => false);
+  await showScreenshots();
+});
+
 translatePage();
 refresh();
+showScreenshots();

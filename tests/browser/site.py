@@ -3,18 +3,23 @@
 Like the real sites, each page fetches its feed JSON (the adapters' fixture bodies, served at
 the real API paths) and renders cards with the class names the adapters' `dom` sections select.
 The server runs on a thread of the test process, over TLS with the e2e tests' certificates.
+Bilibili's report endpoints are there too (tests/e2e/bilibili_reports.py, `Site.reports`), and
+the Bilibili page logs the browser in the way the real site does: a `SESSDATA` (HttpOnly) and a
+`bili_jct` (readable by scripts: it is the CSRF token) cookie for .bilibili.com.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import ssl
 import threading
 from pathlib import Path
 
 from aiohttp import web
 
+from tests.e2e.bilibili_reports import ReportDesk
 from tests.e2e.replay import body_key, load_cases
 
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -45,7 +50,15 @@ def build_pages(cases) -> dict[tuple[str, str], str]:
             ("www.youtube.com", "/"): page("youtube")}
 
 
-def build_app() -> web.Application:
+def login_cookies(response: web.Response, session: dict[str, str]) -> web.Response:
+    """Set-Cookie as bilibili.com does after a login (values are per test session)."""
+    for name, value in session.items():
+        response.set_cookie(name, value, domain=".bilibili.com", path="/", max_age=86400 * 180,
+                            secure=True, httponly=name == "SESSDATA")
+    return response
+
+
+def build_app(reports: ReportDesk, session: dict[str, str]) -> web.Application:
     cases = load_cases()
     pages = build_pages(cases)
     exact = {(h, p, q, k): (b, t) for h, p, q, k, b, t, _ in cases}
@@ -62,10 +75,13 @@ def build_app() -> web.Application:
 
     async def handle(request: web.Request) -> web.StreamResponse:
         host = request.host.rsplit(":", 1)[0]
+        if reports.handles(host, request.path):  # before the generic preflight: it records them
+            return await reports.handle(request)
         if request.method == "OPTIONS":
             return cors(request, web.Response(status=204))
         if request.method == "GET" and (host, request.path) in pages:
-            return web.Response(text=pages[host, request.path], content_type="text/html", charset="utf-8")
+            page = web.Response(text=pages[host, request.path], content_type="text/html", charset="utf-8")
+            return login_cookies(page, session) if host.endswith("bilibili.com") else page
         key = body_key(await request.read())
         found = exact.get((host, request.path, request.query_string, key)) or (
             None if key else by_path.get((host, request.path)))
@@ -85,6 +101,8 @@ class Site:
     def __init__(self, certs: Path):
         self.certs = certs
         self.port = 0
+        self.reports = ReportDesk()
+        self.bilibili_session = {"SESSDATA": secrets.token_hex(16), "bili_jct": secrets.token_hex(16)}
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="test-site", daemon=True)
         self._runner: web.AppRunner | None = None
@@ -97,7 +115,7 @@ class Site:
     async def _start(self) -> None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.certs / "server.pem", self.certs / "server.key")
-        self._runner = web.AppRunner(build_app(), access_log=None)
+        self._runner = web.AppRunner(build_app(self.reports, self.bilibili_session), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=context)
         await site.start()
