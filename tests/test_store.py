@@ -218,7 +218,7 @@ async def test_an_item_becomes_a_row_with_json_columns(store):
     assert row["decision"] == "hide" and row["decision_rule"] == "no-ads"
     assert row["evidence"] == [{"source": "item", "path": "owner.following", "value": False}]
     assert row["labels"] == ["ai-generated"]
-    assert row["title"] == "title v9" and row["time"] == NOW
+    assert row["title"] is None and row["time"] == NOW  # item text is never stored in items
     assert row["response_id"] > 0
 
 

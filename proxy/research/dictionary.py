@@ -1,0 +1,64 @@
+"""The export's data dictionary: every column, its type, meaning and the consent it needs.
+
+Bump SCHEMA_VERSION when a column is added, removed or changes meaning; every exported row
+(and the Parquet file's metadata) carries it, so pooled exports can be told apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # integer | number | string
+    description: str
+    consent: str | None = None  # the consented field this raw column needs, else always filled
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("schema_version", "integer", "Version of this export schema (see the data dictionary)."),
+    Column("study_id", "string", "The study the participant consented to."),
+    Column("consent_version", "string", "Version of the consent text the participant agreed to."),
+    Column("participant", "string", "Random id of this install within the study (16 hex "
+           "digits); not derived from anything about the person."),
+    Column("record_id", "integer", "Number of the record on this install; with `participant` "
+           "a unique key."),
+    Column("time", "number", "When the feed response was seen, unix seconds (UTC)."),
+    Column("response_id", "integer", "Number of the feed response on this install: items "
+           "sharing it arrived together (the unit for cluster-robust statistics)."),
+    Column("platform", "string", "Platform, e.g. bilibili, youtube, x, reddit."),
+    Column("endpoint", "string", "The adapter's name for the API endpoint, e.g. web-home-recommend."),
+    Column("surface", "string", "Where the feed is shown: home, search, related, …"),
+    Column("position", "integer", "Position of the item in the response, from 0."),
+    Column("kind", "string", "Kind of item: video, post, ad, …"),
+    Column("provenance", "string", "Why the item is in the feed: followed, personalized, "
+           "popular, promoted, search, own or unknown."),
+    Column("reason_category", "string", "Id of the adapter rule that decided the provenance, "
+           "e.g. web-home-recommend#2."),
+    Column("decision", "string", "What the participant's own profile did: keep, label, blur, hide, …"),
+    Column("item_pid", "string", "Pseudonym of the platform's item id: HMAC-SHA256 with the "
+           "study key, 16 hex digits. Equal within a study key, different across studies."),
+    Column("author_pid", "string", "Pseudonym of the author's account id (same scheme as item_pid)."),
+    Column("title", "string", "The item's title.", consent="title"),
+    Column("text", "string", "The item's text (description, post body).", consent="text"),
+    Column("author_name", "string", "The author's display name.", consent="author_name"),
+    Column("url", "string", "The item's link.", consent="url"),
+    Column("reason_text", "string", "The platform's own words for why it shows the item "
+           "(e.g. \"because you watched …\").", consent="reason_text"),
+)
+NAMES = tuple(column.name for column in COLUMNS)
+
+
+def markdown() -> str:
+    """The dictionary as a Markdown table (printed by `feedlens export --dictionary`)."""
+    lines = [f"Export schema version {SCHEMA_VERSION}. Raw columns are empty unless the "
+             "participant consented to that field; unconsented fields are never recorded.", "",
+             "| column | type | consent needed | meaning |", "|---|---|---|---|"]
+    for column in COLUMNS:
+        needed = f"`{column.consent}`" if column.consent else ""
+        lines.append(f"| `{column.name}` | {column.type} | {needed} | {column.description} |")
+    return "\n".join(lines)

@@ -1,0 +1,207 @@
+"""Export research records as CSV, JSON Lines or Parquet, in the dictionary's column order.
+
+The same query feeds the participant's preview, so the preview shows exactly what an export
+would contain. Records past their consent's retention are never exported, even before the
+pruner removed them, and a raw column is emptied unless its field is in the consent.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from .dictionary import COLUMNS, NAMES, SCHEMA_VERSION, markdown
+
+FORMATS = ("csv", "jsonl", "parquet")
+CHUNK = 20_000
+DAY = 86400.0
+
+
+class ExportError(RuntimeError):
+    pass
+
+
+def _select(column) -> str:
+    if column.name == "schema_version":
+        return f"{SCHEMA_VERSION}"
+    if column.name in ("study_id", "consent_version", "participant"):
+        return f"c.{column.name}"
+    if column.name == "record_id":
+        return "r.id"
+    if column.consent:  # defence in depth: only what the record's consent allows
+        return f"CASE WHEN instr(c.fields, '\"{column.consent}\"') THEN r.{column.name} END"
+    return f"r.{column.name}"
+
+
+_FROM = (" FROM research_records r JOIN research_consents c ON c.id = r.consent_id"
+         " WHERE r.time >= ? AND r.time < ? AND r.time >= ? - c.retention_days * 86400.0")
+SELECT = f"SELECT {', '.join(_select(c) for c in COLUMNS)}{_FROM}"
+COUNT = f"SELECT COUNT(*){_FROM}"
+
+
+def _span(since: float | None, until: float | None, now: float | None) -> tuple:
+    return (-1e18 if since is None else since, 1e18 if until is None else until,
+            time.time() if now is None else now)
+
+
+def count(conn: sqlite3.Connection, since=None, until=None, now=None) -> int:
+    return conn.execute(COUNT, _span(since, until, now)).fetchone()[0]
+
+
+def rows(conn: sqlite3.Connection, since=None, until=None, now=None, *,
+         newest_first: bool = False, limit: int | None = None) -> Iterator[list[tuple]]:
+    """Chunks of row tuples in NAMES order, oldest first (newest first for the preview)."""
+    sql = SELECT + (" ORDER BY r.id DESC" if newest_first else " ORDER BY r.id")
+    params = _span(since, until, now)
+    if limit is not None:
+        sql += " LIMIT ?"
+        params += (limit,)
+    cursor = conn.execute(sql, params)
+    while chunk := cursor.fetchmany(CHUNK):
+        yield chunk
+
+
+def as_dicts(chunks) -> list[dict]:
+    return [dict(zip(NAMES, row)) for chunk in chunks for row in chunk]
+
+
+# ---- the file formats ------------------------------------------------------------------------
+
+def write_csv(chunks, out: IO[str], progress) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(NAMES)
+    for chunk in chunks:
+        writer.writerows(chunk)
+        progress.advance(len(chunk))
+
+
+def write_jsonl(chunks, out: IO[str], progress) -> None:
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    for chunk in chunks:
+        out.write("".join(dumps(dict(zip(NAMES, row))) + "\n" for row in chunk))
+        progress.advance(len(chunk))
+
+
+def write_parquet(chunks, path: Path, progress) -> None:
+    pa, pq = _pyarrow()
+    types = {"integer": pa.int64(), "number": pa.float64(), "string": pa.string()}
+    metadata = {"feedlens.schema_version": str(SCHEMA_VERSION),
+                "feedlens.dictionary": json.dumps([c.__dict__ for c in COLUMNS])}
+    schema = pa.schema([pa.field(c.name, types[c.type], metadata={"description": c.description})
+                        for c in COLUMNS], metadata=metadata)
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for chunk in chunks:
+            columns = zip(*chunk)
+            arrays = [pa.array(values, type=field.type) for values, field in zip(columns, schema)]
+            writer.write_batch(pa.record_batch(arrays, schema=schema))
+            progress.advance(len(chunk))
+
+
+def _pyarrow():
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ExportError("Parquet export needs pyarrow: pip install 'feedlens[research]' "
+                          "(or pip install pyarrow); CSV and JSON Lines work without it") from None
+    return pa, pq
+
+
+# ---- the command -----------------------------------------------------------------------------
+
+def open_log(db_path: Path) -> sqlite3.Connection:
+    """A read-only connection; the proxy may keep writing (WAL) while we export."""
+    if not Path(db_path).is_file():
+        raise ExportError(f"no item log at {db_path}: has feedlens run with this data dir?")
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'research_records'").fetchone()
+    if found is None:
+        conn.close()
+        raise ExportError(f"{db_path} has no research tables yet (start feedlens once to upgrade it)")
+    return conn
+
+
+def export(db_path: Path, fmt: str, output: Path | None, since=None, until=None,
+           progress_stream: IO[str] | None = None, stdout: IO[str] | None = None) -> int:
+    """Write the export; returns the number of rows. output=None writes CSV/JSONL to stdout."""
+    if fmt not in FORMATS:
+        raise ExportError(f"format must be one of {', '.join(FORMATS)}")
+    if fmt == "parquet":
+        _pyarrow()
+        if output is None:
+            raise ExportError("Parquet is binary: name a file with -o FILE")
+    conn = open_log(db_path)
+    try:
+        now = time.time()
+        conn.execute("BEGIN")  # one snapshot: the count and the rows agree
+        progress = Progress(count(conn, since, until, now), progress_stream or sys.stderr)
+        chunks = rows(conn, since, until, now)
+        if output is None:
+            _write_text(fmt, chunks, stdout or sys.stdout, progress)
+        else:
+            _write_file(fmt, chunks, Path(output), progress)
+        progress.finish()
+        return progress.done
+    finally:
+        conn.close()
+
+
+def _write_file(fmt: str, chunks, output: Path, progress) -> None:
+    """Write the file; a failed export leaves no half-written file behind."""
+    try:
+        if fmt == "parquet":
+            write_parquet(chunks, output, progress)
+        else:
+            with open(output, "w", encoding="utf-8", newline="") as handle:
+                _write_text(fmt, chunks, handle, progress)
+    except BaseException:
+        output.unlink(missing_ok=True)
+        raise
+
+
+def _write_text(fmt: str, chunks, out: IO[str], progress) -> None:
+    (write_csv if fmt == "csv" else write_jsonl)(chunks, out, progress)
+
+
+def dictionary_text() -> str:
+    return markdown()
+
+
+class Progress:
+    """A progress bar on stderr: redrawn in place on a terminal, a line per 10% otherwise."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, stream: IO[str]):
+        self.total, self.stream, self.done = total, stream, 0
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self._shown = -1
+        self._draw()
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        self._draw()
+
+    def finish(self) -> None:
+        self._draw(final=True)
+
+    def _draw(self, final: bool = False) -> None:
+        share = self.done / self.total if self.total else 1.0
+        step = int(share * (100 if self.tty else 10))
+        if step == self._shown and not final:
+            return
+        if final and not self.tty and step == self._shown:
+            return
+        self._shown = step
+        filled = int(share * self.WIDTH)
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        line = f"export [{bar}] {share:4.0%} {self.done:,}/{self.total:,} rows"
+        end = "\n" if final or not self.tty else ""
+        self.stream.write(("\r" if self.tty else "") + line + end)
+        self.stream.flush()
