@@ -2,10 +2,16 @@
 
     mitmdump -s addons/feedlens.py --set feedlens_profile=no-ads
     mitmweb  -s addons/feedlens.py
+    mitmdump -s addons/feedlens.py --set proxyauth=any   # tell devices apart by proxy user name
 
 Feed endpoints (as routed by the adapters) are buffered, run through the engine and re-encoded;
 everything else is streamed untouched. Nothing raises into mitmproxy: a failure passes the
 original response on, is logged once per adapter and counted in /api/health.
+
+Each flow belongs to a device (proxy-auth user name, else client address) and runs with that
+device's profile. A device whose profile has `limits:` may be in curfew or out of time: its feed
+API responses then lose every item, and its HTML feed pages are answered with a block page
+whose "ask for more time" form posts to /__feedlens/ask-time, answered here, never forwarded.
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ except ImportError:  # a checkout used without `pip install -e .`
 
 from proxy import paths  # noqa: E402
 from proxy.engine import DEFAULT_BODY_CAP, Engine, Request  # noqa: E402
+from proxy.minors import blockpage, gate  # noqa: E402
+from proxy.minors.devices import device_of  # noqa: E402
+from proxy.minors.state import MinorsError  # noqa: E402
 from proxy.model import Outcome  # noqa: E402
 from proxy.offload import Offload, transform  # noqa: E402
 from proxy.profiles import ProfileError, load_profile  # noqa: E402
@@ -162,14 +171,76 @@ class FeedLens:
         request = flow.request
         if self.runtime is None or request.stream or request.method in ("GET", "HEAD"):
             return
+        if _is_ask_time(flow):
+            return  # answered here from the whole (small) form
         if not _large_or_unknown(request):
             return
         if not self._routes(flow):
             request.stream = True  # an upload that is not ours: never buffer it
 
+    def request(self, flow: http.HTTPFlow):
+        """Answer the ask-time form, and a blocked device's HTML feed pages, without upstream."""
+        runtime = self.runtime
+        if runtime is None or flow.response is not None:
+            return None
+        if _is_ask_time(flow):
+            return asyncio.ensure_future(self._ask_time(flow))  # awaited by mitmproxy
+        try:
+            self._gate_page(flow)  # synchronous: no coroutine per request on the common path
+        except Exception as exc:  # fail open: the request goes upstream as if no limits applied
+            runtime.minors.failed(exc)
+        return None
+
+    def _gate_page(self, flow: http.HTTPFlow) -> None:
+        minors = self.runtime.minors
+        if not minors.limited() or not any(e.format == "html" for e in self._routes(flow)):
+            return
+        device, now = self._device(flow), minors.clock.now()
+        decision = gate.decide(minors.status(device, now), html=True)
+        if decision.action == gate.PASS:
+            return
+        lang = blockpage.language(flow.request.headers.get("accept-language"))
+        limits = minors.limits_for(device)
+        if decision.action == gate.REST_PAGE:
+            body = blockpage.rest_body(lang, limits.rest_reminder_minutes or 0, flow.request.path)
+            minors.rest_shown(device, now)
+        else:
+            until = minors.clock.local(decision.until).strftime("%H:%M") if decision.until else None
+            body = blockpage.blocked_body(lang, reason=decision.reason, until_text=until,
+                                          curfew=limits.curfew, budget=limits.daily_minutes)
+            minors.counters["block_pages"] += 1
+        self._answer(flow, blockpage.response(body))
+
+    async def _ask_time(self, flow: http.HTTPFlow) -> None:
+        """Never forwarded: whatever happens, the answer comes from here."""
+        lang = "en"
+        try:
+            lang = blockpage.language(flow.request.headers.get("accept-language"))
+            if flow.request.method != "POST":
+                self._answer(flow, blockpage.response(blockpage.message_body(lang, "post_only"), 405))
+                return
+            form = flow.request.urlencoded_form
+            request = await self.runtime.minors.add_time_request(
+                self._device(flow), form.get("minutes", "30"), form.get("note", ""))
+            self._answer(flow, blockpage.response(blockpage.asked_body(lang, request["minutes"])))
+        except MinorsError:
+            self._answer(flow, blockpage.response(blockpage.message_body(lang, "bad_request"), 400))
+        except Exception as exc:  # the store is down, a bug of ours: say so, count it
+            self.runtime.minors.failed(exc)
+            self._answer(flow, blockpage.response(blockpage.message_body(lang, "failed"), 503))
+
+    def _answer(self, flow: http.HTTPFlow, response: http.Response) -> None:
+        flow.response = response
+        flow.metadata["feedlens_answered"] = True  # ours: the response hooks leave it alone
+
+    def _device(self, flow: http.HTTPFlow) -> str:
+        return device_of(flow.metadata, flow.client_conn.peername)
+
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         runtime = self.runtime
         if runtime is None or flow.response is None or flow.response.stream:
+            return
+        if flow.metadata.get("feedlens_answered"):
             return
         runtime.counters.responses_seen += 1
         peer = flow.client_conn.peername
@@ -189,11 +260,13 @@ class FeedLens:
             return
         if not 200 <= flow.response.status_code < 300 or not flow.response.raw_content:
             return
-        engine, spec = runtime.engine, runtime.engine_spec
-        endpoints = self._routes(flow, engine)
+        if flow.metadata.get("feedlens_answered"):
+            return
+        endpoints = self._routes(flow, runtime.engine)
         if not endpoints:
             return
         started = time.perf_counter()
+        device, engine, spec, decision, profile = self._engine_for(flow)
         try:
             outcome, new_raw = await self._transform(engine, spec, flow)
         except Exception as exc:  # undecodable body, a dead worker, a bug of ours: fail open
@@ -203,7 +276,45 @@ class FeedLens:
         if new_raw is not None:
             _set_raw(flow.response, new_raw)
         if outcome.is_feed:
-            self._record(flow, outcome, time.perf_counter() - started)
+            self._record(flow, outcome, time.perf_counter() - started, device)
+            self._count_use(device, profile, outcome, decision)
+
+    def _engine_for(self, flow: http.HTTPFlow):
+        """(device, engine, spec, gate, profile name) for a feed response; fails open."""
+        runtime, device = self.runtime, None
+        try:
+            device = self._device(flow)
+            profile = runtime.minors.profile_for(device)
+            chosen = runtime.profile_engine(profile)
+            if not chosen.limits.any:
+                return device, chosen.engine, chosen.spec, gate.OPEN, profile
+            minors = runtime.minors
+            now = minors.clock.now()
+            decision = gate.decide(minors.status(device, now), html=False,
+                                   quota=minors.session_quota(device, now))
+            if decision.action == gate.PASS and not decision.quota:
+                return device, chosen.engine, chosen.spec, decision, profile
+            spec = chosen.spec.with_gate(decision.hide_all, decision.quota)
+            engine = Engine(chosen.engine.adapters, spec.gated(chosen.engine.profile),
+                            body_cap=chosen.engine.body_cap)
+            return device, engine, spec, decision, profile
+        except Exception as exc:
+            runtime.minors.failed(exc)
+            return device, runtime.engine, runtime.engine_spec, gate.OPEN, None
+
+    def _count_use(self, device: str | None, profile: str | None, outcome: Outcome, decision) -> None:
+        minors = self.runtime.minors
+        if device is None:
+            return
+        try:
+            if decision.hide_all:
+                minors.counters["blocked_feeds"] += 1
+            minors.counters["session_hidden"] += sum(
+                1 for i in outcome.items if i.decision_rule == gate.SESSION_RULE)
+            minors.record_feed(device, profile or self.runtime.profile_name, minors.clock.now(),
+                               gate.shown_counts(outcome.items), counted=not decision.hide_all)
+        except Exception as exc:
+            minors.failed(exc)
 
     async def _transform(self, engine: Engine, spec, flow: http.HTTPFlow):
         response = flow.response
@@ -222,7 +333,8 @@ class FeedLens:
         length = response.headers.get("content-length", "")
         return length.isdigit() and int(length) > self.config.body_cap
 
-    def _record(self, flow: http.HTTPFlow, outcome: Outcome, elapsed: float) -> None:
+    def _record(self, flow: http.HTTPFlow, outcome: Outcome, elapsed: float,
+                device: str | None = None) -> None:
         runtime, counters = self.runtime, self.runtime.counters
         hidden = sum(1 for item in outcome.items if item.decision == "hide")
         counters.feed_responses += 1
@@ -238,7 +350,7 @@ class FeedLens:
             time=now, platform=outcome.platform, endpoint=outcome.endpoint,
             surface=outcome.surface or "", url=url,
             status=flow.response.status_code, changed=outcome.changed,
-            error=outcome.error or outcome.reason, items=outcome.items))
+            error=outcome.error or outcome.reason, items=outcome.items, device=device))
         flow.metadata["feedlens"] = {
             "platform": outcome.platform, "endpoint": outcome.endpoint, "surface": outcome.surface,
             "items": len(outcome.items), "hidden": hidden, "provenance": outcome.counts(),
@@ -251,6 +363,10 @@ class FeedLens:
             self._logged.add(outcome.platform)
             log.warning("feedlens: %s/%s failed, response passed unchanged (logged once per "
                         "adapter; see /api/health): %s", outcome.platform, outcome.endpoint, outcome.error)
+
+
+def _is_ask_time(flow: http.HTTPFlow) -> bool:
+    return flow.request.path.partition("?")[0] == blockpage.ASK_PATH
 
 
 def _large_or_unknown(message: http.Message) -> bool:

@@ -131,6 +131,8 @@ def cmd_rules_check(args) -> int:
             checked += 1
         except ProfileError as exc:
             failures.extend(exc.messages)
+    for directory in _phrase_dirs(targets):
+        checked += _check_phrases(directory, failures)
     cases_run = 0
     if fixture_dirs:
         engine = Engine(load_adapters(sorted({d.parent for d in fixture_dirs})))
@@ -162,6 +164,24 @@ def _categories_for(targets: list[Path], failures: list[str]):
                     failures.append(str(exc))
                     return None
     return None
+
+
+def _phrase_dirs(targets: list[Path]) -> list[Path]:
+    """phrases/ of each rules dir checked as a whole, or a phrases/ dir named directly."""
+    dirs = [t if t.name == "phrases" else t / "phrases" for t in targets if t.is_dir()]
+    return [d for d in dirs if d.is_dir()]
+
+
+def _check_phrases(directory: Path, failures: list[str]) -> int:
+    from .phrases import PhraseError, check_cases as check_phrase_cases, load_library
+
+    try:
+        library = load_library(directory)
+    except PhraseError as exc:
+        failures.extend(exc.messages)
+        return 0
+    failures.extend(check_phrase_cases(library))
+    return len(library.lists)
 
 
 def _collect(targets: list[Path]):

@@ -4,13 +4,14 @@ large ones, so the proxy's event loop keeps serving other connections.
 A thread is not enough: the engine is pure Python and holds the GIL, and the event loop then
 waits for it (benchmarks/runtime_bench.py measures both). Compiled adapters hold closures and
 cannot be pickled, so a worker rebuilds the engine from the same YAML texts (an EngineSpec);
-a new engine after a hot reload gets a new pool.
+new adapters after a hot reload get a new pool, and each job carries its profile.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import gzip
 import logging
 import multiprocessing
@@ -25,7 +26,7 @@ from mitmproxy.net import encoding
 from .adapters import AdapterError, AdapterSet, compile_adapter
 from .engine import Engine, Request
 from .model import Outcome
-from .profiles import MARK_ONLY, ProfileError, compile_profile
+from .profiles import MARK_ONLY, Profile, ProfileError, compile_profile
 from .yamlsrc import YamlError, parse
 
 log = logging.getLogger("feedlens")
@@ -41,29 +42,61 @@ GZIP_LEVEL = 6
 
 @dataclass(frozen=True)
 class EngineSpec:
-    """Everything needed to build the same engine in another process: the YAML texts in force."""
+    """Everything needed to build the same engine in another process: the YAML texts in force.
+
+    A worker pool is bound to the adapters; the profile part (small) travels with each job, so
+    one pool serves every profile, and a device's gate (proxy/minors/gate.py) per response.
+    """
 
     adapters: tuple[tuple[str, str], ...]  # (path, text)
     profile: tuple[str, str, str] | None  # (name, path, text); None = mark only
     title_prefix: str
     body_cap: int
+    hide_all: bool = False  # a blocked minor's device: every item hidden
+    quota: tuple[tuple[str, int], ...] = ()  # session_items still allowed, by provenance
 
     def build(self) -> Engine:
-        adapters = []
-        for path, text in self.adapters:
-            try:
-                adapters.append(compile_adapter(parse(text, path)))
-            except (AdapterError, YamlError) as exc:  # compiled before; only a bug gets here
-                log.error("feedlens worker: %s", exc)
-        profile = MARK_ONLY
-        if self.profile is not None:
-            name, path, text = self.profile
-            try:
-                profile = compile_profile(parse(text, path), name)
-            except (ProfileError, YamlError) as exc:
-                log.error("feedlens worker: %s", exc)
-        profile = dataclasses.replace(profile, title_prefix=self.title_prefix)
-        return Engine(AdapterSet.of(adapters), profile, body_cap=self.body_cap)
+        return self.engine(_compile_adapters(self.adapters))
+
+    def engine(self, adapters: AdapterSet) -> Engine:
+        profile = self.gated(_compile_profile(self.profile, self.title_prefix))
+        return Engine(adapters, profile, body_cap=self.body_cap)
+
+    def gated(self, profile: Profile) -> Profile:
+        if not (self.hide_all or self.quota):
+            return profile
+        from .minors.gate import gated_profile
+        return gated_profile(profile, hide_all=self.hide_all, quota=dict(self.quota))
+
+    def with_gate(self, hide_all: bool, quota: tuple[tuple[str, int], ...]) -> EngineSpec:
+        return dataclasses.replace(self, hide_all=hide_all, quota=quota)
+
+    def job(self) -> EngineSpec:
+        """This spec without the adapter texts (the worker has them): what each job carries."""
+        return dataclasses.replace(self, adapters=())
+
+
+def _compile_adapters(texts: tuple[tuple[str, str], ...]) -> AdapterSet:
+    adapters = []
+    for path, text in texts:
+        try:
+            adapters.append(compile_adapter(parse(text, path)))
+        except (AdapterError, YamlError) as exc:  # compiled before; only a bug gets here
+            log.error("feedlens worker: %s", exc)
+    return AdapterSet.of(adapters)
+
+
+@functools.lru_cache(maxsize=16)
+def _compile_profile(spec: tuple[str, str, str] | None, title_prefix: str) -> Profile:
+    """Compiled once per process and profile text (profiles are immutable once compiled)."""
+    profile = MARK_ONLY
+    if spec is not None:
+        name, path, text = spec
+        try:
+            profile = compile_profile(parse(text, path), name)
+        except (ProfileError, YamlError) as exc:
+            log.error("feedlens worker: %s", exc)
+    return dataclasses.replace(profile, title_prefix=title_prefix)
 
 
 def decode(raw: bytes, content_encoding: str | None) -> bytes:
@@ -92,24 +125,24 @@ def transform(engine: Engine, request: Request, raw: bytes, content_encoding: st
 
 # -- the worker process -----------------------------------------------------------------------------
 
-_engine: Engine | None = None
+_adapters: AdapterSet | None = None
 
 
 def _init(spec: EngineSpec) -> None:
-    global _engine
-    _engine = spec.build()
+    global _adapters
+    _adapters = _compile_adapters(spec.adapters)
 
 
-def _transform(request, raw, content_encoding, content_type):
-    return transform(_engine, request, raw, content_encoding, content_type)
+def _transform(job: EngineSpec, request, raw, content_encoding, content_type):
+    return transform(job.engine(_adapters), request, raw, content_encoding, content_type)
 
 
 def _ready() -> bool:
-    return _engine is not None
+    return _adapters is not None
 
 
 class Offload:
-    """A small process pool bound to one EngineSpec; replaced when the spec changes."""
+    """A small process pool bound to the adapters of an EngineSpec; replaced when they change."""
 
     def __init__(self, workers: int = WORKERS, timeout: float = TIMEOUT):
         self.workers, self.timeout = workers, timeout
@@ -123,14 +156,14 @@ class Offload:
 
     def warm(self, spec: EngineSpec) -> None:
         """Start workers for this spec now, so the first large body does not wait for them."""
-        if spec is not self._spec and self.available:
+        if self._stale(spec) and self.available:
             self._pool_for(spec).submit(_ready)
 
     async def transform(self, spec: EngineSpec, request: Request, raw: bytes,
                         content_encoding: str | None, content_type: str | None):
         pool = self._pool_for(spec)
         job = asyncio.get_running_loop().run_in_executor(
-            pool, _transform, request, raw, content_encoding, content_type)
+            pool, _transform, spec.job(), request, raw, content_encoding, content_type)
         try:
             return await asyncio.wait_for(job, self.timeout)
         except (TimeoutError, asyncio.TimeoutError, BrokenProcessPool) as exc:
@@ -142,13 +175,17 @@ class Offload:
             raise
 
     def _pool_for(self, spec: EngineSpec) -> ProcessPoolExecutor:
-        if self._pool is None or spec is not self._spec:
+        if self._stale(spec):
             self.close()
             # spawn: forking a process that runs threads and an event loop is unsafe.
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_init, initargs=(spec,))
             self._spec = spec
         return self._pool
+
+    def _stale(self, spec: EngineSpec) -> bool:
+        # Tuples of the same (path, text) string objects: equal at the cost of identity checks.
+        return self._pool is None or self._spec is None or spec.adapters != self._spec.adapters
 
     def close(self) -> None:
         if self._pool is not None:

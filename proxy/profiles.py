@@ -3,7 +3,15 @@
 First matching rule wins, in file order. Actions `keep`, `label`, `blur`, `hide` and
 `move_to_end` decide an item directly; `limit` keeps the first N matches of a response and
 hides the rest; `chronological` keeps items and re-sorts them newest first; `allow_only`
-keeps its matches and turns the fallback for unmatched items into `hide`.
+keeps its matches and turns the fallback for unmatched items into `hide` (allowlist mode:
+put the hide rules that must also apply to listed authors before it). `warn` is the warning
+before display that the minors' rules ask for (Art 23): the item is blurred, with a notice
+that names the phrase category that fired.
+
+The `phrases` condition scores an item against weighted phrase lists (proxy/phrases.py) and
+matches when a listed category reaches the threshold; the category id and score that fired
+are added to the item's labels (`cn.bad.gore_shock`, `phrase_score=7`, and `warning` for warn:
+only category ids carry dots, which is how the minors' counts find them).
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from pathlib import Path
 
 from . import schema
 from .model import Item, Provenance
+from .phrases import PhraseError, PhraseLibrary, library_for
 from .textmatch import UnsafePattern, compile_regex, normalize
 from .yamlsrc import Source, YamlError, load
 
@@ -45,6 +54,7 @@ class Rule:
     expires: date | None
     line: int
     cases: dict = field(default_factory=dict)
+    evidence: PhraseCheck | None = None  # the `when.phrases` test, to say what fired
 
     def active(self, now: datetime) -> bool:
         return self.expires is None or now.date() <= self.expires
@@ -74,7 +84,7 @@ MARK_ONLY = Profile(name="default", title="Mark only", version="0", rules=[])
 
 @dataclass(slots=True)
 class Decision:
-    action: str  # keep | label | blur | hide | move_to_end
+    action: str  # keep | label | blur | hide | move_to_end (warn decides blur)
     rule: str | None
     chronological: bool = False
     label_text: str | None = None
@@ -91,11 +101,35 @@ def decide(profile: Profile, items: list[Item], now: datetime) -> list[Decision]
         if rule is None:
             out.append(Decision("hide", "allow_only:unlisted") if allow_only else Decision("keep", None))
             continue
-        out.append(_apply(rule, used))
+        category = _record_evidence(rule, item)
+        out.append(_apply(rule, used, category))
     return out
 
 
-def _apply(rule: Rule, used: dict[str, int]) -> Decision:
+def _record_evidence(rule: Rule, item: Item) -> str | None:
+    """Label the item with the phrase category and score that made `rule` fire."""
+    if rule.evidence is None:
+        return None
+    fired = rule.evidence.fired(item)
+    if fired is None:  # the phrases test sat under any/not; nothing single to name
+        return None
+    category, score = fired
+    _add_label(item, category)
+    _add_label(item, f"phrase_score={score}")
+    if rule.action == "warn":
+        _add_label(item, "warning")
+    return category
+
+
+def _add_label(item: Item, label: str) -> None:
+    if label not in item.labels:
+        item.labels.append(label)
+
+
+def _apply(rule: Rule, used: dict[str, int], category: str | None = None) -> Decision:
+    if rule.action == "warn":
+        notice = rule.text or f"[warning: {category or rule.id}] "
+        return Decision("blur", rule.id, label_text=notice)
     if rule.action == "limit":
         used[rule.id] = used.get(rule.id, 0) + 1
         return Decision("keep" if used[rule.id] <= (rule.max or 0) else "hide", rule.id)
@@ -130,6 +164,43 @@ def _item_text(item: Item) -> str:
     return normalize(" ".join(p for p in parts if p))
 
 
+@dataclass(slots=True)
+class PhraseCheck:
+    """`phrases: {categories, threshold}`: some listed category scores at least threshold."""
+
+    library: PhraseLibrary
+    categories: frozenset[str]
+    threshold: int
+
+    def scores(self, item: Item) -> dict[str, int]:
+        parts = [p.get("text") for p in item.parts]
+        return self.library.score_fields(item.title, item.text, item.author, *parts)
+
+    def fired(self, item: Item) -> tuple[str, int] | None:
+        """The listed category with the highest score at or over the threshold."""
+        hits = [(score, category) for category, score in self.scores(item).items()
+                if category in self.categories and score >= self.threshold]
+        if not hits:
+            return None
+        score, category = max(hits)
+        return category, score
+
+    def __call__(self, item: Item, now: datetime) -> bool:
+        return self.fired(item) is not None
+
+
+class PhraseSpecError(ValueError):
+    pass
+
+
+def _phrases(value: dict, library: PhraseLibrary) -> PhraseCheck:
+    categories, unknown = library.expand(value["categories"])
+    if unknown:
+        known = ", ".join(sorted(library.lists)) or "none"
+        raise PhraseSpecError(f"unknown phrase categories {', '.join(unknown)} (known: {known})")
+    return PhraseCheck(library, frozenset(categories), int(value["threshold"]))
+
+
 def _keywords(value) -> Predicate:
     words = [normalize(w) for w in _as_set(value) if w]
     return lambda item, now: any(w in _item_text(item) for w in words)
@@ -158,7 +229,8 @@ def _time(value: str) -> Predicate:
     return within
 
 
-def compile_condition(spec: dict) -> Predicate:
+def compile_condition(spec: dict, library: Callable[[], PhraseLibrary] = lambda: library_for(None)
+                      ) -> Predicate:
     checks: list[Predicate] = []
     for key in ("provenance", "platform", "surface", "kind", "endpoint"):
         if key in spec:
@@ -173,21 +245,34 @@ def compile_condition(spec: dict) -> Predicate:
         checks.append(_labels(spec["labels"]))
     if "time" in spec:
         checks.append(_time(spec["time"]))
+    if "phrases" in spec:  # after the cheaper field tests
+        checks.append(_phrases(spec["phrases"], library()))
     if "any" in spec:
-        alternatives = [compile_condition(sub) for sub in spec["any"]]
+        alternatives = [compile_condition(sub, library) for sub in spec["any"]]
         checks.append(lambda item, now: any(a(item, now) for a in alternatives))
     if "not" in spec:
-        negated = compile_condition(spec["not"])
+        negated = compile_condition(spec["not"], library)
         checks.append(lambda item, now: not negated(item, now))
     return lambda item, now: all(check(item, now) for check in checks)
 
 
-def _rule_predicate(spec: dict) -> Predicate:
-    when = compile_condition(spec.get("when", {}))
+def _rule_predicate(spec: dict, library: Callable[[], PhraseLibrary]) -> Predicate:
+    when = compile_condition(spec.get("when", {}), library)
     if "unless" not in spec:
         return when
-    unless = compile_condition(spec["unless"])
+    unless = compile_condition(spec["unless"], library)
     return lambda item, now: when(item, now) and not unless(item, now)
+
+
+def _library_loader(path: str) -> Callable[[], PhraseLibrary]:
+    """Loads the phrase library on first use only (most profiles have no phrases rule)."""
+    loaded: list[PhraseLibrary] = []
+
+    def get() -> PhraseLibrary:
+        if not loaded:
+            loaded.append(library_for(path))
+        return loaded[0]
+    return get
 
 
 # ---- loading --------------------------------------------------------------------------
@@ -198,12 +283,18 @@ def compile_profile(source: Source, name: str | None = None) -> Profile:
         raise ProfileError(errors)
     data = source.data
     rules, errors = [], []
+    library = _library_loader(source.path)
     for index, spec in enumerate(data["rules"]):
         where = ("rules", index)
         try:
-            predicate = _rule_predicate(spec)
-        except UnsafePattern as exc:
+            predicate = _rule_predicate(spec, library)
+            phrases = spec.get("when", {}).get("phrases")
+            evidence = _phrases(phrases, library()) if phrases else None
+        except (UnsafePattern, PhraseSpecError) as exc:
             errors.append(source.at(where, str(exc)))
+            continue
+        except PhraseError as exc:
+            errors.extend(exc.messages)
             continue
         if spec["action"] == "limit" and "max" not in spec:
             errors.append(source.at(where, "action limit needs `max`"))
@@ -215,7 +306,8 @@ def compile_profile(source: Source, name: str | None = None) -> Profile:
                 errors.append(source.at(where + ("expires",), f"bad date {spec['expires']!r}"))
         rules.append(Rule(id=spec["id"], action=spec["action"], matches=predicate,
                           max=spec.get("max"), text=spec.get("text"), expires=expires,
-                          line=source.line(where), cases=spec.get("cases", {})))
+                          line=source.line(where), cases=spec.get("cases", {}),
+                          evidence=evidence))
     ids = [r.id for r in rules]
     for index, rule_id in enumerate(ids):
         if rule_id in ids[:index]:

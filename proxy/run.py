@@ -35,6 +35,9 @@ def add_run_parser(subparsers) -> argparse.ArgumentParser:
     run.add_argument("--rules", default=argparse.SUPPRESS, help="rules directory")
     run.add_argument("--mark-style", choices=MARK_STYLES, default="profile",
                      help="title prefixes in rewritten bodies (default: as the profile says)")
+    run.add_argument("--device-auth", nargs="?", const="any", default=None, metavar="HTPASSWD",
+                     help="tell devices apart by proxy user name, for per-device profiles: any name "
+                          "and password, or only the users of this htpasswd file")
     run.add_argument("--upstream-ca", metavar="PEM",
                      help="also trust these CAs for upstream servers (private or test servers)")
     run.set_defaults(func=cmd_run)
@@ -55,6 +58,11 @@ def _options(args, data_dir: Path) -> tuple[dict, dict]:
             "confdir": str(data_dir / "mitmproxy")}
     if args.upstream_ca:
         mitm["ssl_verify_upstream_trusted_ca"] = str(Path(args.upstream_ca).resolve())
+    device_auth = getattr(args, "device_auth", None)
+    if device_auth:
+        # "any": the name says which device it is and nothing is checked; an htpasswd file makes
+        # the names authenticated, so a child cannot pose as the parent's device.
+        mitm["proxyauth"] = "any" if device_auth == "any" else "@" + str(Path(device_auth).resolve())
     ours = {"feedlens_data_dir": str(data_dir), "feedlens_service_port": args.service_port,
             "feedlens_profile": args.profile, "feedlens_mark_style": args.mark_style,
             "feedlens_resolve": list(args.resolve)}
@@ -130,6 +138,8 @@ def banner(args, data_dir: Path) -> str:
         f"               macOS: sudo security add-trusted-cert -d -p ssl -k /Library/Keychains/System.keychain {ca}",
         "               phone: set the Wi-Fi proxy to this machine, open http://mitm.it and follow the steps",
         f"  dashboard  http://127.0.0.1:{args.service_port}/  (API token in {data_dir / 'token'})",
+        *(["  devices    by proxy user name: set e.g. http://kid-tablet:x@HOST:PORT as each "
+           "device's proxy"] if getattr(args, "device_auth", None) else []),
         f"  data       {data_dir}",
         "  Ctrl-C stops.",
     ])

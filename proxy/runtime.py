@@ -21,9 +21,13 @@ from . import __version__, paths
 from .adapters import Adapter, AdapterError, AdapterSet, compile_adapter
 from .engine import DEFAULT_BODY_CAP, Engine
 from .files import write_atomic
+from .minors.clock import Clock
+from .minors.policy import Limits, check as check_limits, limits_of
+from .minors.state import Minors
 from .offload import EngineSpec
 from .profiles import MARK_ONLY, Profile, ProfileError, compile_profile
 from .recent import RecentItems
+from .research.recorder import Research
 from .store import Store
 from .yamlsrc import YamlError, parse
 
@@ -140,12 +144,22 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return st.st_mtime_ns, st.st_size
 
 
+@dataclass(frozen=True)
+class ProfileEngine:
+    """What a profile runs with: its engine, the spec workers rebuild it from, its limits."""
+
+    engine: Engine
+    spec: EngineSpec
+    limits: Limits
+
+
 class Runtime:
-    def __init__(self, config: Config, *, store: Store | None = None):
+    def __init__(self, config: Config, *, store: Store | None = None, clock: Clock | None = None):
         self.config = config
         self.counters = Counters()
         self.store = store or Store(config.db_path, retention_days=config.retention_days)
         self.recent = RecentItems()
+        self.research = Research(self.store, config.data_dir)  # off until consent is given
         self.started = time.time()
         self.adapter_errors: list[str] = []
         self.profile_errors: list[str] = []
@@ -160,6 +174,16 @@ class Runtime:
         self._tasks: list[asyncio.Task] = []
         self.engine = Engine(AdapterSet.of([]), MARK_ONLY, body_cap=config.body_cap)
         self.engine_spec = EngineSpec((), None, MARK_ONLY.title_prefix, config.body_cap)
+        # Per-device profiles (parents and minors): engines of the profiles other than the active
+        # one, built on first use and dropped on every reload; their compiled files are kept, so
+        # a profile that stops loading keeps its previous version.
+        self._active = ProfileEngine(self.engine, self.engine_spec, limits_of(MARK_ONLY))
+        self._engines: dict[str, ProfileEngine] = {}
+        self._generation = 0  # bumped by every rebuild: an engine built meanwhile is not cached
+        self._profiles: dict[str, tuple[tuple | None, Profile, str]] = {}
+        self.device_profile_errors: dict[str, list[str]] = {}
+        self.minors = Minors(self.store, clock=clock or Clock(), limits=self.limits_for,
+                             default_profile=lambda: self.profile_name)
         self.reload()
 
     # -- files ------------------------------------------------------------------------------
@@ -176,7 +200,7 @@ class Runtime:
         return paths.resolve_profile(name or self.profile_name, self.config.rules_dir)
 
     def _signature_now(self) -> tuple:
-        files = sorted(self.platforms_dir.glob("*.yaml"))
+        files = sorted(self.platforms_dir.glob("*.yaml")) + sorted(self.profiles_dir.glob("*.yaml"))
         return tuple((str(p), _stamp(p)) for p in files) + ((None, _stamp(self.profile_path())),)
 
     # -- reload -----------------------------------------------------------------------------
@@ -188,6 +212,8 @@ class Runtime:
             adapters = self._load_adapters()
             profile_ok = self._load_profile()
             self._rebuild(adapters)
+            for name in self.minors.assigned_profiles():  # build devices' engines off the proxy path
+                self._entry(name)
         return not self.adapter_errors and profile_ok
 
     def _rebuild(self, adapters: AdapterSet | None = None) -> None:
@@ -200,6 +226,77 @@ class Runtime:
             profile=(self.profile.name, self.profile.path, self._profile_text)
             if self._profile_text is not None else None,
             title_prefix=profile.title_prefix, body_cap=self.config.body_cap)
+        self._active = ProfileEngine(self.engine, self.engine_spec, limits_of(self.profile))
+        self._engines = {}
+        self._generation += 1
+
+    # -- per-device profiles ------------------------------------------------------------------
+
+    def engine_for(self, name: str | None) -> Engine:
+        """The engine of a profile (a device's); the active one for None or an unknown name."""
+        return self._entry(name).engine
+
+    def spec_for(self, name: str | None) -> EngineSpec:
+        return self._entry(name).spec
+
+    def limits_for(self, name: str | None) -> Limits:
+        return self._entry(name).limits
+
+    def profile_engine(self, name: str | None) -> ProfileEngine:
+        """Engine, spec and limits of a profile, taken together (a reload may swap them)."""
+        return self._entry(name)
+
+    def _entry(self, name: str | None) -> ProfileEngine:
+        if not name or name == self.profile_name:
+            return self._active
+        entry = self._engines.get(name)
+        if entry is None:
+            generation, active = self._generation, self._active
+            entry = self._build_entry(name, active)
+            if generation == self._generation:  # else the watcher rebuilt meanwhile: do not keep it
+                self._engines = {**self._engines, name: entry}  # swapped whole: both threads read it
+        return entry
+
+    def _build_entry(self, name: str, active: ProfileEngine) -> ProfileEngine:
+        loaded = self._load_named(name)
+        if loaded is None:  # fail open: the device gets the active profile, health says why
+            return active
+        profile, text = loaded
+        in_force = profile
+        if self.config.mark_style != "profile":
+            in_force = dataclasses.replace(profile, title_prefix=self.config.mark_style)
+        engine = Engine(active.engine.adapters, in_force, body_cap=self.config.body_cap)
+        spec = dataclasses.replace(active.spec, profile=(profile.name, profile.path, text),
+                                   title_prefix=in_force.title_prefix)
+        return ProfileEngine(engine, spec, limits_of(profile))
+
+    def _load_named(self, name: str) -> tuple[Profile, str] | None:
+        path = self.profile_path(name)
+        if not PROFILE_NAME.match(name) or not path.is_file():
+            self._set_device_errors(name, [f"no profile named {name!r}; devices assigned to it "
+                                           f"use the active one"])
+            return None
+        stamp, cached = _stamp(path), self._profiles.get(name)
+        if cached is not None and cached[0] == stamp:
+            return cached[1], cached[2]
+        try:
+            profile, text = _load_profile(path)
+        except ProfileError as exc:
+            note = "keeping its previous version" if cached else "devices assigned to it use the active one"
+            self._set_device_errors(name, exc.messages + [f"{path}:1: {note}"])
+            return (cached[1], cached[2]) if cached else None
+        self._profiles[name] = (stamp, profile, text)
+        self._set_device_errors(name, [])
+        return profile, text
+
+    def _set_device_errors(self, name: str, errors: list[str]) -> None:
+        if errors and errors != self.device_profile_errors.get(name):
+            for message in errors:
+                log.warning("feedlens: %s", message)
+        if errors:
+            self.device_profile_errors[name] = errors
+        else:
+            self.device_profile_errors.pop(name, None)
 
     def _load_adapters(self) -> AdapterSet:
         errors: list[str] = []
@@ -284,7 +381,7 @@ class Runtime:
     def apply(self, config: Config) -> None:
         """Options changed while running: take the live-changeable ones (the rest need a restart)."""
         if config.rules_dir != self.config.rules_dir:
-            self._adapter_files, self._profile_stamp = {}, None
+            self._adapter_files, self._profile_stamp, self._profiles = {}, None, {}
         self.config = dataclasses.replace(
             self.config, rules_dir=config.rules_dir, profile=config.profile, mark_style=config.mark_style,
             body_cap=config.body_cap, resolve=config.resolve)
@@ -321,6 +418,8 @@ class Runtime:
                         "mark_style": self.engine.profile.title_prefix,
                         "errors": list(self.profile_errors)},
             "profiles": self.profile_names(),
+            "device_profile_errors": dict(self.device_profile_errors),
+            "minors": self.minors.health(),
             "counters": counters,
             "interception": {"ca_trusted": self.counters.ca_trusted(),
                              "tls_ok": counters["tls_ok"], "tls_failures": counters["tls_failures"],
@@ -338,6 +437,8 @@ class Runtime:
     async def start(self) -> None:
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
         await self.store.start()
+        await self.minors.load()
+        await self.research.start()
         self._tasks = [asyncio.create_task(self._watch(), name="feedlens-rules-watch")]
 
     async def close(self) -> None:
@@ -345,6 +446,7 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        await self.minors.close()
         await self.store.close()
 
     async def _watch(self) -> None:
@@ -369,9 +471,14 @@ def _load_profile(path: Path) -> tuple[Profile, str]:
     """The profile and the text it was compiled from (worker processes rebuild it from that)."""
     try:
         text = _read(path)
-        return compile_profile(parse(text, str(path))), text
+        source = parse(text, str(path))
     except YamlError as exc:
         raise ProfileError([str(exc)]) from None
+    profile = compile_profile(source)
+    errors = check_limits(source)
+    if errors:
+        raise ProfileError(errors)
+    return profile, text
 
 
 def _adapter_summary(adapter: Adapter) -> dict:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from jsonschema import Draft202012Validator
 
+from .minors.policy import LIMITS_SCHEMA
+from .reports.section import REPORT_SCHEMA
 from .yamlsrc import Source
 
 PROVENANCES = ["followed", "personalized", "popular", "promoted", "search", "own", "unknown"]
-ACTIONS = ["keep", "label", "blur", "hide", "move_to_end", "limit", "chronological", "allow_only"]
+ACTIONS = ["keep", "label", "blur", "warn", "hide", "move_to_end", "limit", "chronological",
+           "allow_only"]
 
 _str_or_list = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
 _expr = {"type": "string", "minLength": 1}
@@ -86,7 +89,7 @@ _dom = {
     },
     "additionalProperties": False,
 }
-_report = {"type": "object"}  # filled by the reporting issue; validated there
+_report = REPORT_SCHEMA  # proxy/reports/section.py, format in docs/reports.md
 
 ENDPOINT = {
     "type": "object",
@@ -164,6 +167,18 @@ ADAPTER = {
     "additionalProperties": False,
 }
 
+_category_id = {"type": "string", "pattern": r"^[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?$"}
+# Weighted phrase lists (rules/phrases/*.yaml): the item's score per category must reach threshold.
+_phrases_condition = {
+    "type": "object",
+    "required": ["categories", "threshold"],
+    "properties": {
+        "categories": {"type": "array", "items": _category_id, "minItems": 1},
+        "threshold": {"type": "integer", "minimum": 1},
+    },
+    "additionalProperties": False,
+}
+
 _condition: dict = {
     "type": "object",
     "properties": {
@@ -177,6 +192,7 @@ _condition: dict = {
         "regex": _str_or_list,
         "labels": _str_or_list,
         "time": {"type": "string", "pattern": r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$"},
+        "phrases": _phrases_condition,
         "any": {"type": "array", "items": {"$ref": "#/$defs/condition"}, "minItems": 1},
         "not": {"$ref": "#/$defs/condition"},
     },
@@ -196,6 +212,7 @@ PROFILE = {
         "homepage": {"type": "string"},
         "licence": {"type": "string"},
         "locked": {"type": "boolean"},
+        "limits": LIMITS_SCHEMA,  # proxy/minors/policy.py
         "mark": {
             "type": "object",
             "properties": {
@@ -264,8 +281,40 @@ CASE = {
     "additionalProperties": False,
 }
 
+_phrase_case = {
+    "type": "object",
+    "properties": {"title": {"type": "string"}, "text": {"type": "string"},
+                   "author": {"type": "string"}, "min": {"type": "integer"},
+                   "max": {"type": "integer"}},
+    "additionalProperties": False,
+    "anyOf": [{"required": ["min"]}, {"required": ["max"]}],
+}
+_weights = {"type": "object", "additionalProperties": {"type": "integer", "minimum": -100,
+                                                       "maximum": 100, "not": {"const": 0}}}
+
+PHRASES = {
+    "type": "object",
+    "required": ["title", "category", "version", "expires", "homepage", "licence", "phrases"],
+    "properties": {
+        "title": {"type": "string"},
+        "category": {"type": "string", "pattern": r"^[a-z0-9_]+(\.[a-z0-9_]+)+$"},
+        "version": {"type": ["string", "number"]},
+        "expires": {"type": "string"},
+        "homepage": {"type": "string"},
+        "licence": {"type": "string"},
+        "description": {"type": "string"},
+        "source": {"type": "string"},
+        "names": {"type": "object", "properties": {"en": {"type": "string"}, "zh": {"type": "string"}},
+                  "additionalProperties": False},
+        "phrases": {"type": "object", "propertyNames": {"enum": ["zh", "en"]},
+                    "additionalProperties": _weights, "minProperties": 1},
+        "cases": {"type": "array", "items": _phrase_case},
+    },
+    "additionalProperties": False,
+}
+
 _validators = {name: Draft202012Validator(schema) for name, schema in
-               (("adapter", ADAPTER), ("profile", PROFILE), ("case", CASE))}
+               (("adapter", ADAPTER), ("profile", PROFILE), ("case", CASE), ("phrases", PHRASES))}
 
 
 def _best_message(error) -> tuple[list, str]:

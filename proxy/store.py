@@ -49,6 +49,13 @@ MIGRATIONS: list[tuple[str, ...]] = [
 MIGRATIONS.append((  # 2: versions of the feature modules' own tables (see migrate_component)
     "CREATE TABLE schema_components (name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
 ))
+MIGRATIONS.append((  # 3: composition counts per (platform, provenance) over time ranges
+    "CREATE INDEX items_composition ON items(platform, provenance, time)",
+))
+MIGRATIONS.append((  # 4: which device a response went to (parents and minors: per-device counts)
+    "ALTER TABLE responses ADD COLUMN device TEXT",
+    "CREATE INDEX responses_device ON responses(device, time)",
+))
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -87,12 +94,17 @@ class ResponseRecord:
     changed: bool
     error: str | None
     items: list[Item] = field(default_factory=list)
+    device: str | None = None  # user:NAME or addr:IP (proxy/minors/devices.py)
 
 
 def item_row(record: ResponseRecord, item: Item, response_id: int) -> tuple:
-    """The single place where an item becomes a row (storage policy is enforced here)."""
+    """The single place where an item becomes a row (storage policy is enforced here).
+
+    Item text is never stored in items: the title column stays NULL. Research mode
+    (proxy/research) is the only place text may go, and only fields consented one by one.
+    """
     return (response_id, record.time, item.platform, item.endpoint, item.surface, item.position,
-            _text(item.id), item.kind, _text(item.author_id), item.author, item.title,
+            _text(item.id), item.kind, _text(item.author_id), item.author, None,
             str(item.provenance), item.reason, _json([e.to_dict() for e in item.evidence]),
             item.confidence, item.rule, _json(list(item.labels)), item.decision,
             item.decision_rule)
@@ -325,9 +337,10 @@ class Store:
             for record in batch:
                 cursor = conn.execute(
                     "INSERT INTO responses (time, platform, endpoint, surface, url, status, changed,"
-                    " error, item_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " error, item_count, device) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (record.time, record.platform, record.endpoint, record.surface, record.url,
-                     record.status, int(record.changed), record.error, len(record.items)))
+                     record.status, int(record.changed), record.error, len(record.items),
+                     record.device))
                 rows.extend(item_row(record, item, cursor.lastrowid) for item in record.items)
                 written.append((record, cursor.lastrowid))
             conn.executemany(f"INSERT INTO items ({', '.join(ITEM_COLUMNS)}) VALUES "

@@ -19,6 +19,9 @@ from proxy.engine import Engine
 from proxy.model import Evidence, Item, Provenance
 from proxy.profiles import load_profile
 from proxy.recent import RecentItems
+from proxy.minors.policy import file_limits
+from proxy.minors.state import Minors
+from proxy.research.recorder import Research
 from tests.routes_minors import MINORS_API_ROUTES, MINORS_MISSING_OK
 from tests.routes_reports import REPORTS_API_ROUTES, REPORTS_MISSING_OK
 from tests.routes_research import RESEARCH_API_ROUTES, RESEARCH_MISSING_OK
@@ -114,6 +117,9 @@ class FakeRuntime:
                                       service_host="127.0.0.1", service_port=8787)
         self.store = Store(data_dir / "feedlens.sqlite3", flush_interval=0.01, prune_interval=0)
         self.recent = RecentItems()
+        self.research = Research(self.store, data_dir)
+        self.minors = Minors(self.store, limits=file_limits(rules_dir),
+                             default_profile=lambda: self.engine.profile.name)
         self.counters = FakeCounters()
         self.adapter_errors: list[str] = []
         self.profile_errors: list[str] = []

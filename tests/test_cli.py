@@ -103,3 +103,16 @@ def test_rules_check_finds_a_report_reason_for_an_unknown_category(tmp_path):
     result = feedlens("rules", "check", adapter)
     assert result.returncode == 1
     assert f"bilibili.yaml:{line}:" in result.stdout and "cn.bad.clickbaiting" in result.stdout
+
+
+def test_rules_check_runs_the_phrase_lists_cases(tmp_path):
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    phrases = rules / "phrases" / "cn.bad.clickbait.yaml"
+    phrases.write_text(phrases.read_text(encoding="utf-8").replace(
+        '{title: "今天的天气预报", max: 0}', '{title: "今天的天气预报，震惊", max: 0}'), encoding="utf-8")
+    result = feedlens("rules", "check", rules)
+    assert result.returncode == 1
+    assert "cn.bad.clickbait.yaml" in result.stdout and "今天的天气预报，震惊" in result.stdout

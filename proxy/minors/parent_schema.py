@@ -5,4 +5,16 @@ Each entry upgrades the tables by one version; never edit a shipped one.
 
 from __future__ import annotations
 
-MIGRATIONS: list[tuple[str, ...]] = []
+MIGRATIONS: list[tuple[str, ...]] = [
+    (  # 1: the parent PIN with its failure counter and lockout, the audit log, small state
+        """CREATE TABLE parent_pin (
+            id INTEGER PRIMARY KEY CHECK (id = 1), hash TEXT NOT NULL, set_at REAL NOT NULL,
+            failures INTEGER NOT NULL DEFAULT 0, lockouts INTEGER NOT NULL DEFAULT 0,
+            locked_until REAL)""",
+        """CREATE TABLE parent_audit (
+            id INTEGER PRIMARY KEY, time REAL NOT NULL, method TEXT, route TEXT NOT NULL,
+            profile TEXT, device TEXT, outcome TEXT NOT NULL, detail TEXT)""",
+        "CREATE INDEX parent_audit_time ON parent_audit(time)",
+        "CREATE TABLE parent_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ),
+]

@@ -26,7 +26,7 @@ from aiohttp import web
 from .. import pairing
 from ..files import write_atomic
 from ..profiles import ProfileError, load_profile
-from . import profile_files, validate as v
+from . import parent_guard, profile_files, validate as v
 from .config import CONFIG, TOKEN
 from .errors import ApiError, json_response
 from .views import active_profile
@@ -133,6 +133,7 @@ def _profile_summary(rules_dir: Path, name: str) -> dict:
 
 async def state(request: web.Request) -> web.Response:
     v.query(request, {})
+    parent_guard.note_extension_contact(request.app)  # its silence is a tamper signal
     return json_response(await _state(request.app))
 
 
@@ -148,9 +149,14 @@ async def _state(app) -> dict:
             "page_rules": summary["page_rules"]}
 
 
-def _refuse_locked(app) -> None:
-    if getattr(_runtime(app).engine.profile, "locked", False):
-        raise ApiError(403, "the active profile is locked")
+async def _check_lock(request: web.Request, route: str) -> None:
+    """A locked active (or target) profile changes only with the parent PIN (403 without)."""
+    app = request.app
+    active, target = active_profile(_runtime(app)), _target(app)
+    locked = (getattr(_runtime(app).engine.profile, "locked", False)
+              or parent_guard.profile_locked(app[CONFIG].rules_dir, active)
+              or parent_guard.profile_locked(app[CONFIG].rules_dir, target))
+    await parent_guard.require_pin(request, route=route, profile=target, locked=locked)
 
 
 # ---- rules ---------------------------------------------------------------------------------
@@ -272,7 +278,7 @@ async def add_rule(request: web.Request) -> web.Response:
     rule = build_rule(body)
     app = request.app
     async with app[LOCK]:
-        _refuse_locked(app)
+        await _check_lock(request, "extension_rules")
         target = _target(app)
         if target == PRISTINE:
             target = MINE
@@ -290,7 +296,7 @@ async def undo(request: web.Request) -> web.Response:
         raise ApiError(400, "only rules added from the extension can be undone here")
     app = request.app
     async with app[LOCK]:
-        _refuse_locked(app)
+        await _check_lock(request, "extension_undo")
         rules_dir = app[CONFIG].rules_dir
         for name in dict.fromkeys([_target(app), MINE, active_profile(_runtime(app))]):
             path = profile_files.profile_path(rules_dir, name)
@@ -310,7 +316,7 @@ async def switch(request: web.Request) -> web.Response:
         raise ApiError(400, f"name must be one of {', '.join(SWITCHES)}")
     app, profile = request.app, SWITCHES[body["name"]]
     async with app[LOCK]:
-        _refuse_locked(app)
+        await _check_lock(request, "extension_switch")
         if _paused_until(app) is not None:
             raise ApiError(409, "feedlens is paused; resume it first")
         data_dir, runtime = app[CONFIG].data_dir, _runtime(app)
@@ -335,7 +341,7 @@ async def pause(request: web.Request) -> web.Response:
         raise ApiError(400, f"minutes must be 0 (resume) to {MAX_PAUSE_MINUTES}")
     app = request.app
     async with app[LOCK]:
-        _refuse_locked(app)
+        await _check_lock(request, "extension_pause")
         if minutes == 0:
             await _resume(app)
         else:

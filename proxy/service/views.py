@@ -12,7 +12,7 @@ from .. import __version__
 from ..files import write_atomic
 from ..model import Provenance
 from ..profiles import ProfileError
-from . import profile_files, validate as v
+from . import parent_guard, profile_files, validate as v
 from .config import CONFIG
 from .errors import ApiError, json_response
 
@@ -134,8 +134,14 @@ async def set_active_profile(request: web.Request) -> web.Response:
     body = await v.json_body(request, {"name": str}, required=frozenset({"name"}))
     name = _name(body["name"])
     runtime = _runtime(request)
-    if not profile_files.exists(request.app[CONFIG].rules_dir, name):
+    rules_dir = request.app[CONFIG].rules_dir
+    if not profile_files.exists(rules_dir, name):
         raise ApiError(404, f"no profile named {name!r}")
+    current = active_profile(runtime)
+    # Leaving a locked profile is the parent's call; choosing one only tightens.
+    await parent_guard.require_pin(request, route="profile_active", profile=current,
+                                   detail=f"to {name}", locked=name != current
+                                   and parent_guard.profile_locked(rules_dir, current))
     try:
         await asyncio.to_thread(runtime.set_profile, name)
     except ProfileError as exc:
@@ -150,6 +156,8 @@ async def put_profile(request: web.Request) -> web.Response:
         raise ApiError(400, "send exactly one of 'yaml' (the file text) or 'profile' (an object)")
     text = body["yaml"] if "yaml" in body else profile_files.to_yaml(body["profile"])
     path = profile_files.profile_path(request.app[CONFIG].rules_dir, name)
+    await parent_guard.require_pin(request, route="profile_put", profile=name,
+                                   locked=parent_guard.profile_locked(request.app[CONFIG].rules_dir, name))
     try:
         compiled = profile_files.validate(text, path, name)
     except ProfileError as exc:

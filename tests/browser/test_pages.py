@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import urllib.request
 
 import pytest
@@ -38,13 +40,20 @@ def browser(playwright_instance, feedlens, tmp_path_factory):
     assert not browser.errors, browser.errors
 
 
-def api(feedlens, path: str, body: dict | None = None):
+def api(feedlens, path: str, body: dict | None = None, headers: dict | None = None):
     request = urllib.request.Request(
         f"http://127.0.0.1:{feedlens.service_port}{path}", method="POST" if body else "GET",
         data=json.dumps(body).encode() if body else None,
-        headers={"Authorization": f"Bearer {feedlens.token}", "Content-Type": "application/json"})
+        headers={"Authorization": f"Bearer {feedlens.token}", "Content-Type": "application/json",
+                 **(headers or {})})
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
+
+
+def set_parent_pin(feedlens, pin: str) -> None:
+    subprocess.run([sys.executable, "-m", "proxy.cli", "parent", "--data-dir", str(feedlens.data_dir),
+                    "set-pin", "--pin-stdin", "--reset"], input=pin + "\n", text=True, check=True,
+                   capture_output=True)
 
 
 def marks_for(feedlens, platform: str, ids) -> dict:
@@ -247,6 +256,7 @@ def test_popup_switches_and_locked_profile(browser, feedlens):
     locked = (feedlens.extra["rules"] / "profiles" / "browser-e2e.yaml").read_text().replace(
         "version: 1\n", "version: 1\nlocked: true\n", 1)
     (feedlens.extra["rules"] / "profiles" / "locked.yaml").write_text(locked)
+    set_parent_pin(feedlens, "2468")  # leaving a locked profile needs the parent PIN
     api(feedlens, "/api/profiles/active", {"name": "locked"})
     try:
         popup.reload()
@@ -254,6 +264,6 @@ def test_popup_switches_and_locked_profile(browser, feedlens):
         for switch in ("#switch-hide_personalized", "#switch-chronological", "#switch-pause"):
             assert popup.is_disabled(switch)
     finally:
-        api(feedlens, "/api/profiles/active", {"name": "browser-e2e"})
+        api(feedlens, "/api/profiles/active", {"name": "browser-e2e"}, {"X-Feedlens-Pin": "2468"})
     popup.close()
     page.close()

@@ -1,0 +1,473 @@
+"""`runtime.minors`: per-device profiles, feed time, curfew and budgets, time requests.
+
+The proxy path calls only synchronous methods that read memory (device_profile, status,
+session_quota, record_feed); their changes reach SQLite through one coalesced write on the
+store's writer thread a moment later (and on close). The async methods serve the companion
+API and the parent's dashboard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from .clock import Clock
+from .devices import Device, Registry, source_of, valid_name
+from .policy import NO_LIMITS, Limits
+from .usage import KEEP_DAYS, UsageBook
+
+log = logging.getLogger("feedlens")
+
+FLUSH_DELAY = 0.5  # seconds: coalesce the writes of a burst of feed responses
+MAX_PENDING = 5  # pending time requests per device: a child (or a web page) cannot flood the parent
+MAX_REQUEST_MINUTES = 240
+MAX_NOTE = 200
+EXPECTED_DAYS = 3  # used on this many of the 7 days before today: its absence is worth a look
+_PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+FILTERED_DECISIONS = ("hide", "blur", "warn")
+
+
+class MinorsError(ValueError):
+    """A request the caller can fix (bad name, bad minutes, already decided)."""
+
+
+class NotFound(MinorsError, LookupError):
+    pass
+
+
+class Minors:
+    def __init__(self, store, *, clock: Clock | None = None,
+                 limits: Callable[[str], Limits] | None = None,
+                 default_profile: Callable[[], str] | None = None):
+        self.store = store
+        self.clock = clock or Clock()
+        self._limits = limits or (lambda name: NO_LIMITS)
+        self._default_profile = default_profile or (lambda: "default")
+        self.registry = Registry()
+        self.book = UsageBook(self.clock)
+        self.extra: dict[tuple[str, date], int] = {}  # granted minutes per device and local day
+        self.exempt_until: dict[str, float] = {}  # a grant during curfew opens it for its minutes
+        self.counters = {"blocked_feeds": 0, "block_pages": 0, "rest_pages": 0,
+                         "session_hidden": 0, "time_requests": 0, "errors": 0, "write_errors": 0}
+        self.last_error: dict | None = None
+        self._logged: set[str] = set()
+        self._loaded = False
+        self._load_lock = asyncio.Lock()
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self._flushing: asyncio.Task | None = None
+        self._write_failing = False
+        self._closed = False
+
+    def use_clock(self, clock: Clock) -> None:
+        """Tests: put every decision and count on this clock."""
+        self.clock = self.book.clock = clock
+
+    # -- the proxy path (sync, memory only) ---------------------------------------------------------
+
+    def device_profile(self, name: str) -> str | None:
+        return self.registry.profile(name)
+
+    def profile_for(self, name: str) -> str:
+        return self.registry.profile(name) or self._default_profile()
+
+    def limits_for(self, name: str) -> Limits:
+        return self._limits(self.profile_for(name))
+
+    def limited(self) -> bool:
+        """Whether any device can be limited at all (else the proxy skips this feature)."""
+        return self._limits(self._default_profile()).any or any(
+            self._limits(name).any for name in self.registry.assigned_profiles())
+
+    def status(self, device: str, now: float) -> dict:
+        limits = self.limits_for(device)
+        remaining = self._remaining(device, limits, now)
+        out = {"blocked": False, "reason": None, "until": None, "remaining_minutes": remaining,
+               "rest_due": self._rest_due(device, limits, now)}
+        if self._in_curfew(device, limits, now):
+            out.update(blocked=True, reason="curfew", until=self._curfew_end(limits, now))
+        elif remaining is not None and remaining <= 0:
+            out.update(blocked=True, reason="budget", until=self._budget_until(limits, now))
+        return out
+
+    def session_quota(self, device: str, now: float) -> dict[str, int]:
+        """Items each limited provenance may still show in the device's current session."""
+        limits = self.limits_for(device)
+        if not limits.session_items:
+            return {}
+        session = self.book.session(device, now, limits.session_gap_minutes * 60)
+        used = session.items if session is not None and session.profile == self.profile_for(device) else {}
+        return {p: max(0, n - used.get(p, 0)) for p, n in limits.session_items.items()}
+
+    def record_feed(self, device: str, profile: str, now: float, shown: dict[str, int],
+                    *, counted: bool = True) -> None:
+        """A feed response reached the device; `counted=False` for blocked (emptied) ones."""
+        if self.registry.seen(device, now) is None:
+            return  # the registry is full: an unknown extra device is not tracked
+        if counted:
+            limits = self._limits(profile)
+            self.book.record(device, profile, now, limits.session_gap_minutes * 60)
+            self.book.count_items(device, shown)
+        self._schedule_flush()
+
+    def rest_shown(self, device: str, now: float) -> None:
+        self.book.rest_shown(device, now)
+        self.counters["rest_pages"] += 1
+        self._schedule_flush()
+
+    def failed(self, exc: BaseException) -> None:
+        """An error on the proxy path (the response passed through as if no limits applied)."""
+        self.counters["errors"] += 1
+        self.last_error = {"time": time.time(), "error": f"{type(exc).__name__}: {exc}"}
+        if self.last_error["error"] not in self._logged:  # once per distinct error: no log flood
+            self._logged.add(self.last_error["error"])
+            log.warning("feedlens: minors: %s (response passed through)", self.last_error["error"])
+
+    # -- status helpers ---------------------------------------------------------------------------
+
+    def _minute_of_day(self, now: float) -> int:
+        local = self.clock.local(now)
+        return local.hour * 60 + local.minute
+
+    def _in_curfew(self, device: str, limits: Limits, now: float) -> bool:
+        return limits.in_curfew(self._minute_of_day(now)) and self.exempt_until.get(device, 0) <= now
+
+    def _curfew_end(self, limits: Limits, now: float) -> float:
+        end = limits.curfew[1]
+        day = self.clock.day(now)
+        until = self.clock.at(day, end // 60, end % 60)
+        return until if until > now else self.clock.at(day + timedelta(days=1), end // 60, end % 60)
+
+    def _budget_until(self, limits: Limits, now: float) -> float:
+        midnight = self.clock.next_day_start(now)
+        return self._curfew_end(limits, midnight) if limits.in_curfew(0) else midnight
+
+    def _remaining(self, device: str, limits: Limits, now: float) -> float | None:
+        if limits.daily_minutes is None:
+            return None
+        day = self.clock.day(now)
+        used = self.book.day_seconds(device, day, self.profile_for(device)) / 60
+        return round(max(0.0, limits.daily_minutes + self.extra.get((device, day), 0) - used), 1)
+
+    def _rest_due(self, device: str, limits: Limits, now: float) -> bool:
+        if limits.rest_reminder_minutes is None:
+            return False
+        session = self.book.session(device, now, limits.session_gap_minutes * 60)
+        return session is not None and now - session.rest_anchor >= limits.rest_reminder_minutes * 60
+
+    # -- devices ----------------------------------------------------------------------------------
+
+    async def devices(self) -> list[dict]:
+        await self.load()
+        today = self.clock.day(self.clock.now())
+        before = [today - timedelta(days=n) for n in range(1, 8)]
+        out = []
+        for device in sorted(self.registry.devices.values(), key=lambda d: d.name):
+            entry = device.to_dict()
+            entry["expected_daily"] = self.book.days_used(device.name, before) >= EXPECTED_DAYS
+            out.append(entry)
+        return out
+
+    async def set_device(self, name: str, profile: str | None, label: str | None = None) -> dict:
+        await self.load()
+        if not valid_name(name):
+            raise MinorsError(f"bad device name {name!r}: expected user:NAME or addr:IP")
+        if profile and not _PROFILE_NAME.match(profile):
+            raise MinorsError(f"bad profile name {profile!r}")
+        if label is not None:
+            label = _CONTROL.sub("", str(label)).strip()[:64]
+        device = self.registry.assign(name, profile, label, self.clock.now())
+        await self.store.run_write(lambda conn: _upsert_device(conn, device))
+        return device.to_dict()
+
+    async def remove_device(self, name: str) -> bool:
+        await self.load()
+        removed = self.registry.remove(name)
+        await self.store.run_write(
+            lambda conn: conn.execute("DELETE FROM minors_devices WHERE name = ?", (name,)).rowcount)
+        return removed
+
+    def assigned_profiles(self) -> set[str]:
+        return self.registry.assigned_profiles()
+
+    # -- usage ------------------------------------------------------------------------------------
+
+    async def usage(self, device: str, now: float) -> dict:
+        await self.load()
+        limits = self.limits_for(device)
+        day = self.clock.day(now)
+        monday = day - timedelta(days=day.weekday())
+        week = [monday + timedelta(days=n) for n in range((day - monday).days + 1)]
+        profile = self.profile_for(device)
+        session = self.book.session(device, now, limits.session_gap_minutes * 60)
+        return {
+            "device": device, "profile": profile, "day": day.isoformat(),
+            "today_minutes": _minutes(self.book.day_seconds(device, day, profile)),
+            "today_all_profiles_minutes": _minutes(self.book.day_seconds(device, day)),
+            "week_minutes": _minutes(sum(self.book.day_seconds(device, d) for d in week)),
+            "budget_minutes": limits.daily_minutes,
+            "remaining_minutes": self._remaining(device, limits, now),
+            "extra_minutes": self.extra.get((device, day), 0),
+            "session_items": dict(session.items) if session else {},
+            "session_started": session.started if session else None,
+        }
+
+    # -- time requests and grants -----------------------------------------------------------------
+
+    async def time_requests(self, status: str | None = "pending") -> list[dict]:
+        await self.load()
+        sql, params = "SELECT * FROM minors_time_requests", ()
+        if status:
+            sql, params = sql + " WHERE status = ?", (status,)
+        rows = await self.store.run_read(
+            lambda conn: conn.execute(sql + " ORDER BY id DESC LIMIT 500", params).fetchall())
+        return [_request_dict(row) for row in rows]
+
+    async def add_time_request(self, device: str, minutes: int, note: str | None) -> dict:
+        await self.load()
+        minutes = _check_minutes(minutes)
+        note = _CONTROL.sub("", note or "").strip()[:MAX_NOTE] or None
+        now = self.clock.now()
+
+        def add(conn):
+            pending = conn.execute("SELECT * FROM minors_time_requests WHERE device = ? AND "
+                                   "status = 'pending' ORDER BY id DESC", (device,)).fetchall()
+            if len(pending) >= MAX_PENDING:
+                return pending[0]
+            cursor = conn.execute("INSERT INTO minors_time_requests (device, minutes, note, created,"
+                                  " status) VALUES (?, ?, ?, ?, 'pending')", (device, minutes, note, now))
+            return conn.execute("SELECT * FROM minors_time_requests WHERE id = ?",
+                                (cursor.lastrowid,)).fetchone()
+        row = await self.store.run_write(add)
+        self.counters["time_requests"] += 1
+        if self.registry.seen(device, now) is not None:
+            self._schedule_flush()
+        return _request_dict(row)
+
+    async def decide_time_request(self, id: int, approve: bool, minutes: int | None = None) -> dict:
+        await self.load()
+        rows = await self.store.run_read(lambda conn: conn.execute(
+            "SELECT * FROM minors_time_requests WHERE id = ?", (int(id),)).fetchall())
+        if not rows:
+            raise NotFound(f"no time request {id}")
+        request = _request_dict(rows[0])
+        if request["status"] != "pending":
+            raise MinorsError(f"time request {id} is already {request['status']}")
+        now = self.clock.now()
+        granted = _check_minutes(minutes if minutes is not None else request["minutes"]) if approve else None
+        status = "approved" if approve else "declined"
+
+        def decide(conn):
+            changed = conn.execute("UPDATE minors_time_requests SET status = ?, decided = ?, granted = ?"
+                                   " WHERE id = ? AND status = 'pending'", (status, now, granted, int(id)))
+            if changed.rowcount and approve:
+                self._insert_grant(conn, request["device"], granted, now, int(id))
+            return changed.rowcount
+        if not await self.store.run_write(decide):
+            raise MinorsError(f"time request {id} was decided meanwhile")
+        if approve:
+            self._apply_grant(request["device"], granted, now)
+        request.update(status=status, decided=now, granted=granted)
+        return request
+
+    async def grant(self, device: str, minutes: int, now: float) -> None:
+        await self.load()
+        if not valid_name(device):
+            raise MinorsError(f"bad device name {device!r}")
+        minutes = _check_minutes(minutes)
+        await self.store.run_write(lambda conn: self._insert_grant(conn, device, minutes, now, None))
+        self._apply_grant(device, minutes, now)
+
+    def _insert_grant(self, conn, device: str, minutes: int, now: float, request_id: int | None) -> None:
+        conn.execute("INSERT INTO minors_grants (device, day, minutes, created, request_id) VALUES"
+                     " (?, ?, ?, ?, ?)", (device, self.clock.day(now).isoformat(), minutes, now, request_id))
+
+    def _apply_grant(self, device: str, minutes: int, created: float) -> None:
+        """Extra budget for the grant's local day; granted during curfew, it also opens the curfew."""
+        key = (device, self.clock.day(created))
+        self.extra[key] = self.extra.get(key, 0) + minutes
+        if self.limits_for(device).in_curfew(self._minute_of_day(created)):
+            self.exempt_until[device] = max(self.exempt_until.get(device, 0), created + minutes * 60)
+
+    # -- what was filtered ------------------------------------------------------------------------
+
+    async def filtered_counts(self, device: str, since: float, until: float) -> dict:
+        """Items hidden, blurred or warned on this device in [since, until), by decision and rule."""
+        await self.load()
+        marks = ",".join("?" * len(FILTERED_DECISIONS))
+        sql = (f"SELECT i.decision, i.decision_rule, i.labels, COUNT(*) FROM items i JOIN responses r"
+               f" ON i.response_id = r.id WHERE r.device = ? AND i.time >= ? AND i.time < ?"
+               f" AND i.decision IN ({marks}) GROUP BY 1, 2, 3")
+        rows = await self.store.run_read(
+            lambda conn: conn.execute(sql, (device, since, until, *FILTERED_DECISIONS)).fetchall())
+        out = {"total": 0, "by_decision": {}, "by_rule": {}, "by_category": {}}
+        for decision, rule, labels, n in rows:
+            out["total"] += n
+            _bump(out["by_decision"], decision, n)
+            _bump(out["by_rule"], rule or "(none)", n)
+            for category in _categories(labels):
+                _bump(out["by_category"], category, n)
+        return out
+
+    def health(self) -> dict:
+        """Counters, and which devices are blocked or due a rest reminder right now."""
+        now, blocked, rest_due = self.clock.now(), {}, []
+        for name in list(self.registry.devices):
+            try:
+                status = self.status(name, now)
+            except Exception as exc:  # health must answer even when a profile's limits break
+                self.failed(exc)
+                continue
+            if status["blocked"]:
+                blocked[name] = status["reason"]
+            if status["rest_due"]:
+                rest_due.append(name)
+        return {"devices": len(self.registry.devices), "assigned": len(self.assigned_profiles()),
+                "blocked": blocked, "rest_due": rest_due,
+                "counters": dict(self.counters), "last_error": self.last_error}
+
+    # -- persistence ------------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Read devices, recent usage, sessions and today's grants (once; the proxy path needs them)."""
+        if self._loaded:
+            return
+        async with self._load_lock:
+            if self._loaded:
+                return
+            now = self.clock.now()
+            oldest = (self.clock.day(now) - timedelta(days=KEEP_DAYS - 1)).isoformat()
+            devices, usage, sessions, grants = await self.store.run_read(
+                lambda conn: _load_rows(conn, oldest))
+            for row in devices:
+                self.registry.add(Device(row[0], row[3] or source_of(row[0]), row[1], row[2],
+                                         row[4], row[5]))
+            self.book.load(usage, sessions)
+            for device, minutes, created in grants:
+                self._apply_grant(device, minutes, created)
+            self._loaded = True
+
+    def _schedule_flush(self) -> None:
+        if self._closed or self._flush_handle is not None or self._flushing is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a synchronous test): flush() writes it
+        self._flush_handle = loop.call_later(FLUSH_DELAY, self._start_flush)
+
+    def _start_flush(self) -> None:
+        self._flush_handle = None
+        self._flushing = asyncio.ensure_future(self._write_dirty())
+
+    async def close(self) -> None:
+        """Write what is left; later changes stay in memory (the store is closing)."""
+        await self.flush()
+        self._closed = True
+
+    async def flush(self) -> None:
+        """Write what changed in memory now (tests, shutdown)."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        if self._flushing is not None:
+            await asyncio.shield(self._flushing)
+        await self._write_dirty(reschedule=False)
+
+    async def _write_dirty(self, reschedule: bool = True) -> None:
+        devices = [d for n in self.registry.dirty if (d := self.registry.get(n)) is not None]
+        self.registry.dirty = set()
+        usage, sessions = self.book.take_dirty()
+        try:
+            if devices or usage or sessions:
+                snapshot = [Device(**d.to_dict()) for d in devices]
+                await self.store.run_write(lambda conn: _write_rows(conn, snapshot, usage, sessions))
+            self._write_failing = False
+        except Exception as exc:  # the disk or the store is gone: memory stays in force, retried
+            self.counters["write_errors"] += 1
+            self.last_error = {"time": time.time(), "error": f"write: {type(exc).__name__}: {exc}"}
+            if not self._write_failing:
+                log.error("feedlens: minors: could not write usage (will retry): %s", exc)
+            self._write_failing = True
+            self.registry.dirty |= {d.name for d in devices}
+            self.book.dirty_days |= {(d, p, date.fromisoformat(day)) for d, p, day, _ in usage}
+            self.book.dirty_sessions |= {row[0] for row in sessions}
+        finally:
+            if reschedule:
+                self._flushing = None
+                if self.registry.dirty or self.book.dirty_days or self.book.dirty_sessions:
+                    self._schedule_flush()
+
+
+def _load_rows(conn, oldest: str):
+    devices = conn.execute("SELECT name, label, profile, source, first_seen, last_seen "
+                           "FROM minors_devices").fetchall()
+    usage = conn.execute("SELECT device, profile, day, seconds FROM minors_usage WHERE day >= ?",
+                         (oldest,)).fetchall()
+    sessions = conn.execute("SELECT device, profile, started, last, rest_anchor, items "
+                            "FROM minors_sessions").fetchall()
+    grants = conn.execute("SELECT device, minutes, created FROM minors_grants WHERE day >= ?",
+                          (oldest,)).fetchall()
+    return ([tuple(r) for r in devices], [tuple(r) for r in usage], [tuple(r) for r in sessions],
+            [tuple(r) for r in grants])
+
+
+def _upsert_device(conn, device: Device) -> None:
+    conn.execute(
+        "INSERT INTO minors_devices (name, label, profile, source, first_seen, last_seen)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET label = excluded.label,"
+        " profile = excluded.profile, first_seen = COALESCE(minors_devices.first_seen,"
+        " excluded.first_seen), last_seen = MAX(COALESCE(minors_devices.last_seen, 0),"
+        " COALESCE(excluded.last_seen, 0))",
+        (device.name, device.label, device.profile, device.source, device.first_seen, device.last_seen))
+
+
+def _write_rows(conn, devices: list[Device], usage: list[tuple], sessions: list[tuple]) -> None:
+    for device in devices:
+        conn.execute(
+            "INSERT INTO minors_devices (name, source, first_seen, last_seen) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET last_seen = MAX(COALESCE(minors_devices.last_seen, 0),"
+            " excluded.last_seen)", (device.name, device.source, device.first_seen, device.last_seen))
+    conn.executemany("INSERT INTO minors_usage (device, profile, day, seconds) VALUES (?, ?, ?, ?)"
+                     " ON CONFLICT(device, profile, day) DO UPDATE SET seconds = excluded.seconds", usage)
+    conn.executemany("INSERT INTO minors_sessions (device, profile, started, last, rest_anchor, items)"
+                     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(device) DO UPDATE SET"
+                     " profile = excluded.profile, started = excluded.started, last = excluded.last,"
+                     " rest_anchor = excluded.rest_anchor, items = excluded.items", sessions)
+
+
+def _request_dict(row) -> dict:
+    keys = ("id", "device", "minutes", "note", "created", "status", "decided", "granted")
+    return {key: row[key] for key in keys}
+
+
+def _check_minutes(minutes) -> int:
+    try:
+        value = int(minutes)
+    except (TypeError, ValueError):
+        raise MinorsError(f"minutes must be a whole number, not {minutes!r}") from None
+    if isinstance(minutes, bool) or not 1 <= value <= MAX_REQUEST_MINUTES:
+        raise MinorsError(f"minutes must be between 1 and {MAX_REQUEST_MINUTES}")
+    return value
+
+
+def _minutes(seconds: float) -> float:
+    return round(seconds / 60, 1)
+
+
+def _bump(counts: dict, key, n: int) -> None:
+    counts[key] = counts.get(key, 0) + n
+
+
+def _categories(labels_json: str | None) -> list[str]:
+    """Category ids among an item's labels (dotted, like cn.bad.gore_shock)."""
+    try:
+        labels = json.loads(labels_json or "[]")
+    except ValueError:
+        return []
+    return [label for label in labels if isinstance(label, str) and "." in label]

@@ -1,0 +1,231 @@
+"""The parent dashboard /parent and its forms, its JSON twin, and the tamper signals."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from proxy.minors import audit, tamper
+from proxy.minors.pin import ParentPin
+from proxy.service import ServiceConfig, init_app
+from proxy.store import ResponseRecord
+from tests.service_support import (  # noqa: F401 (fixtures)
+    auth, demo_item, rules_dir, runtime, token,
+)
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+PIN = "8642"
+HOUR = 3600.0
+
+
+@pytest.fixture
+async def client(aiohttp_client, runtime):
+    return await aiohttp_client(init_app(ServiceConfig(runtime, manage_runtime=True)))
+
+
+@pytest.fixture
+async def family(client, runtime):
+    """A kid's device with a pending request and one filtered item today; a PIN is set."""
+    await ParentPin(runtime.store).set_pin(PIN)
+    await runtime.minors.set_device("user:kid", "strict", "Mia")
+    request = await runtime.minors.add_time_request("user:kid", 20, "science video <b>")
+    hidden = demo_item(0, "a", "promoted", decision="hide", decision_rule="hide-banned-content",
+                       labels=["cn.bad.gore_shock", "phrase_score=9"])
+    runtime.store.submit(ResponseRecord(time=time.time(), platform="demo", endpoint="home",
+                                        surface="home", url="https://api.demo.test/feed/home",
+                                        status=200, changed=True, error=None, items=[hidden],
+                                        device="user:kid"))
+    await runtime.store.flush()
+    return request
+
+
+async def enter(client, token, lang="en"):
+    response = await client.get(f"/?token={token}&lang={lang}", allow_redirects=False)
+    assert response.status == 303  # the jar now holds the dashboard cookie
+
+
+async def get_page(client, lang="en"):
+    response = await client.get(f"/parent?lang={lang}")
+    return response, await response.text()
+
+
+def csrf_of(html: str, action: str) -> str:
+    form = re.search(rf'<form method="post" action="{re.escape(action)}">(.*?)</form>', html, re.S)
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', form.group(1)).group(1)
+
+
+async def post_form(client, action: str, fields: dict):
+    return await client.post(action, data=fields, allow_redirects=False,
+                             headers={"Origin": f"http://127.0.0.1:{client.port}"})
+
+
+# ---- the page ----------------------------------------------------------------------------------
+
+async def test_the_page_needs_the_dashboard_cookie(client, family):
+    response, text = await get_page(client)
+    assert response.status == 401
+    assert "Mia" not in text and "science video" not in text
+
+
+@pytest.mark.parametrize("lang,words", [
+    ("en", ["Parent", "Devices", "Requests for more time", "Approve", "Decline", "Tamper signals",
+            "Recent changes and refusals", "Parent PIN"]),
+    ("zh", ["家长", "设备", "延长时间申请", "同意", "拒绝", "异常提示", "最近的更改与拒绝", "家长密码"]),
+])
+async def test_the_page_renders_in_both_languages(client, token, family, lang, words):
+    await enter(client, token, lang)
+    response, text = await get_page(client, lang)
+    assert response.status == 200
+    for word in words:
+        assert word in text, word
+    assert "Mia (user:kid)" in text
+    assert "science video &lt;b&gt;" in text  # the child's note is escaped
+    assert 'name="pin"' in text and 'type="password"' in text
+    assert "<script" not in text
+
+
+async def test_the_page_shows_time_and_what_was_filtered(client, token, family, runtime):
+    await enter(client, token)
+    _, text = await get_page(client)
+    usage = await runtime.minors.usage("user:kid", time.time())
+    assert "strict" in text
+    assert "gore and shock (cn.bad.gore_shock): 1" in text  # the category, named
+    assert "hidden: 1" in text
+    assert usage["budget_minutes"] is None and "unlimited" in text
+    await enter(client, token, "zh")
+    _, zh = await get_page(client, "zh")
+    assert "血腥惊悚 (cn.bad.gore_shock): 1" in zh and "已隐藏: 1" in zh
+
+
+async def test_approving_needs_the_pin_on_the_form(client, token, family, runtime):
+    await enter(client, token)
+    action = f"/parent/requests/{family['id']}"
+    _, text = await get_page(client)
+    csrf = csrf_of(text, action)
+    wrong = await post_form(client, action, {"csrf": csrf, "approve": "1", "minutes": "20", "pin": "0000"})
+    assert wrong.status == 303 and "notice=wrong_pin" in wrong.headers["Location"]
+    assert len(await runtime.minors.time_requests("pending")) == 1
+    done = await post_form(client, action, {"csrf": csrf, "approve": "1", "minutes": "25", "pin": PIN})
+    assert "notice=done" in done.headers["Location"]
+    assert await runtime.minors.time_requests("pending") == []
+    assert (await runtime.minors.usage("user:kid", time.time()))["extra_minutes"] == 25
+    outcomes = [r["outcome"] for r in await audit.entries(runtime.store)
+                if r["route"] == "minors_request_decide"]
+    assert outcomes == ["allowed_with_pin", "refused_wrong_pin"]
+    after = await (await client.get(done.headers["Location"])).text()
+    assert "Done." in after and "No pending requests." in after
+
+
+async def test_declining_and_granting_from_the_page(client, token, family, runtime):
+    await enter(client, token, "zh")
+    action = f"/parent/requests/{family['id']}"
+    _, text = await get_page(client, "zh")
+    assert '<input type="hidden" name="lang" value="zh">' in text  # the answer comes back in zh
+    response = await post_form(client, action, {"csrf": csrf_of(text, action), "approve": "0",
+                                                "pin": PIN, "lang": "zh"})
+    assert "notice=done" in response.headers["Location"] and "lang=zh" in response.headers["Location"]
+    assert (await runtime.minors.time_requests(None))[0]["status"] == "declined"
+    grant = await post_form(client, "/parent/grant", {"csrf": csrf_of(text, "/parent/grant"),
+                                                      "device": "user:kid", "minutes": "10", "pin": ""})
+    assert "notice=no_pin" in grant.headers["Location"]
+    grant = await post_form(client, "/parent/grant", {"csrf": csrf_of(text, "/parent/grant"),
+                                                      "device": "user:kid", "minutes": "10", "pin": PIN})
+    assert "notice=done" in grant.headers["Location"]
+    assert (await runtime.minors.usage("user:kid", time.time()))["extra_minutes"] == 10
+
+
+async def test_a_form_without_csrf_or_from_elsewhere_is_refused(client, token, family, runtime):
+    await enter(client, token)
+    action = f"/parent/requests/{family['id']}"
+    response = await post_form(client, action, {"approve": "1", "pin": PIN})
+    assert response.status == 403
+    response = await client.post(action, data={"approve": "1", "pin": PIN}, allow_redirects=False,
+                                 headers={"Origin": "https://evil.example"})
+    assert response.status == 403
+    assert len(await runtime.minors.time_requests("pending")) == 1
+
+
+async def test_the_overview_json_twin(client, auth, family, runtime):
+    data = await (await client.get("/api/minors/overview", headers=auth)).json()
+    assert data["pin"]["set"] is True
+    [device] = data["devices"]
+    assert device["name"] == "user:kid" and device["label"] == "Mia" and device["locked"] is False
+    assert {"today_minutes", "week_minutes", "budget_minutes"} <= device["usage"].keys()
+    assert device["status"]["blocked"] is False
+    assert [r["id"] for r in data["requests"]] == [family["id"]]
+    assert isinstance(data["signals"], list) and isinstance(data["audit"], list)
+
+
+# ---- tamper signals ----------------------------------------------------------------------------
+
+NOW = 1_800_000_000.0
+
+
+def never_blocked(device, at):
+    return False
+
+
+def test_a_daily_device_silent_for_allowed_hours_is_flagged():
+    devices = [{"name": "user:kid", "expected_daily": True, "last_seen": NOW - 7 * HOUR},
+               {"name": "user:new", "expected_daily": False, "last_seen": NOW - 48 * HOUR},
+               {"name": "user:busy", "expected_daily": True, "last_seen": NOW - HOUR}]
+    signals = tamper.silent_devices(devices, NOW, never_blocked, hours=6)
+    assert [(s["kind"], s["device"]) for s in signals] == [("device_silent", "user:kid")]
+
+
+def test_silence_during_curfew_or_a_spent_budget_does_not_count():
+    devices = [{"name": "user:kid", "expected_daily": True, "last_seen": NOW - 10 * HOUR}]
+
+    def night(device, at):  # blocked for the last 8 of the 10 silent hours
+        return at > NOW - 8 * HOUR
+    assert tamper.silent_devices(devices, NOW, night, hours=6) == []
+    assert tamper.allowed_seconds("user:kid", NOW - 10 * HOUR, NOW, night, 99 * HOUR) == 2 * HOUR
+
+
+def test_a_client_with_recent_tls_failures_is_flagged_and_named():
+    counters = {"last_tls_failure": {"time": NOW - 60, "client": "192.168.1.23",
+                                     "sni": "api.bilibili.com", "error": "unknown ca"}}
+    devices = [{"name": "addr:192.168.1.23"}]
+    [signal] = tamper.untrusting_clients(counters, devices, NOW)
+    assert signal["kind"] == "tls_untrusted" and signal["device"] == "addr:192.168.1.23"
+    assert "unknown ca" in signal["detail"]
+    old = {"last_tls_failure": {"time": NOW - 48 * HOUR, "client": "10.0.0.2"}}
+    assert tamper.untrusting_clients(old, [], NOW) == []
+    assert tamper.untrusting_clients({"last_tls_failure": None}, [], NOW) == []
+
+
+def test_an_extension_that_went_quiet_while_feeds_load_is_flagged():
+    quiet = tamper.extension_silence(NOW - 2 * HOUR, NOW - 60, NOW, minutes=30)
+    assert [s["kind"] for s in quiet] == ["extension_silent"]
+    assert tamper.extension_silence(NOW - 2 * HOUR, NOW - 2 * HOUR, NOW, minutes=30) == []  # no traffic since
+    assert tamper.extension_silence(NOW - 60, NOW, NOW, minutes=30) == []  # it reported recently
+    assert tamper.extension_silence(None, NOW, NOW) == []  # never installed
+
+
+async def test_the_overview_shows_signals_from_the_runtime(client, auth, runtime, family):
+    runtime.counters.values["last_tls_failure"] = {"time": time.time() - 30, "client": "10.1.2.3",
+                                                   "sni": "www.youtube.com", "error": "bad cert"}
+    app = client.server.app
+    from proxy.service.parent_guard import note_extension_contact
+    note_extension_contact(app, now=time.time() - 3 * HOUR)
+    runtime.counters.values["last_feed"] = {"demo": time.time() - 10}
+    data = await (await client.get("/api/minors/overview", headers=auth)).json()
+    kinds = {(s["kind"], s["device"]) for s in data["signals"]}
+    assert kinds == {("tls_untrusted", "addr:10.1.2.3"), ("extension_silent", None)}
+
+
+async def test_assigning_a_profile_from_the_page_needs_the_pin(client, token, family, runtime):
+    await enter(client, token)
+    _, text = await get_page(client)
+    assert '<option value="strict" selected>' in text
+    fields = {"csrf": csrf_of(text, "/parent/device"), "device": "user:kid", "profile": "default"}
+    refused = await post_form(client, "/parent/device", {**fields, "pin": "1111"})
+    assert "notice=wrong_pin" in refused.headers["Location"]
+    assert runtime.minors.device_profile("user:kid") == "strict"
+    done = await post_form(client, "/parent/device", {**fields, "pin": PIN})
+    assert "notice=done" in done.headers["Location"]
+    assert runtime.minors.device_profile("user:kid") == "default"
+    assert [d["label"] for d in await runtime.minors.devices()] == ["Mia"]  # the label stays
