@@ -184,6 +184,8 @@ class Runtime:
         self.device_profile_errors: dict[str, list[str]] = {}
         self.minors = Minors(self.store, clock=clock or Clock(), limits=self.limits_for,
                              default_profile=lambda: self.profile_name)
+        self.research.include_device = lambda device: (
+            device is None or self.minors.device_profile(device) is None)
         self.reload()
 
     # -- files ------------------------------------------------------------------------------

@@ -125,16 +125,8 @@ def migrate(conn: sqlite3.Connection, migrations: list[tuple[str, ...]] | None =
     if current > len(migrations):
         raise StoreError(f"database schema version {current} is newer than this feedlens "
                          f"supports ({len(migrations)}); upgrade feedlens")
-    for version in range(current + 1, len(migrations) + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in migrations[version - 1]:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+    _upgrade(conn, migrations, current,
+             lambda version: conn.execute(f"PRAGMA user_version = {version}"))
     return len(migrations)
 
 
@@ -146,18 +138,25 @@ def migrate_component(conn: sqlite3.Connection, name: str,
     if current > len(migrations):
         raise StoreError(f"database tables of {name!r} are at version {current}, newer than this "
                          f"feedlens supports ({len(migrations)}); upgrade feedlens")
+    _upgrade(conn, migrations, current, lambda version: conn.execute(
+        "INSERT INTO schema_components (name, version) VALUES (?, ?) ON CONFLICT(name)"
+        " DO UPDATE SET version = excluded.version", (name, version)))
+    return len(migrations)
+
+
+def _upgrade(conn: sqlite3.Connection, migrations: list[tuple[str, ...]], current: int,
+             set_version: Callable[[int], Any]) -> None:
+    """Apply the versions after `current`, each with its version number in one transaction."""
     for version in range(current + 1, len(migrations) + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in migrations[version - 1]:
                 conn.execute(statement)
-            conn.execute("INSERT INTO schema_components (name, version) VALUES (?, ?) ON CONFLICT"
-                         "(name) DO UPDATE SET version = excluded.version", (name, version))
+            set_version(version)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-    return len(migrations)
 
 
 def _migrate_all(conn: sqlite3.Connection, components: dict[str, list[tuple[str, ...]]]) -> None:

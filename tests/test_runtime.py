@@ -166,3 +166,26 @@ async def wait_for(condition, timeout: float = 10.0) -> None:
     while not condition():
         assert loop.time() < deadline, "condition not reached"
         await asyncio.sleep(0.02)
+
+
+async def test_research_records_only_devices_a_parent_did_not_give_their_own_profile(tmp_path, rules):
+    from proxy.model import Item, Provenance
+    from proxy.store import ResponseRecord
+
+    runtime = make(tmp_path, rules)
+    await runtime.start()
+    try:
+        await runtime.research.enable("study-1", "v1", ["title"], 30)
+        await runtime.minors.set_device("user:kid", "default")
+        for n, device in enumerate((None, "user:me", "user:kid")):
+            item = Item(platform="demo", endpoint="home", surface="home", position=0, id=f"i{n}",
+                        kind="video", provenance=Provenance.PERSONALIZED, title=f"from {device}")
+            runtime.store.submit(ResponseRecord(time=1_800_000_000.0 + n, platform="demo",
+                                                endpoint="home", surface="home", url="u", status=200,
+                                                changed=False, error=None, items=[item], device=device))
+        await runtime.store.flush()
+        titles = await runtime.store.run_read(
+            lambda conn: sorted(r[0] for r in conn.execute("SELECT title FROM research_records")))
+    finally:
+        await runtime.close()
+    assert titles == ["from None", "from user:me"]

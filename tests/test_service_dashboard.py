@@ -151,3 +151,10 @@ async def test_the_dashboard_has_a_json_twin(client, auth, runtime):
 
 async def test_favicon_is_empty_and_public(client):
     assert (await client.get("/favicon.ico")).status == 204
+
+
+async def test_the_overview_links_to_the_reports_parent_and_research_pages(client, auth):
+    response = await client.get("/?lang=en", headers=auth)
+    html = await response.text()
+    for path in ("/reports", "/parent", "/research"):
+        assert f'href="{path}"' in html

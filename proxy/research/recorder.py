@@ -16,6 +16,7 @@ import asyncio
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,9 @@ class Research:
         self._state: _State | None = None  # None until read from the database
         self._last_prune = 0.0
         self.errors = 0
+        # Only the consenting participant's own traffic: the runtime excludes devices a parent
+        # gave their own profile (a child's phone did not consent to a study).
+        self.include_device: Callable[[str | None], bool] = lambda device: True
         store.batch_hooks.append(self._on_batch)
 
     # -- state -------------------------------------------------------------------------------
@@ -191,7 +195,8 @@ class Research:
             return
         conn.execute("SAVEPOINT research")
         try:
-            conn.executemany(INSERT, record_rows(state, written))
+            conn.executemany(INSERT, record_rows(
+                state, [(record, rid) for record, rid in written if self.include_device(record.device)]))
             now = self.clock()
             if now - self._last_prune >= PRUNE_EVERY:
                 self._prune(conn, now)

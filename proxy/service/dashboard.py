@@ -23,7 +23,7 @@ from aiohttp import web
 from .. import __version__
 from . import security, validate as v
 from .config import CONFIG, TOKEN
-from .dashboard_text import COUNTER_KEYS, PROVENANCE_ORDER, TEXT, ago
+from .dashboard_text import COUNTER_KEYS, PROVENANCE_ORDER, TEXT, ago, nav
 from .errors import json_response
 from .views import active_profile, start_of_day
 
@@ -146,6 +146,7 @@ def render(data: dict, lang: str) -> tuple[str, str]:
     t = TEXT[lang]
     bars_css, composition = _composition(data["today"], t)
     body = "".join([
+        nav(lang, "/"),
         f"<h1>{escape(t['title'])} <small>{escape(data['version'])}</small></h1>",
         _health(data, t), _problems(data["problems"], t), composition,
         f"<footer>{escape(t['generated'])} {datetime.fromtimestamp(data['generated']):%H:%M:%S}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 PROVENANCE_ORDER = ("followed", "search", "own", "personalized", "popular", "promoted", "unknown")
 COUNTER_KEYS = ("responses_seen", "feed_responses", "items_marked", "errors", "tls_failures")
 
@@ -57,3 +59,15 @@ def ago(seconds: float, t: dict, suffix: bool = True) -> str:
             span = f"{seconds // size} {unit}" if unit.isascii() else f"{seconds // size}{unit}"
             return t["ago"].format(span) if suffix else span
     return ""
+
+
+NAV = (("/", "Overview", "概览"), ("/reports", "Reports", "举报"), ("/parent", "Parent", "家长"),
+       ("/research", "Research", "研究"))
+
+
+def nav(lang: str, current: str) -> str:
+    links = []
+    for path, en, zh in NAV:
+        label = escape(zh if lang == "zh" else en)
+        links.append(f"<b>{label}</b>" if path == current else f'<a href="{path}">{label}</a>')
+    return f"<nav>{' · '.join(links)}</nav>"

@@ -15,19 +15,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
-from html import escape
 
 from aiohttp import web
 
 from . import security
 from .config import CONFIG, TOKEN
 from .dashboard import _authorized, _html, _locked, _page, pick_language
+from .dashboard_text import nav
 
 Render = Callable[[web.Request, str], Awaitable[tuple[str, str]]]
 Act = Callable[[web.Request, str, dict], Awaitable[str]]
 
-NAV = (("/", "Overview", "概览"), ("/reports", "Reports", "举报"), ("/parent", "Parent", "家长"),
-       ("/research", "Research", "研究"))
 
 
 def language(request: web.Request) -> str:
@@ -39,14 +37,6 @@ def authorized(request: web.Request) -> bool:
     app = request.app
     cookie = security.dashboard_cookie_name(security.local_port(request, app[CONFIG].bind_port))
     return _authorized(request, app[TOKEN], cookie)
-
-
-def nav(lang: str, current: str) -> str:
-    links = []
-    for path, en, zh in NAV:
-        label = escape(zh if lang == "zh" else en)
-        links.append(f"<b>{label}</b>" if path == current else f'<a href="{path}">{label}</a>')
-    return f"<nav>{' · '.join(links)}</nav>"
 
 
 def page(render: Render) -> Callable[[web.Request], Awaitable[web.Response]]:
