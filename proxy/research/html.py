@@ -9,6 +9,7 @@ from html import escape
 
 from ..service.dashboard_text import TEXT as DASHBOARD_TEXT
 from . import charts
+from .participant_text import TEXT as PARTICIPANT_TEXT
 from .views_text import TEXT, caveat_text
 
 Csrf = Callable[[str], str]  # action path -> hidden csrf input
@@ -52,7 +53,7 @@ def research_page(data: dict, lang: str, csrf: Csrf) -> tuple[str, str]:
     body = "".join([
         f"<h1>{escape(t['title'])}</h1>",
         f"<p>{escape(t['intro'].format(retention=data['retention_days']))}</p>",
-        mode_section(data["mode"], t),
+        mode_section(data["mode"], t, lang),
         composition_section(data["composition"], data["days"], lang),
         shares_section(data["shares"], data["days"], lang),
         sources_section(data["sources"], data["days"], lang),
@@ -62,11 +63,17 @@ def research_page(data: dict, lang: str, csrf: Csrf) -> tuple[str, str]:
     return body, charts.CSS
 
 
-def mode_section(mode: dict | None, t: dict) -> str:
+def participant_link(lang: str) -> str:
+    """To the participant's own controls: consent, preview, pause, deletion."""
+    return (f'<p><a href="/research/participant?lang={lang}">'
+            f'{escape(PARTICIPANT_TEXT[lang]["link"])}</a></p>')
+
+
+def mode_section(mode: dict | None, t: dict, lang: str = "en") -> str:
     if mode is None:
         return _section("mode", t["mode"], f"<p>{escape(t['mode_missing'])}</p>")
     if not mode["enabled"]:
-        return _section("mode", t["mode"], f"<p>{escape(t['mode_off'])}</p>")
+        return _section("mode", t["mode"], f"<p>{escape(t['mode_off'])}</p>" + participant_link(lang))
     state = t["mode_paused"] if mode["paused"] else t["mode_on"]
     consent = mode.get("consent") or {}
     rows = [(t["mode"], state)]
@@ -78,7 +85,7 @@ def mode_section(mode: dict | None, t: dict) -> str:
                  (t["retention"], f"{consent.get('retention_days', '—')} {t['days_unit']}")]
         if isinstance(consent.get("created"), (int, float)):
             rows.append((t["consented"], _when(consent["created"])))
-    return _section("mode", t["mode"], f"<table>{_rows(rows)}</table>")
+    return _section("mode", t["mode"], f"<table>{_rows(rows)}</table>" + participant_link(lang))
 
 
 def _period_links(days: int, lang: str, t: dict) -> str:

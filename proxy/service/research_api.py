@@ -11,7 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..research.consent import ConsentError
-from . import research_views, validate as v
+from . import research_participant, research_views, validate as v
 from .config import CONFIG
 from .errors import ApiError, json_response
 
@@ -31,6 +31,7 @@ def setup(app: web.Application) -> None:
     router.add_get("/api/research/preview", preview, name="research_preview")
     router.add_post("/api/research/delete", delete, name="research_delete")
     research_views.setup(app)
+    research_participant.setup(app)
 
 
 def _research(request: web.Request):
