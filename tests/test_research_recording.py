@@ -329,3 +329,22 @@ async def test_a_failing_research_insert_never_costs_the_item_log(install):
     assert count(install.db_path, "items") == 2
     assert count(install.db_path, "research_records") == 0
     assert install.research.errors == 1 and install.store.counts["write_errors"] == 0
+
+
+async def test_a_running_store_follows_consent_given_through_another_connection(tmp_path):
+    """`feedlens research consent` writes the file while the proxy runs; no restart needed."""
+    running = await Install(tmp_path / "data").start()
+    other = await Install(tmp_path / "data").start()  # the CLI's own connection to the same file
+    try:
+        await running.feed(response([distinctive_item(1)]))
+        await other.research.enable("study-x", "v1", ["title"], 30)
+        await running.feed(response([distinctive_item(2)]))
+        await other.research.pause(True)
+        await running.feed(response([distinctive_item(3)]))
+        state = await running.research.state()
+    finally:
+        await other.close()
+        await running.close()
+    titles = [row["title"] for row in records(running.db_path, "title")]
+    assert titles == [distinctive_item(2).title]
+    assert state["enabled"] and state["paused"]

@@ -54,6 +54,7 @@ class Research:
         self.data_dir = Path(data_dir)
         self.clock = clock
         self._state: _State | None = None  # None until read from the database
+        self._data_version: int | None = None  # of the writer connection, when state was read
         self._last_prune = 0.0
         self.errors = 0
         # Only the consenting participant's own traffic: the runtime excludes devices a parent
@@ -81,14 +82,20 @@ class Research:
         await self.prune()
 
     async def state(self) -> dict:
-        if self._state is None:
-            await self.store.run_write(self._load)
+        await self.store.run_write(self._fresh)
         counts = await self.store.run_read(_record_counts)
         state = self._state
         return {"enabled": state.consent is not None, "paused": state.paused,
                 "recording": state.recording,
                 "consent": state.consent.to_dict() if state.consent else None,
                 "fields_available": list(consents.FIELDS), "problem": _problem(state), **counts}
+
+    def _fresh(self, conn: sqlite3.Connection) -> _State:
+        """The state, read again when another connection (`feedlens research …`) changed the file."""
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._data_version, self._state = version, None
+        return self._load(conn)
 
     def _load(self, conn: sqlite3.Connection) -> _State:
         if self._state is None:
@@ -186,7 +193,7 @@ class Research:
 
     def _on_batch(self, conn: sqlite3.Connection, written) -> None:
         try:
-            state = self._state if self._state is not None else self._load(conn)
+            state = self._fresh(conn)
         except sqlite3.Error as exc:  # e.g. a store opened without this feature's tables
             self._state = _State()
             log.error("research: cannot read the research state, recording stays off: %s", exc)
