@@ -29,9 +29,9 @@ BUCKETS = ("day", "hour")
 MAX_BUCKETS = 20_000
 PROVENANCES = tuple(p.value for p in Provenance)
 
-_COUNT_SQL = """SELECT b.key, (SELECT COUNT(*) FROM {table} WHERE platform IS ?1 AND provenance IS ?2
+_COUNT_SQL = """SELECT b.key, (SELECT COUNT(*) FROM {table} WHERE platform IS ? AND provenance IS ?
     AND time >= json_extract(b.value, '$[0]') AND time < json_extract(b.value, '$[1]'))
-    FROM json_each(?3) AS b"""
+    FROM json_each(?) AS b"""
 
 
 async def composition(store, since: float, until: float, bucket: str = "day",
