@@ -34,6 +34,7 @@ except ImportError:  # a checkout used without `pip install -e .`
 
 from proxy import paths  # noqa: E402
 from proxy.engine import DEFAULT_BODY_CAP, Engine, Request  # noqa: E402
+from proxy.language import pick_language  # noqa: E402
 from proxy.minors import blockpage, gate  # noqa: E402
 from proxy.minors.devices import device_of  # noqa: E402
 from proxy.minors.state import MinorsError  # noqa: E402
@@ -199,7 +200,7 @@ class FeedLens:
         decision = gate.decide(minors.status(device, now), html=True)
         if decision.action == gate.PASS:
             return
-        lang = blockpage.language(flow.request.headers.get("accept-language"))
+        lang = pick_language(flow.request.headers.get("accept-language"))
         limits = minors.limits_for(device)
         if decision.action == gate.REST_PAGE:
             body = blockpage.rest_body(lang, limits.rest_reminder_minutes or 0, flow.request.path)
@@ -215,7 +216,7 @@ class FeedLens:
         """Never forwarded: whatever happens, the answer comes from here."""
         lang = "en"
         try:
-            lang = blockpage.language(flow.request.headers.get("accept-language"))
+            lang = pick_language(flow.request.headers.get("accept-language"))
             if flow.request.method != "POST":
                 self._answer(flow, blockpage.response(blockpage.message_body(lang, "post_only"), 405))
                 return
@@ -412,7 +413,7 @@ def parse_options(options) -> Config:
     if not is_loopback(options.feedlens_service_host):
         raise exceptions.OptionsError("feedlens_service_host must be a loopback address "
                                       "(the service holds your item log)")
-    data_dir = Path(options.feedlens_data_dir).expanduser() if options.feedlens_data_dir else paths.data_dir()
+    data_dir = paths.data_dir(options.feedlens_data_dir)
     return Config(data_dir=data_dir, rules_dir=rules, profile=options.feedlens_profile,
                   service_host=options.feedlens_service_host,
                   service_port=options.feedlens_service_port,

@@ -82,7 +82,7 @@ def add_pair_parser(subparsers):
 
 
 def cmd_pair(args) -> int:
-    data_dir = Path(args.data_dir).expanduser().resolve() if args.data_dir else paths.data_dir()
+    data_dir = paths.data_dir(args.data_dir).resolve()
     code, expires = new_code(data_dir)
     minutes = round((expires - time.time()) / 60)
     print("\n".join([

@@ -20,8 +20,11 @@ def profiles_dir(rules: Path | None = None) -> Path:
     return (rules or rules_dir()) / "profiles"
 
 
-def data_dir() -> Path:
-    """$FEEDLENS_DATA_DIR, else $XDG_DATA_HOME/feedlens, else ~/.local/share/feedlens."""
+def data_dir(given: str | Path | None = None) -> Path:
+    """`given` (a --data-dir option), else $FEEDLENS_DATA_DIR, else $XDG_DATA_HOME/feedlens,
+    else ~/.local/share/feedlens."""
+    if given:
+        return Path(given).expanduser()
     if os.environ.get("FEEDLENS_DATA_DIR"):
         return Path(os.environ["FEEDLENS_DATA_DIR"])
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"

@@ -49,7 +49,7 @@ def cmd_run(args) -> int:
 
 
 def _data_dir(args) -> Path:
-    return Path(args.data_dir).expanduser().resolve() if args.data_dir else paths.data_dir()
+    return paths.data_dir(args.data_dir).resolve()
 
 
 def _options(args, data_dir: Path) -> tuple[dict, dict]:

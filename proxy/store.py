@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 from typing import Any
 
 from .model import Item
@@ -163,6 +164,14 @@ def _migrate_all(conn: sqlite3.Connection, components: dict[str, list[tuple[str,
     migrate(conn)
     for name, migrations in components.items():
         migrate_component(conn, name, migrations)
+
+
+def open_readonly(path: Path) -> sqlite3.Connection:
+    """An existing item log for a command-line tool: read-only, never created, beside a running
+    proxy (WAL lets it keep writing)."""
+    conn = sqlite3.connect(f"file:{quote(str(Path(path).resolve()))}?mode=ro", uri=True)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    return conn
 
 
 def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:

@@ -12,7 +12,7 @@ import pytest
 
 from proxy.cli import main
 from proxy.reports import bundle, store as rstore
-from proxy.reports.cli import open_readonly
+from proxy.reports.cli import open_log
 from proxy.store import Store
 
 CREATED = 1_790_000_000.0
@@ -86,7 +86,7 @@ def test_list_on_an_empty_data_dir(tmp_path, capsys):
 def test_the_cli_opens_the_database_read_only(data_dir, capsys):
     db = data_dir / "feedlens.sqlite3"
     before = hashlib.sha256(db.read_bytes()).hexdigest()
-    conn = open_readonly(str(data_dir))
+    conn = open_log(str(data_dir))
     try:
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             conn.execute("DELETE FROM reports")

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from proxy.service import dashboard, security
+from proxy.language import pick_language
+from proxy.service import security
 from tests.service_support import (  # noqa: F401 (fixtures)
     auth, client, demo_item, record, rules_dir, runtime, token,
 )
@@ -137,7 +138,7 @@ async def test_the_locked_page_speaks_the_browsers_language(client):
     ("en;q=0.5, zh-CN;q=0.8", "zh"), ("zh;q=0.3, en", "en"), ("zh;q=bad, en;q=0.1", "en"),
 ])
 def test_language_choice(header, expected):
-    assert dashboard.pick_language(header) == expected
+    assert pick_language(header) == expected
 
 
 async def test_the_dashboard_has_a_json_twin(client, auth, runtime):

@@ -82,26 +82,6 @@ HEADERS = {
 }
 
 
-def language(accept_language: str | None) -> str:
-    """zh or en: the client's most preferred of the two (English when it names neither)."""
-    best, best_q = "en", -1.0
-    for index, part in enumerate((accept_language or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        tag = tag.strip().lower()
-        lang = "zh" if tag.startswith("zh") else "en" if tag.startswith("en") else None
-        if lang and q > best_q:
-            best, best_q = lang, q
-    return best
-
-
 def _page(lang: str, title: str, body: str) -> bytes:
     t = TEXT[lang]
     return (f'<!doctype html><html lang="{t["lang"]}"><head><meta charset="utf-8">'

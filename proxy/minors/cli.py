@@ -42,8 +42,7 @@ def add_parent_parser(sub) -> None:
 
 
 def _db(args) -> Path:
-    data_dir = Path(args.data_dir).expanduser() if args.data_dir else paths.data_dir()
-    return data_dir / FILE_NAME
+    return paths.data_dir(args.data_dir) / FILE_NAME
 
 
 async def _with_store(args, work):

@@ -11,10 +11,9 @@ import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import quote
 
 from .. import paths
-from ..store import FILE_NAME
+from ..store import FILE_NAME, open_readonly
 from . import bundle, store as rstore
 
 
@@ -46,20 +45,18 @@ def _data_dir_option(parser) -> None:
     parser.add_argument("--data-dir", help=f"data directory (default {paths.data_dir()})")
 
 
-def open_readonly(data_dir: str | None) -> sqlite3.Connection | None:
+def open_log(data_dir: str | None) -> sqlite3.Connection | None:
     """The item log's SQLite file, read-only; None when there is none yet."""
-    path = Path(data_dir) if data_dir else paths.data_dir()
-    path = path / FILE_NAME
+    path = paths.data_dir(data_dir) / FILE_NAME
     if not path.is_file():
         return None
-    conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    conn = open_readonly(path)
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout = 5000")
     return conn
 
 
 def cmd_list(args) -> int:
-    conn = open_readonly(args.data_dir)
+    conn = open_log(args.data_dir)
     if conn is None or not rstore.has_tables(conn):
         print("no reports yet", file=sys.stderr)
         return 0
@@ -94,7 +91,7 @@ def _table(rows: list[dict]) -> str:
 
 
 def cmd_export(args) -> int:
-    conn = open_readonly(args.data_dir)
+    conn = open_log(args.data_dir)
     if conn is None or not rstore.has_tables(conn):
         print("error: no reports in this data directory", file=sys.stderr)
         return 1

@@ -54,7 +54,7 @@ def cmd_export(args) -> int:
     if args.dictionary:
         print(dictionary_text())
         return 0
-    data_dir = Path(args.data_dir).expanduser() if args.data_dir else paths.data_dir()
+    data_dir = _data_dir(args)
     output = Path(args.output) if args.output else None
     try:
         written = export(data_dir / FILE_NAME, args.format, output, args.since, args.until)
@@ -110,7 +110,7 @@ def add_participant_parser(sub) -> None:
 
 
 def _data_dir(args) -> Path:
-    return Path(args.data_dir).expanduser() if args.data_dir else paths.data_dir()
+    return paths.data_dir(args.data_dir)
 
 
 async def _with_research(args, work):

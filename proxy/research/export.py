@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from ..store import open_readonly
 from .dictionary import COLUMNS, NAMES, SCHEMA_VERSION, markdown
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -119,7 +120,7 @@ def open_log(db_path: Path) -> sqlite3.Connection:
     """A read-only connection; the proxy may keep writing (WAL) while we export."""
     if not Path(db_path).is_file():
         raise ExportError(f"no item log at {db_path}: has feedlens run with this data dir?")
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn = open_readonly(db_path)
     found = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'research_records'").fetchone()
     if found is None:
         conn.close()

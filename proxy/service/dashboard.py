@@ -21,6 +21,7 @@ from string import Template
 from aiohttp import web
 
 from .. import __version__
+from ..language import pick_language
 from . import security, validate as v
 from .config import CONFIG, TOKEN
 from .dashboard_text import COUNTER_KEYS, PROVENANCE_ORDER, TEXT, ago, nav
@@ -30,32 +31,6 @@ from .views import active_profile, start_of_day
 COOKIE_MAX_AGE = 30 * 86400
 _TEMPLATE = Template(resources.files(__package__).joinpath("templates", "dashboard.html")
                      .read_text(encoding="utf-8"))
-
-
-# ---- language ------------------------------------------------------------------------------
-
-def pick_language(accept_language: str | None) -> str:
-    """'zh' or 'en', whichever the browser ranks higher (English when neither is asked for)."""
-    best, best_q = "en", 0.0
-    for part in (accept_language or "").split(","):
-        tag, _, params = part.strip().partition(";")
-        tag = tag.strip().lower()
-        lang = "zh" if tag.startswith("zh") else "en" if tag.startswith("en") else None
-        q = _quality(params)
-        if lang and q > best_q:
-            best, best_q = lang, q
-    return best
-
-
-def _quality(params: str) -> float:
-    for param in params.split(";"):
-        key, _, value = param.strip().partition("=")
-        if key == "q":
-            try:
-                return float(value)
-            except ValueError:
-                return 0.0
-    return 1.0
 
 
 # ---- data ----------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ from aiohttp import web
 
 from . import security
 from .config import CONFIG, TOKEN
-from .dashboard import _authorized, _html, _locked, _page, pick_language
+from ..language import pick_language
+from .dashboard import _authorized, _html, _locked, _page
 from .dashboard_text import nav
 
 Render = Callable[[web.Request, str], Awaitable[tuple[str, str]]]

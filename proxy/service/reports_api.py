@@ -22,11 +22,11 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from ..language import pick_language
 from ..reports import bundle, categories, notices, ratelimit, store as rstore, templates
 from ..reports.ratelimit import RateLimit
 from . import validate as v
 from .config import CONFIG
-from .dashboard import pick_language
 from .errors import ApiError, json_response
 
 log = logging.getLogger(__name__)
