@@ -234,18 +234,12 @@ class Runtime:
 
     # -- per-device profiles ------------------------------------------------------------------
 
-    def engine_for(self, name: str | None) -> Engine:
-        """The engine of a profile (a device's); the active one for None or an unknown name."""
-        return self._entry(name).engine
-
-    def spec_for(self, name: str | None) -> EngineSpec:
-        return self._entry(name).spec
-
     def limits_for(self, name: str | None) -> Limits:
         return self._entry(name).limits
 
     def profile_engine(self, name: str | None) -> ProfileEngine:
-        """Engine, spec and limits of a profile, taken together (a reload may swap them)."""
+        """Engine, spec and limits of a profile (a device's), taken together (a reload may swap
+        them); the active one for None or an unknown name."""
         return self._entry(name)
 
     def _entry(self, name: str | None) -> ProfileEngine:

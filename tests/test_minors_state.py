@@ -228,20 +228,20 @@ def rules(tmp_path) -> Path:
 
 async def test_engine_for_caches_per_profile_and_rebuilds_on_reload(tmp_path, rules):
     runtime = Runtime(Config(data_dir=tmp_path / "data", rules_dir=rules, profile="default"))
-    kid = runtime.engine_for("kid")
-    assert runtime.engine_for("kid") is kid and kid.profile.name == "kid"
-    assert runtime.engine_for(None) is runtime.engine and runtime.engine_for("default") is runtime.engine
+    kid = runtime.profile_engine("kid").engine
+    assert runtime.profile_engine("kid").engine is kid and kid.profile.name == "kid"
+    assert runtime.profile_engine(None).engine is runtime.engine and runtime.profile_engine("default").engine is runtime.engine
     assert runtime.limits_for("kid").daily_minutes == 60 and not runtime.limits_for("default").any
-    assert runtime.spec_for("kid").profile[0] == "kid"
-    assert runtime.spec_for("kid").adapters is runtime.engine_spec.adapters  # one worker pool
+    assert runtime.profile_engine("kid").spec.profile[0] == "kid"
+    assert runtime.profile_engine("kid").spec.adapters is runtime.engine_spec.adapters  # one worker pool
     touch_write(rules / "profiles" / "kid.yaml", KID.replace("daily_minutes: 60", "daily_minutes: 30"))
     runtime.reload()
-    assert runtime.engine_for("kid") is not kid and runtime.limits_for("kid").daily_minutes == 30
+    assert runtime.profile_engine("kid").engine is not kid and runtime.limits_for("kid").daily_minutes == 30
     touch_write(rules / "profiles" / "kid.yaml", KID.replace("daily_minutes: 60", "daily_minutes: -1"))
     runtime.reload()
     assert runtime.limits_for("kid").daily_minutes == 30  # the last good version stays
     assert any("kid.yaml:8:" in m for m in runtime.health()["device_profile_errors"]["kid"])
-    assert runtime.engine_for("nope") is runtime.engine  # unknown: the active profile (fail open)
+    assert runtime.profile_engine("nope").engine is runtime.engine  # unknown: the active profile (fail open)
     assert "nope" in runtime.health()["device_profile_errors"]
 
 
@@ -249,9 +249,9 @@ async def test_a_worker_runs_the_profile_and_gate_of_its_job(tmp_path, rules):
     runtime = Runtime(Config(data_dir=tmp_path / "data", rules_dir=rules, profile="default"))
     offload = Offload(workers=1)
     try:
-        outcome, _ = await offload.transform(runtime.spec_for("kid"), DEMO_REQUEST, DEMO, None, None)
+        outcome, _ = await offload.transform(runtime.profile_engine("kid").spec, DEMO_REQUEST, DEMO, None, None)
         assert {i.id: i.decision for i in outcome.items}["v2"] == "hide"
-        blocked = runtime.spec_for("kid").with_gate(True, ())
+        blocked = runtime.profile_engine("kid").spec.with_gate(True, ())
         outcome, raw = await offload.transform(blocked, DEMO_REQUEST, DEMO, None, None)
         assert all(i.decision == "hide" for i in outcome.items)
         assert json.loads(raw)["data"]["list"] == [{"type": "cursor", "offset": "abc123"}]

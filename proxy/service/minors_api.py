@@ -90,7 +90,7 @@ def _with_lock(app, device: dict) -> dict:
 
 
 async def put_device(request: web.Request) -> web.Response:
-    app, name = request.app, device_name(request.match_info["name"])
+    name = device_name(request.match_info["name"])
     body = await v.json_body(request, {"profile": str, "label": str}, required=frozenset({"profile"}))
     label = " ".join(body.get("label", "").split())[:64] or None
     profile = await apply_set_device(request, name, body["profile"], label)
@@ -141,7 +141,6 @@ async def find_request(app, request_id: int) -> dict:
 
 
 async def decide_request(request: web.Request) -> web.Response:
-    app = request.app
     request_id = v.integer(1, 2**62)(request.match_info["id"])
     body = await v.json_body(request, {"approve": bool, "minutes": int}, required=frozenset({"approve"}))
     minutes = body.get("minutes")
