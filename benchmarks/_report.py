@@ -26,3 +26,4 @@ def write_section(name: str, markdown: str) -> None:
         text = text.rstrip() + "\n\n" + block + "\n"
     DOC.parent.mkdir(exist_ok=True)
     DOC.write_text(text, encoding="utf-8")
+    print(f"\nwrote the {name} section of {DOC}")

@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import dataclasses
 import io
-import os
 import random
 import statistics
 import sys
@@ -268,7 +267,6 @@ def main() -> int:
     print(text)
     if not args.no_write:
         write_section("research", text)
-        print(f"\nwrote the research section of {os.path.relpath(ROOT / 'docs' / 'benchmarks.md')}")
     return 0
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.client
-import os
 import socket
 import ssl
 import statistics
@@ -464,7 +463,6 @@ def main() -> int:
     print(text)
     if not args.no_write:
         write_section("runtime", text)
-        print(f"\nwrote the runtime section of {os.path.relpath(ROOT / 'docs' / 'benchmarks.md')}")
     return 0
 
 
