@@ -11,12 +11,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from html import escape
 
+from ..service.dashboard_text import PROVENANCE_ORDER, provenance_rank
 from . import queries
 
 DAY = 86400.0
 WIDTH = 700.0  # every chart's viewBox width: text keeps one size at any number of bars
-# Bottom of the stack first: what the user chose, then what the platform chose for them.
-PROVENANCE_ORDER = ("followed", "search", "own", "personalized", "popular", "promoted", "unknown")
 
 CSS = """
 .chart svg { width: 100%; height: auto; display: block; }
@@ -31,11 +30,6 @@ CSS = """
 .legend svg { width: .8rem; height: .8rem; vertical-align: -.1rem; margin-right: .2rem; }
 details.data { margin: .25rem 0 1rem; font-size: .85rem; }
 """.strip()
-
-
-def provenance_rank(provenance: str) -> int:
-    order = PROVENANCE_ORDER
-    return order.index(provenance) if provenance in order else len(order)
 
 
 def css_class(provenance: str) -> str:

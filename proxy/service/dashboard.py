@@ -24,7 +24,7 @@ from .. import __version__
 from ..language import pick_language
 from . import security, validate as v
 from .config import CONFIG, TOKEN
-from .dashboard_text import COUNTER_KEYS, PROVENANCE_ORDER, TEXT, ago, nav
+from .dashboard_text import COUNTER_KEYS, TEXT, ago, nav, provenance_rank
 from .errors import json_response
 from .views import active_profile, start_of_day
 
@@ -167,7 +167,7 @@ def _composition(today: dict, t: dict) -> tuple[str, str]:
     for platform, counts in sorted(today["by_platform_provenance"].items()):
         total = sum(counts.values())
         segments = []
-        for provenance in sorted(counts, key=_provenance_rank):
+        for provenance in sorted(counts, key=provenance_rank):
             cls = f"w{len(css)}"
             css.append(f".{cls}{{width:{100 * counts[provenance] / total:.2f}%}}")
             label = f"{t['provenance'].get(provenance, provenance)} {counts[provenance]}"
@@ -178,7 +178,3 @@ def _composition(today: dict, t: dict) -> tuple[str, str]:
     decisions = ", ".join(f"{t['decision'].get(k, k)} {n}" for k, n in sorted(today["by_decision"].items()))
     return "\n".join(css), (f"<section>{title}<table class=comp>{''.join(rows)}</table>"
                             f"<p>{escape(t['decisions'])}{escape(decisions)}</p></section>")
-
-
-def _provenance_rank(provenance: str) -> int:
-    return PROVENANCE_ORDER.index(provenance) if provenance in PROVENANCE_ORDER else len(PROVENANCE_ORDER)

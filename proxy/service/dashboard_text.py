@@ -5,6 +5,14 @@ from __future__ import annotations
 from html import escape
 
 PROVENANCE_ORDER = ("followed", "search", "own", "personalized", "popular", "promoted", "unknown")
+
+
+def provenance_rank(provenance: str) -> int:
+    """Position in PROVENANCE_ORDER (unknown values last): bottom of a stack first."""
+    order = PROVENANCE_ORDER
+    return order.index(provenance) if provenance in order else len(order)
+
+
 COUNTER_KEYS = ("responses_seen", "feed_responses", "items_marked", "errors", "tls_failures")
 
 TEXT = {
