@@ -158,7 +158,7 @@ async function pair(url, code) {
 
 // The language of the strings the user sees: the catalogue the browser picked, which can differ
 // from getUILanguage() (headless Chromium with --lang=zh-CN: UI en-US, catalogue zh_CN).
-const uiLanguage = () => (browser.i18n.getMessage("reportLanguage") === "zh" ? "zh" : "en");
+const uiLanguage = () => (browser.i18n.getMessage("language") === "zh" ? "zh" : "en");
 
 function reportChoices(platform, kind) {
   const query = new URLSearchParams({platform, lang: uiLanguage()});

@@ -6,7 +6,7 @@
 "use strict";
 
 globalThis.feedlensReport ??= (() => {
-  const {t} = globalThis.feedlensShared;
+  const {t, uiLanguage} = globalThis.feedlensShared;
   const MAX_BODY_BYTES = 64 * 1024;  // what the service keeps of a platform's answer
   const SEND_TIMEOUT_MS = 20_000;
   const COOKIE = /\{cookie:([A-Za-z0-9_.-]+)\}/g;
@@ -102,7 +102,7 @@ globalThis.feedlensReport ??= (() => {
   function sendsWhat(choice) {
     if (choice.mode !== "api" || !choice.reason) return t("reportManualChoice");
     const {label = "", code} = choice.reason;
-    const local = choice.reason[t("reportLanguage") === "zh" ? "zh" : "en"];
+    const local = choice.reason[uiLanguage()];
     const shown = local && local !== label ? `${local} / ${label}` : label;
     return t("reportSends", code === undefined ? shown : `${shown} (${code})`);
   }

@@ -63,10 +63,14 @@ globalThis.feedlensShared ??= (() => {
       !(r.unless && matches(r.unless, item, platform))) || null;
   }
 
+  // The catalogue's language, not getUILanguage(): they differ when the browser's UI language has
+  // no catalogue of ours, or (headless Chromium with --lang=zh-CN) reports en-US over zh_CN.
+  const uiLanguage = () => (t("language") === "zh" ? "zh" : "en");
+
   function translatePage(root = document) {
     for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-    document.documentElement.lang = t("@@ui_locale").replace("_", "-");
+    document.documentElement.lang = uiLanguage() === "zh" ? "zh-CN" : "en";
   }
 
-  return {browser, PROVENANCE, ORDER, icon, t, normalize, matches, firstRule, translatePage};
+  return {browser, PROVENANCE, ORDER, icon, t, normalize, matches, firstRule, translatePage, uiLanguage};
 })();
