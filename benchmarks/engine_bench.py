@@ -21,11 +21,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._report import machine, write_section  # noqa: E402
-from proxy import corpus, paths  # noqa: E402
-from proxy.adapters import load_adapters  # noqa: E402
-from proxy.engine import Engine  # noqa: E402
-from proxy.profiles import MARK_ONLY, compile_profile  # noqa: E402
-from proxy.yamlsrc import parse  # noqa: E402
+from feedlens import paths  # noqa: E402
+from tests import corpus_support as corpus  # noqa: E402
+from feedlens.adapters import load_adapters  # noqa: E402
+from feedlens.engine import Engine  # noqa: E402
+from feedlens.profiles import MARK_ONLY, compile_profile  # noqa: E402
+from feedlens.yamlsrc import parse  # noqa: E402
 
 REWRITE = compile_profile(parse("""title: bench
 version: 1
@@ -116,7 +117,7 @@ def main() -> int:
         "These are small bodies with many items, where evaluating each item's rules (the X and "
         "Bilibili search adapters carry long ordered rule lists) costs more than parsing the few "
         "KiB around them; in absolute terms each stays near a millisecond. JMESPath ASTs are "
-        "compiled into Python closures (proxy/jmesfast.py) because the library's tree "
+        "compiled into Python closures (feedlens/jmesfast.py) because the library's tree "
         "interpreter was ~80% of engine time in the first measurement (median ratio 2.6× before, "
         "as measured on this machine).",
         "",

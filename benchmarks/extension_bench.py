@@ -75,8 +75,8 @@ class Servers:
 
         from aiohttp import web
 
-        from proxy import paths
-        from proxy.adapters import load_adapters
+        from feedlens import paths
+        from feedlens.adapters import load_adapters
 
         adapters = load_adapters([paths.platforms_dir()])
         bilibili = next(a for a in adapters.adapters if a.platform == "bilibili")

@@ -28,10 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._report import machine, write_section  # noqa: E402
-from proxy.model import Item, Provenance  # noqa: E402
-from proxy.research import export, queries  # noqa: E402
-from proxy.research.recorder import INSERT, Research, record_rows  # noqa: E402
-from proxy.store import ITEM_COLUMNS, ResponseRecord, Store, item_row  # noqa: E402
+from feedlens.model import Item, Provenance  # noqa: E402
+from feedlens.research import export, queries  # noqa: E402
+from feedlens.research.recorder import INSERT, Research, record_rows  # noqa: E402
+from feedlens.store import ITEM_COLUMNS, ResponseRecord, Store, item_row  # noqa: E402
 
 PLATFORMS = ("bilibili", "youtube", "x", "reddit", "zhihu", "bluesky")
 PROVENANCES = tuple(p.value for p in Provenance)
@@ -41,9 +41,9 @@ PER_RESPONSE = 20
 
 def fixture_items() -> list[Item]:
     """The items the engine extracts from the Bilibili web home fixture, repeated to 20."""
-    from proxy import paths
-    from proxy.adapters import load_adapters
-    from proxy.engine import Engine
+    from feedlens import paths
+    from feedlens.adapters import load_adapters
+    from feedlens.engine import Engine
     from tests.e2e.replay import served_cases
 
     case = next(c[6] for c in served_cases() if c[6].name == "web-home-recommend")

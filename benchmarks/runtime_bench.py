@@ -316,10 +316,10 @@ def children_rss(proxy: Proxy) -> int:
 
 
 def ingest_rate(work: Path, records: int = 5000, per_record: int = 20) -> float:
-    from proxy import paths
-    from proxy.adapters import load_adapters
-    from proxy.engine import Engine
-    from proxy.store import ResponseRecord, Store
+    from feedlens import paths
+    from feedlens.adapters import load_adapters
+    from feedlens.engine import Engine
+    from feedlens.store import ResponseRecord, Store
 
     case = next(c[6] for c in served_cases() if c[6].name == "web-home-recommend")
     items = Engine(load_adapters([paths.platforms_dir()])).process(

@@ -1,15 +1,28 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from proxy import paths
-from proxy.adapters import load_adapters
+# Never read or write the developer's own ~/.config/feedlens/rules (the user's rule layer):
+# one empty folder for the session (subprocesses inherit it), a fresh one per test.
+os.environ["FEEDLENS_USER_RULES"] = tempfile.mkdtemp(prefix="feedlens-user-rules-")
+
+from feedlens import paths
+from feedlens.adapters import load_adapters
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def user_rules(tmp_path_factory, monkeypatch) -> Path:
+    folder = tmp_path_factory.mktemp("user-rules")
+    monkeypatch.setenv("FEEDLENS_USER_RULES", str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,9 @@ import sqlite3
 import time
 from pathlib import Path
 
-from proxy.model import Item, Provenance
-from proxy.research.recorder import Research
-from proxy.store import FILE_NAME, ResponseRecord, Store
+from feedlens.model import Item, Provenance
+from feedlens.research.recorder import Research
+from feedlens.store import FILE_NAME, ResponseRecord, Store
 
 NOW = time.time()
 

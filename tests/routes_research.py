@@ -11,7 +11,7 @@ RESEARCH_API_ROUTES: list[tuple[str, str, dict | None]] = [
     ("POST", "/api/research/pause", {"paused": True}),
     ("GET", "/api/research/preview?limit=5", None),
     ("POST", "/api/research/delete", {"since": 0, "until": 2_000_000_000}),
-    # charts, the switch audit and the monthly report (proxy/service/research_views.py)
+    # charts, the switch audit and the monthly report (feedlens/service/research_views.py)
     ("GET", "/api/research/charts/composition?days=7&platform=demo", None),
     ("GET", "/api/research/charts/shares?days=7", None),
     ("GET", "/api/research/charts/sources?days=7&limit=5", None),

@@ -13,20 +13,20 @@ from types import SimpleNamespace
 
 import pytest
 
-from proxy import paths
-from proxy.adapters import load_adapters
-from proxy.engine import Engine
-from proxy.model import Evidence, Item, Provenance
-from proxy.profiles import load_profile
-from proxy.recent import RecentItems
-from proxy.minors.policy import file_limits
-from proxy.minors.state import Minors
-from proxy.research.recorder import Research
+from feedlens import paths
+from feedlens.adapters import load_adapters
+from feedlens.engine import Engine
+from feedlens.model import Evidence, Item, Provenance
+from feedlens.profiles import load_profile
+from feedlens.recent import RecentItems
+from feedlens.minors.policy import file_limits
+from feedlens.minors.state import Minors
+from feedlens.research.recorder import Research
 from tests.routes_minors import MINORS_API_ROUTES, MINORS_MISSING_OK
 from tests.routes_reports import REPORTS_API_ROUTES, REPORTS_MISSING_OK
 from tests.routes_research import RESEARCH_API_ROUTES, RESEARCH_MISSING_OK
-from proxy.service import ServiceConfig, init_app
-from proxy.store import ResponseRecord, Store
+from feedlens.service import ServiceConfig, init_app
+from feedlens.store import ResponseRecord, Store
 
 ADAPTER = """\
 title: Demo platform

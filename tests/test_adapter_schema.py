@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.adapters import AdapterError, compile_adapter, load_adapters
-from proxy.yamlsrc import parse
+from feedlens.adapters import AdapterError, compile_adapter, load_adapters
+from feedlens.yamlsrc import parse
 
 HEADER = "title: T\nplatform: t\nversion: 1\nexpires: 30 days\nhomepage: https://e.org\nlicence: GPL-3.0-or-later\n"
 GOOD_ENDPOINT = """endpoints:
@@ -95,5 +95,5 @@ def test_host_wildcards_and_any_host():
 
 
 def load_router(text):
-    from proxy.adapters import Router
+    from feedlens.adapters import Router
     return Router(compile_text(text).endpoints)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from proxy import fixtures, paths
-from proxy.engine import Engine
+from feedlens import fixtures, paths
+from feedlens.engine import Engine
 
 CASES, CASE_ERRORS = fixtures.discover(paths.platforms_dir())
 
@@ -55,9 +55,9 @@ def test_every_fixture_folder_has_an_adapter(shipped_adapters):
 
 def test_every_fixture_exercises_a_rewrite(engine, shipped_adapters):
     """Hiding every item leaves a valid body in which no item remains (cursors may)."""
-    from proxy.engine import Engine as _Engine
-    from proxy.profiles import compile_profile
-    from proxy.yamlsrc import parse
+    from feedlens.engine import Engine as _Engine
+    from feedlens.profiles import compile_profile
+    from feedlens.yamlsrc import parse
 
     hide_all = _Engine(shipped_adapters, compile_profile(parse(
         "title: t\nversion: 1\nrules:\n  - {id: all, action: hide}\n", "hide-all.yaml")))

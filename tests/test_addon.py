@@ -14,7 +14,7 @@ from mitmproxy import exceptions, http
 from mitmproxy.proxy import server_hooks
 from mitmproxy.test import taddons, tflow
 
-from proxy.run import load_addon
+from feedlens.run import load_addon
 
 from .test_runtime import HIDE_ADS, rules  # noqa: F401  (fixture)
 

@@ -10,9 +10,9 @@ import pytest
 from mitmproxy import http
 from mitmproxy.test import taddons, tflow
 
-from proxy.minors.clock import ManualClock
-from proxy.minors.state import MAX_PENDING
-from proxy.run import load_addon
+from feedlens.minors.clock import ManualClock
+from feedlens.minors.state import MAX_PENDING
+from feedlens.run import load_addon
 
 from .test_addon import DEMO, DEMO_URL, free_port, ids
 from .test_runtime import rules  # noqa: F401  (fixture)

@@ -14,7 +14,7 @@ HOME_URL = "https://api.demo.test/feed/home"
 
 def feedlens(*args, rules: Path | None = None) -> subprocess.CompletedProcess:
     env_rules = ["--rules", str(rules)] if rules else []
-    return subprocess.run([sys.executable, "-m", "proxy.cli", *env_rules, *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "feedlens.cli", *env_rules, *map(str, args)],
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
 
 

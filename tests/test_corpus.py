@@ -11,8 +11,8 @@ import os
 
 import pytest
 
-from proxy import corpus
-from proxy.engine import Engine
+from tests import corpus_support as corpus
+from feedlens.engine import Engine
 
 CORPUS = corpus.corpus_dir()
 EXPECTED = corpus.expectations()

@@ -7,10 +7,10 @@ from datetime import datetime
 
 import pytest
 
-from proxy.adapters import load_adapters
-from proxy.engine import Engine, Request
-from proxy.profiles import MARK_ONLY, compile_profile
-from proxy.yamlsrc import parse
+from feedlens.adapters import load_adapters
+from feedlens.engine import Engine, Request
+from feedlens.profiles import MARK_ONLY, compile_profile
+from feedlens.yamlsrc import parse
 
 from .conftest import DATA
 
@@ -222,7 +222,7 @@ def test_body_over_cap_is_passed(adapters):
 
 
 def test_engine_bug_fails_open(adapters, monkeypatch):
-    import proxy.engine as engine_module
+    import feedlens.engine as engine_module
 
     def explode(*args, **kwargs):
         raise RuntimeError("adapter bug")

@@ -8,11 +8,11 @@ from datetime import datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from proxy import fixtures, paths
-from proxy.adapters import load_adapters
-from proxy.engine import Engine
-from proxy.profiles import compile_profile
-from proxy.yamlsrc import parse
+from feedlens import fixtures, paths
+from feedlens.adapters import load_adapters
+from feedlens.engine import Engine
+from feedlens.profiles import compile_profile
+from feedlens.yamlsrc import parse
 
 from .conftest import DATA
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proxy import fixtures, paths
-from proxy.adapters import load_adapters
-from proxy.extract import locate
-from proxy.jmes import Expr
+from feedlens import fixtures, paths
+from feedlens.adapters import load_adapters
+from feedlens.extract import locate
+from feedlens.jmes import Expr
 
 ADAPTERS = load_adapters([paths.platforms_dir()])
 CASES, _ = fixtures.discover(paths.platforms_dir())

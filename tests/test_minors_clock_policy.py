@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from proxy.minors import policy
-from proxy.minors.clock import Clock, ManualClock
-from proxy.minors.policy import Limits, parse_limits
-from proxy.minors.state import Minors
-from proxy.profiles import ProfileError, compile_profile
-from proxy.store import Store
-from proxy.yamlsrc import parse
+from feedlens.minors import policy
+from feedlens.minors.clock import Clock, ManualClock
+from feedlens.minors.policy import Limits, parse_limits
+from feedlens.minors.state import Minors
+from feedlens.profiles import ProfileError, compile_profile
+from feedlens.store import Store
+from feedlens.yamlsrc import parse
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

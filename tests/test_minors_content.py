@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from proxy import paths
-from proxy.model import Item, Provenance
-from proxy.phrases import PhraseError, check_cases as check_phrase_cases, load_library, phrase_pattern
-from proxy.profiles import ProfileError, check_cases, decide, load_profile
-from proxy.minors.policy import limits_of
+from feedlens import paths
+from feedlens.model import Item, Provenance
+from feedlens.phrases import PhraseError, check_cases as check_phrase_cases, load_library, phrase_pattern
+from feedlens.profiles import ProfileError, check_cases, decide, load_profile
+from feedlens.minors.policy import limits_of
 
 NOW = datetime(2026, 1, 15, 12, 0)
 PRESETS = ["minor-under-8", "minor-8-12", "minor-12-16", "minor-16-18"]
@@ -187,8 +187,8 @@ def test_warn_blurs_with_a_notice_naming_the_category(rules):
 
 
 def test_warn_reaches_the_rewritten_title_for_clients_without_the_extension(rules):
-    from proxy.adapters import load_adapters
-    from proxy.engine import Engine, Request
+    from feedlens.adapters import load_adapters
+    from feedlens.engine import Engine, Request
     from tests.service_support import ADAPTER
     import json
 

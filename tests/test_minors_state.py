@@ -10,17 +10,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from proxy.adapters import load_adapters
-from proxy.engine import Engine, Request
-from proxy.minors import gate, policy
-from proxy.minors.clock import ManualClock
-from proxy.minors.devices import addr_device, device_of
-from proxy.minors.state import MAX_PENDING, Minors, MinorsError, NotFound
-from proxy.model import Item, Provenance
-from proxy.offload import Offload
-from proxy.profiles import MARK_ONLY
-from proxy.runtime import Config, Runtime
-from proxy.store import ResponseRecord, Store
+from feedlens.adapters import load_adapters
+from feedlens.engine import Engine, Request
+from feedlens.minors import gate, policy
+from feedlens.minors.clock import ManualClock
+from feedlens.minors.devices import addr_device, device_of
+from feedlens.minors.state import MAX_PENDING, Minors, MinorsError, NotFound
+from feedlens.model import Item, Provenance
+from feedlens.offload import Offload
+from feedlens.profiles import MARK_ONLY
+from feedlens.runtime import Config, Runtime
+from feedlens.store import ResponseRecord, Store
 
 from .test_runtime import HIDE_ADS, touch_write
 
@@ -141,8 +141,8 @@ def test_hide_all_keeps_the_json_valid_and_the_cursor():
 
 
 def dataclass_profile():
-    from proxy.profiles import compile_profile
-    from proxy.yamlsrc import parse
+    from feedlens.profiles import compile_profile
+    from feedlens.yamlsrc import parse
     return compile_profile(parse(HIDE_ADS, "hide-ads.yaml"))
 
 
@@ -267,7 +267,7 @@ async def test_a_worker_runs_the_profile_and_gate_of_its_job(tmp_path, rules):
 def test_run_device_auth_turns_on_mitmproxys_proxy_auth(argv, expected, tmp_path):
     import argparse
 
-    from proxy.run import _options, add_run_parser
+    from feedlens.run import _options, add_run_parser
     parser = argparse.ArgumentParser()
     add_run_parser(parser.add_subparsers())
     mitm, _ = _options(parser.parse_args(["run", *argv]), tmp_path)

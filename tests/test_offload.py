@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from proxy.engine import Request
-from proxy.offload import Offload, decode, encode, transform
-from proxy.runtime import Config, Runtime
+from feedlens.engine import Request
+from feedlens.offload import Offload, decode, encode, transform
+from feedlens.runtime import Config, Runtime
 
 from .test_runtime import HIDE_ADS, MARK_ONLY
 

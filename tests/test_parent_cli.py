@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from proxy.cli import main
+from feedlens.cli import main
 
 
 def run(capsys, monkeypatch, data_dir, *args, stdin: str | None = None):

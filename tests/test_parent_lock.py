@@ -9,11 +9,11 @@ import time
 import pytest
 from argon2 import PasswordHasher
 
-from proxy.minors import audit
-from proxy.minors.pin import BASE_LOCKOUT_SECONDS, MAX_FAILURES, ParentPin, PinError
-from proxy.service import ServiceConfig, init_app
-from proxy.service.parent_guard import PIN_HEADER, profile_locked
-from proxy.store import Store
+from feedlens.minors import audit
+from feedlens.minors.pin import BASE_LOCKOUT_SECONDS, MAX_FAILURES, ParentPin, PinError
+from feedlens.service import ServiceConfig, init_app
+from feedlens.service.parent_guard import PIN_HEADER, profile_locked
+from feedlens.store import Store
 from tests.service_support import (  # noqa: F401 (fixtures)
     DEFAULT_PROFILE, auth, rules_dir, runtime, token,
 )
@@ -232,7 +232,7 @@ async def test_each_changing_route_needs_the_pin_on_a_locked_profile(
 def test_the_route_table_covers_every_changing_api_route():
     """A new PUT/POST/DELETE route must be added here (or to the not-a-settings-change list)."""
     from aiohttp import web
-    from proxy.service.routes import setup_routes
+    from feedlens.service.routes import setup_routes
 
     app = web.Application()
     setup_routes(app)
@@ -320,7 +320,7 @@ async def test_the_pin_status_route_says_whether_it_is_set_never_the_hash(client
 
 
 async def test_the_extension_state_says_locked_and_records_contact(client, locked, auth):
-    from proxy.service.parent_guard import last_extension_contact
+    from feedlens.service.parent_guard import last_extension_contact
 
     app = client.server.app
     assert await last_extension_contact(app) is None

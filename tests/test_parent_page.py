@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from proxy.minors import audit, tamper
-from proxy.minors.pin import ParentPin
-from proxy.service import ServiceConfig, init_app
-from proxy.store import ResponseRecord
+from feedlens.minors import audit, tamper
+from feedlens.minors.pin import ParentPin
+from feedlens.service import ServiceConfig, init_app
+from feedlens.store import ResponseRecord
 from tests.service_support import (  # noqa: F401 (fixtures)
     auth, demo_item, rules_dir, runtime, token,
 )
@@ -209,7 +209,7 @@ async def test_the_overview_shows_signals_from_the_runtime(client, auth, runtime
     runtime.counters.values["last_tls_failure"] = {"time": time.time() - 30, "client": "10.1.2.3",
                                                    "sni": "www.youtube.com", "error": "bad cert"}
     app = client.server.app
-    from proxy.service.parent_guard import note_extension_contact
+    from feedlens.service.parent_guard import note_extension_contact
     note_extension_contact(app, now=time.time() - 3 * HOUR)
     runtime.counters.values["last_feed"] = {"demo": time.time() - 10}
     data = await (await client.get("/api/minors/overview", headers=auth)).json()

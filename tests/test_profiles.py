@@ -6,10 +6,10 @@ from datetime import datetime
 
 import pytest
 
-from proxy import paths
-from proxy.model import Item, Provenance
-from proxy.profiles import ProfileError, case_item, check_cases, compile_profile, decide, load_profiles
-from proxy.yamlsrc import parse
+from feedlens import paths
+from feedlens.model import Item, Provenance
+from feedlens.profiles import ProfileError, case_item, check_cases, compile_profile, decide, load_profiles
+from feedlens.yamlsrc import parse
 
 NOON = datetime(2026, 11, 22, 12, 0)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from proxy import paths
-from proxy.reports.categories import (
+from feedlens import paths
+from feedlens.reports.categories import (
     CHANNELS_12377, DSA_CATEGORIES, GROUPS, ID_PATTERN, group_label, label, load_categories,
 )
 

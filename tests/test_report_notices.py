@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.reports.categories import by_id, load_categories
-from proxy.reports.notices import dsa_notice, text_12377
-from proxy.reports.templates import ReportError
+from feedlens.reports.categories import by_id, load_categories
+from feedlens.reports.notices import dsa_notice, text_12377
+from feedlens.reports.templates import ReportError
 
 CATEGORIES = by_id(load_categories())
 ITEM = {"platform": "bilibili", "kind": "video", "id": "BV17x411w7KC", "author": "某UP主",

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
-from proxy import fixtures, paths
-from proxy.adapters import AdapterError, compile_adapter, load_adapters
-from proxy.cli import main as feedlens_main
-from proxy.engine import Engine
-from proxy.reports import templates
-from proxy.reports.categories import load_categories
-from proxy.reports.filters import av2bv, bv2av, weibo_mid
-from proxy.reports.section import check_report, is_api
-from proxy.reports.templates import ReportError, choices, interpret, prepare, report_kinds
-from proxy.yamlsrc import parse
+from feedlens import fixtures, paths
+from feedlens.adapters import AdapterError, compile_adapter, load_adapters
+from feedlens.cli import main as feedlens_main
+from feedlens.engine import Engine
+from feedlens.reports import templates
+from feedlens.reports.categories import load_categories
+from feedlens.reports.filters import av2bv, bv2av, weibo_mid
+from feedlens.reports.section import check_report, is_api
+from feedlens.reports.templates import ReportError, choices, interpret, prepare, report_kinds
+from feedlens.yamlsrc import parse
 
 ADAPTERS = load_adapters([paths.platforms_dir()])
 CATEGORIES = load_categories()
@@ -337,7 +338,7 @@ def test_weibo_mid(mblogid, mid):
 # ---- broken sections ---------------------------------------------------------------------------
 
 def _demo_text(report: str) -> str:
-    return (paths.PROJECT_ROOT / "tests" / "data" / "demo.yaml").read_text(encoding="utf-8") + report
+    return (Path(__file__).parent / "data" / "demo.yaml").read_text(encoding="utf-8") + report
 
 
 GOOD_REPORT = """report:

@@ -13,10 +13,10 @@ import zipfile
 
 import pytest
 
-from proxy.reports import bundle, ratelimit, store as rstore
-from proxy.reports.ratelimit import RateLimit
-from proxy.reports.schema import MIGRATIONS
-from proxy.store import migrate, migrate_component
+from feedlens.reports import bundle, ratelimit, store as rstore
+from feedlens.reports.ratelimit import RateLimit
+from feedlens.reports.schema import MIGRATIONS
+from feedlens.store import migrate, migrate_component
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(64))

@@ -10,10 +10,10 @@ import zipfile
 
 import pytest
 
-from proxy.cli import main
-from proxy.reports import bundle, store as rstore
-from proxy.reports.cli import open_log
-from proxy.store import Store
+from feedlens.cli import main
+from feedlens.reports import bundle, store as rstore
+from feedlens.reports.cli import open_log
+from feedlens.store import Store
 
 CREATED = 1_790_000_000.0
 REQUEST = {"mode": "api", "method": "POST", "url": "https://api.bilibili.com/x/web-interface/archive/appeal",

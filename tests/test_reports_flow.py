@@ -14,11 +14,11 @@ import zipfile
 
 import pytest
 
-from proxy import paths
-from proxy.model import Item, Provenance
-from proxy.reports import bundle, templates
-from proxy.reports.ratelimit import RateLimit
-from proxy.service import reports_api
+from feedlens import paths
+from feedlens.model import Item, Provenance
+from feedlens.reports import bundle, templates
+from feedlens.reports.ratelimit import RateLimit
+from feedlens.service import reports_api
 from tests.service_support import (  # noqa: F401 (fixtures)
     auth, client, record, runtime, token, write_rules,
 )
@@ -455,7 +455,7 @@ async def test_list_and_detail(client, auth, clock, seen):
 
 async def test_notices_for_12377_and_the_dsa(client, auth, runtime, clock, seen):
     rows = (await choices(client, auth))["choices"]
-    from proxy.reports.categories import load_categories
+    from feedlens.reports.categories import load_categories
     found = {c.id: c for c in load_categories(runtime.config.rules_dir)}
     both = next(r["category"] for r in rows
                 if found[r["category"]].channel_12377 and found[r["category"]].dsa)

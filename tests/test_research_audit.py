@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from proxy.model import Item, Provenance
-from proxy.research import audit
-from proxy.store import ResponseRecord, Store
+from feedlens.model import Item, Provenance
+from feedlens.research import audit
+from feedlens.store import ResponseRecord, Store
 
 pytestmark = pytest.mark.filterwarnings("error")
 

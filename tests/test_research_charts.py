@@ -7,9 +7,9 @@ from datetime import datetime
 
 import pytest
 
-from proxy.model import Item, Provenance
-from proxy.research import charts
-from proxy.store import ResponseRecord, Store
+from feedlens.model import Item, Provenance
+from feedlens.research import charts
+from feedlens.store import ResponseRecord, Store
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -19,13 +19,13 @@ HOUR = 3600.0
 
 
 def research(data_dir: Path, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "proxy.cli", "research", "--data-dir",
+    return subprocess.run([sys.executable, "-m", "feedlens.cli", "research", "--data-dir",
                            str(data_dir), *map(str, args)], input=stdin, capture_output=True,
                           text=True, cwd=ROOT, timeout=60)
 
 
 def export_jsonl(data_dir: Path) -> list[dict]:
-    done = subprocess.run([sys.executable, "-m", "proxy.cli", "export", "--data-dir", str(data_dir),
+    done = subprocess.run([sys.executable, "-m", "feedlens.cli", "export", "--data-dir", str(data_dir),
                            "--format", "jsonl"], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in done.stdout.splitlines()]

@@ -13,8 +13,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from proxy.cli import main
-from proxy.research.dictionary import COLUMNS, NAMES, SCHEMA_VERSION, markdown
+from feedlens.cli import main
+from feedlens.research.dictionary import COLUMNS, NAMES, SCHEMA_VERSION, markdown
 from tests.research_support import NOW, Install, distinctive_item, response
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "research.md"

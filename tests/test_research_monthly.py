@@ -6,9 +6,9 @@ from datetime import datetime
 
 import pytest
 
-from proxy.model import Item, Provenance
-from proxy.research import monthly
-from proxy.store import ResponseRecord, Store
+from feedlens.model import Item, Provenance
+from feedlens.research import monthly
+from feedlens.store import ResponseRecord, Store
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from proxy.research.dictionary import NAMES
-from proxy.service.pages import csrf_value
+from feedlens.research.dictionary import NAMES
+from feedlens.service.pages import csrf_value
 from tests.service_support import (  # noqa: F401 (fixtures)
     client, demo_item, record, rules_dir, runtime, token,
 )

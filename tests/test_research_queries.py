@@ -1,4 +1,4 @@
-"""Composition, shares and top sources (proxy/research/queries.py) on a real Store, with
+"""Composition, shares and top sources (feedlens/research/queries.py) on a real Store, with
 counts known by construction; local-time buckets, including a daylight-saving day."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from proxy.model import Item, Provenance
-from proxy.research import queries
+from feedlens.model import Item, Provenance
+from feedlens.research import queries
 from tests.research_support import Install, response
 
 

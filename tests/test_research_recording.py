@@ -12,8 +12,8 @@ import stat
 
 import pytest
 
-from proxy.research import consent as consents
-from proxy.research.pseudonym import key_path
+from feedlens.research import consent as consents
+from feedlens.research.pseudonym import key_path
 from tests.research_support import (
     NOW, Install, count, distinctive_item, on_disk, response, where_found,
 )
@@ -190,7 +190,7 @@ async def test_pseudonyms_cannot_be_reversed_without_the_secret(install):
 @pytest.mark.parametrize("key", [b"", b"k" * 32, bytes(range(64)), b"long" * 40])
 @pytest.mark.parametrize("value", ["BV1xx411c7mD", "用户 42", 1234567890123])
 def test_pseudonyms_are_hmac_sha256_of_kind_platform_and_id(key, value):
-    from proxy.research.pseudonym import Pseudonyms
+    from feedlens.research.pseudonym import Pseudonyms
 
     pseudonyms = Pseudonyms(key)
     for kind, make in (("item", pseudonyms.item), ("author", pseudonyms.author)):
@@ -309,7 +309,7 @@ async def test_records_past_their_consents_retention_are_pruned(tmp_path):
 
 
 async def test_the_preview_shows_the_newest_rows_in_export_columns(install):
-    from proxy.research.dictionary import NAMES, SCHEMA_VERSION
+    from feedlens.research.dictionary import NAMES, SCHEMA_VERSION
 
     await install.research.enable("study-a", "3", ["title"], 30)
     await install.feed(*[response([distinctive_item(n)], at=NOW + n) for n in range(4)])

@@ -11,8 +11,8 @@ from datetime import datetime
 
 import pytest
 
-from proxy.research import audit
-from proxy.service.pages import csrf_value
+from feedlens.research import audit
+from feedlens.service.pages import csrf_value
 from tests.routes_research import CONSENT
 from tests.service_support import (  # noqa: F401 (fixtures)
     auth, client, demo_item, record, rules_dir, runtime, token,

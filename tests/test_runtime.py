@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from proxy.profiles import ProfileError
-from proxy.runtime import Config, Counters, Runtime, parse_resolve
+from feedlens.profiles import ProfileError
+from feedlens.runtime import Config, Counters, Runtime, parse_resolve
 
 DATA = Path(__file__).parent / "data"
 
@@ -147,7 +147,7 @@ def test_counters_keep_a_bounded_client_list():
 
 
 async def test_watcher_reloads_changed_files(tmp_path, rules, monkeypatch):
-    monkeypatch.setattr("proxy.runtime.POLL_SECONDS", 0.05)
+    monkeypatch.setattr("feedlens.runtime.POLL_SECONDS", 0.05)
     runtime = make(tmp_path, rules, profile="no-ads")
     await runtime.start()
     try:
@@ -169,8 +169,8 @@ async def wait_for(condition, timeout: float = 10.0) -> None:
 
 
 async def test_research_records_only_devices_a_parent_did_not_give_their_own_profile(tmp_path, rules):
-    from proxy.model import Item, Provenance
-    from proxy.store import ResponseRecord
+    from feedlens.model import Item, Provenance
+    from feedlens.store import ResponseRecord
 
     runtime = make(tmp_path, rules)
     await runtime.start()

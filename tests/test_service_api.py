@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from proxy.service.config import MAX_BODY
+from feedlens.service.config import MAX_BODY
 from tests.service_support import (  # noqa: F401 (fixtures)
     auth, client, demo_item, record, rules_dir, runtime, token,
 )
@@ -219,7 +219,7 @@ async def test_full_health_includes_the_store_status(client, auth, runtime):
 
 
 async def test_the_runtime_is_started_and_closed_with_the_app(aiohttp_client, runtime):
-    from proxy.service import ServiceConfig, init_app
+    from feedlens.service import ServiceConfig, init_app
 
     client = await aiohttp_client(init_app(ServiceConfig(runtime, manage_runtime=True)))
     assert runtime.calls == ["start"]

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from proxy.language import pick_language
-from proxy.service import security
+from feedlens.language import pick_language
+from feedlens.service import security
 from tests.service_support import (  # noqa: F401 (fixtures)
     auth, client, demo_item, record, rules_dir, runtime, token,
 )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from proxy.files import write_atomic
+from feedlens.files import write_atomic
 from tests.service_support import (  # noqa: F401 (fixtures)
     DEFAULT_PROFILE, INVALID_PROFILE, STRICT_PROFILE, auth, client, rules_dir, runtime, token,
 )

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from proxy.runtime import Config, Runtime
-from proxy.service import ServiceConfig, init_app
-from proxy.store import ResponseRecord
+from feedlens.runtime import Config, Runtime
+from feedlens.service import ServiceConfig, init_app
+from feedlens.store import ResponseRecord
 from tests.service_support import INVALID_PROFILE, STRICT_PROFILE, demo_item, write_rules
 
 pytestmark = pytest.mark.filterwarnings("error")

@@ -7,8 +7,8 @@ import stat
 
 import pytest
 
-from proxy.service import security
-from proxy.service.routes import setup_routes
+from feedlens.service import security
+from feedlens.service.routes import setup_routes
 from tests.service_support import (  # noqa: F401 (fixtures)
     API_ROUTES, MISSING_OK, EXTENSION_ORIGINS, FOREIGN_ORIGINS, auth, client, rules_dir, runtime, token,
 )
@@ -257,7 +257,7 @@ async def test_responses_are_not_cached_or_sniffed(client, auth):
 
 
 async def test_serve_refuses_a_non_loopback_address(runtime):
-    from proxy.service import ServiceConfig, serve
+    from feedlens.service import ServiceConfig, serve
 
     with pytest.raises(ValueError, match="loopback"):
         await serve(ServiceConfig(runtime, host="0.0.0.0", port=0))

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from proxy import store as store_module
-from proxy.model import Evidence, Item, Provenance
-from proxy.store import SCHEMA_VERSION, ResponseRecord, Store, StoreError, migrate
+from feedlens import store as store_module
+from feedlens.model import Evidence, Item, Provenance
+from feedlens.store import SCHEMA_VERSION, ResponseRecord, Store, StoreError, migrate
 
 NOW = 1_800_000_000.0
 

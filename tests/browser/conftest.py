@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from proxy import pairing, paths
+from feedlens import pairing, paths
 from tests.e2e.conftest import Feedlens, Proc, free_port, wait_ready, wait_until
 from tests.e2e.replay import make_certs
 
@@ -94,7 +94,7 @@ def start_feedlens(tmp: Path, site: Site, certs: Path) -> Feedlens:
     from tests.e2e.replay import fixture_hosts
     data_dir, proxy_port, service_port = tmp / "data", free_port(), free_port()
     hosts = sorted(set(fixture_hosts()) | set(PAGE_HOSTS))
-    argv = [sys.executable, "-m", "proxy.cli", "--rules", str(rules), "run",
+    argv = [sys.executable, "-m", "feedlens.cli", "--rules", str(rules), "run",
             "--data-dir", str(data_dir), "--listen-port", str(proxy_port),
             "--service-port", str(service_port), "--profile", PROFILE,
             "--upstream-ca", str(certs / "ca.pem"),

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from proxy import pairing, paths
-from proxy.runtime import Config, Runtime
-from proxy.service import ServiceConfig, init_app
-from proxy.service.extension_api import insert_rule, page_rule, remove_rule
+from feedlens import pairing, paths
+from feedlens.runtime import Config, Runtime
+from feedlens.service import ServiceConfig, init_app
+from feedlens.service.extension_api import insert_rule, page_rule, remove_rule
 
 PROFILE = """\
 # my test profile: comments must survive edits

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from proxy import pairing
+from feedlens import pairing
 
 EXT = Path(__file__).resolve().parents[2] / "extension"
 LOCALES = ("en", "zh_CN")

@@ -51,7 +51,7 @@ def api(feedlens, path: str, body: dict | None = None, headers: dict | None = No
 
 
 def set_parent_pin(feedlens, pin: str) -> None:
-    subprocess.run([sys.executable, "-m", "proxy.cli", "parent", "--data-dir", str(feedlens.data_dir),
+    subprocess.run([sys.executable, "-m", "feedlens.cli", "parent", "--data-dir", str(feedlens.data_dir),
                     "set-pin", "--pin-stdin", "--reset"], input=pin + "\n", text=True, check=True,
                    capture_output=True)
 

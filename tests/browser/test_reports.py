@@ -163,7 +163,7 @@ def report_card(browser, item_id: str, category: dict, description: str = ""):
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "proxy.cli", *args], cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "feedlens.cli", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
 
 

@@ -152,7 +152,7 @@ def wait_ready(proc: Proc, service_port: int) -> None:
 def start_feedlens(tmp: Path, replay_port: int, ca: Path, *args: str, hosts=None) -> Feedlens:
     data_dir, proxy_port, service_port = tmp / "data", free_port(), free_port()
     resolve = [f"--resolve={host}=127.0.0.1:{replay_port}" for host in hosts or all_hosts()]
-    argv = [sys.executable, "-m", "proxy.cli", "run", "--data-dir", str(data_dir),
+    argv = [sys.executable, "-m", "feedlens.cli", "run", "--data-dir", str(data_dir),
             "--listen-port", str(proxy_port), "--service-port", str(service_port),
             "--upstream-ca", str(ca), *resolve, *args]
     proc = Proc.start(argv, tmp / "feedlens.log")

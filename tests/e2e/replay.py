@@ -79,8 +79,8 @@ def load_cases(platforms_dir: Path | None = None):
     sys.path.insert(0, str(ROOT))
     from urllib.parse import urlsplit
 
-    from proxy import paths
-    from proxy.fixtures import discover
+    from feedlens import paths
+    from feedlens.fixtures import discover
 
     cases, _ = discover(platforms_dir or paths.platforms_dir())
     out = []

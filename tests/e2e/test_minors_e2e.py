@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from proxy import paths
-from proxy.minors.state import Minors
-from proxy.store import Store
+from feedlens import paths
+from feedlens.minors.state import Minors
+from feedlens.store import Store
 
 from .conftest import start_feedlens, wait_until
 from .test_proxy_e2e import AD, RCMD, RCMD_URL, items

@@ -18,10 +18,10 @@ import zlib
 
 import pytest
 
-from proxy import paths
-from proxy.adapters import load_adapters
-from proxy.engine import Engine
-from proxy.profiles import load_profile
+from feedlens import paths
+from feedlens.adapters import load_adapters
+from feedlens.engine import Engine
+from feedlens.profiles import load_profile
 
 from .conftest import BIG_HOST, free_port, start_feedlens, wait_until
 from .replay import deep_body, served_cases
@@ -204,7 +204,7 @@ def test_run_exits_with_a_message_when_the_service_port_is_taken(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         result = subprocess.run(
-            [sys.executable, "-m", "proxy.cli", "run", "--data-dir", str(tmp_path / "data"),
+            [sys.executable, "-m", "feedlens.cli", "run", "--data-dir", str(tmp_path / "data"),
              "--listen-port", str(free_port()), "--service-port", str(busy.getsockname()[1])],
             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0

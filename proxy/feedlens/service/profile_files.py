@@ -14,7 +14,13 @@ BUILTIN = MARK_ONLY.name  # "default" exists even without a file: mark only, no 
 
 
 def profile_path(rules_dir: Path, name: str) -> Path:
-    return paths.profiles_dir(rules_dir) / f"{name}.yaml"
+    """The file a profile is read from: the user's layer first, then the rules directory."""
+    return paths.resolve_profile(name, rules_dir)
+
+
+def writable_path(rules_dir: Path, name: str) -> Path:
+    """The file an edited profile is written to (never inside the installed package)."""
+    return paths.writable_profiles_dir(rules_dir) / f"{name}.yaml"
 
 
 def exists(rules_dir: Path, name: str) -> bool:
@@ -41,8 +47,7 @@ def summarize(path: Path, active: str) -> dict:
 
 
 def list_profiles(rules_dir: Path, active: str) -> list[dict]:
-    found = [summarize(p, active) for p in sorted(paths.profiles_dir(rules_dir).glob("*.yaml"))
-             if p.is_file()]
+    found = [summarize(p, active) for p in paths.layered_files(rules_dir, "profiles")]
     if not any(entry["name"] == BUILTIN for entry in found):
         found.insert(0, _summary(BUILTIN, None, MARK_ONLY, [], active))
     return found

@@ -202,7 +202,8 @@ class Runtime:
         return paths.resolve_profile(name or self.profile_name, self.config.rules_dir)
 
     def _signature_now(self) -> tuple:
-        files = sorted(self.platforms_dir.glob("*.yaml")) + sorted(self.profiles_dir.glob("*.yaml"))
+        files = (paths.layered_files(self.config.rules_dir, "platforms")
+                 + paths.layered_files(self.config.rules_dir, "profiles"))
         return tuple((str(p), _stamp(p)) for p in files) + ((None, _stamp(self.profile_path())),)
 
     # -- reload -----------------------------------------------------------------------------
@@ -297,7 +298,7 @@ class Runtime:
     def _load_adapters(self) -> AdapterSet:
         errors: list[str] = []
         kept: dict[Path, tuple[tuple, Adapter, str]] = {}
-        for path in sorted(self.platforms_dir.glob("*.yaml")):
+        for path in paths.layered_files(self.config.rules_dir, "platforms"):
             stamp, previous = _stamp(path), self._adapter_files.get(path)
             if previous and previous[0] == stamp:
                 kept[path] = previous
@@ -357,7 +358,7 @@ class Runtime:
     # -- profile choice ---------------------------------------------------------------------
 
     def profile_names(self) -> list[str]:
-        return sorted(p.stem for p in self.profiles_dir.glob("*.yaml"))
+        return [p.stem for p in paths.layered_files(self.config.rules_dir, "profiles")]
 
     def set_profile(self, name: str) -> None:
         """Validate and switch; raises ProfileError (a ValueError) and keeps the current one."""

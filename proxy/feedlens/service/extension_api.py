@@ -261,6 +261,7 @@ async def _edit(app, name: str, change) -> str:
     path = profile_files.profile_path(rules_dir, name)
     text = path.read_text(encoding="utf-8") if path.is_file() else _NEW_PROFILE
     new_text = change(text)
+    path = profile_files.writable_path(rules_dir, name)
     try:
         await asyncio.to_thread(profile_files.validate, new_text, path, name)
     except ProfileError as exc:

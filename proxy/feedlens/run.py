@@ -1,6 +1,6 @@
 """`feedlens run`: mitmproxy with the feedlens add-on and the companion service, in one loop.
 
-The add-on is the same file `mitmdump -s addons/feedlens.py` loads, so the three ways of
+The add-on is the one `mitmdump -s "$(feedlens addon-path)"` loads, so the three ways of
 running feedlens share one code path.
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import logging
 import signal
 import sys
@@ -17,7 +16,6 @@ from pathlib import Path
 from . import __version__, paths
 from .runtime import MARK_STYLES
 
-ADDON_FILE = paths.PROJECT_ROOT / "addons" / "feedlens.py"
 CA_FILE = "mitmproxy-ca-cert.pem"
 
 
@@ -72,11 +70,9 @@ def _options(args, data_dir: Path) -> tuple[dict, dict]:
 
 
 def load_addon():
-    spec = importlib.util.spec_from_file_location("feedlens_addon", ADDON_FILE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.FeedLens()
+    from .addon import FeedLens  # mitmproxy is imported only when the proxy runs
+
+    return FeedLens()
 
 
 async def _run(args) -> int:

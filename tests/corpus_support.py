@@ -1,4 +1,6 @@
-"""Real captured responses (../shared/corpus) and their expectations, for tests and benchmarks."""
+"""Real captured responses (../shared/corpus) and their expectations, for tests and benchmarks.
+
+Developer tooling, not run time: it lives beside the tests, outside the installed package."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from pathlib import Path
 
 import yaml
 
-from .engine import Request
-from .paths import PROJECT_ROOT
+from feedlens.engine import Request
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 EXPECTATIONS = PROJECT_ROOT / "tests" / "corpus_expected.yaml"
 

@@ -205,12 +205,21 @@ def _collect(targets: list[Path]):
     return adapters, profiles, fixture_dirs
 
 
+# ---- addon-path ------------------------------------------------------------------------
+
+def cmd_addon_path(args) -> int:
+    """The script to give mitmproxy: `mitmdump -s "$(feedlens addon-path)"`."""
+    print(Path(__file__).resolve().with_name("script.py"))
+    return 0
+
+
 # ---- entry point ----------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="feedlens", description=__doc__)
     parser.add_argument("--version", action="version", version=f"feedlens {__version__}")
-    parser.add_argument("--rules", help="rules directory (default: the bundled rules/)")
+    parser.add_argument("--rules", help="rules directory (default: the bundled rules, with your "
+                        "own layer from $XDG_CONFIG_HOME/feedlens/rules on top)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     classify = sub.add_parser("classify", help="mark the items of one saved response")
@@ -230,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = rules_sub.add_parser("check", help="validate adapters and profiles, run their cases")
     check.add_argument("paths", nargs="*", help="files or directories (default: the rules dir)")
     check.set_defaults(func=cmd_rules_check)
+    addon = sub.add_parser("addon-path", help="print the add-on script for mitmdump -s / mitmweb -s")
+    addon.set_defaults(func=cmd_addon_path)
     add_run_parser(sub)
     add_pair_parser(sub)
     add_reports_parser(sub)
