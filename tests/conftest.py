@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from feedlens import features, paths
+
 # Never read or write the developer's own ~/.config/feedlens/rules (the user's rule layer):
 # one empty folder for the session (subprocesses inherit it), a fresh one per test.
 os.environ["FEEDLENS_USER_RULES"] = tempfile.mkdtemp(prefix="feedlens-user-rules-")
+features.install()  # as every entry point does: the features' tables, gates and schema parts
 
-from feedlens import paths
+
 from feedlens.adapters import load_adapters
 
 ROOT = Path(__file__).resolve().parent.parent

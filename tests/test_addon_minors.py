@@ -14,6 +14,8 @@ from feedlens.minors.clock import ManualClock
 from feedlens.minors.state import MAX_PENDING
 from feedlens.run import load_addon
 
+from . import addon_support as chain
+
 from .test_addon import DEMO, DEMO_URL, free_port, ids
 from .test_runtime import rules  # noqa: F401  (fixture)
 
@@ -43,7 +45,7 @@ async def proxy(rules, tmp_path):  # noqa: F811
     with taddons.context(addon) as tctx:
         tctx.configure(addon, feedlens_rules=str(rules), feedlens_data_dir=str(tmp_path / "data"),
                        feedlens_profile="no-ads", feedlens_service_port=free_port())
-        await addon.running()
+        await chain.running(addon)
         clock = ManualClock(BERLIN, EVENING)
         addon.runtime.minors.use_clock(clock)
         addon.clock = clock
@@ -51,7 +53,7 @@ async def proxy(rules, tmp_path):  # noqa: F811
         try:
             yield addon
         finally:
-            await addon.done()
+            await chain.done(addon)
     loop = tctx.master.event_loop
     if not loop.is_running():
         loop.close()
@@ -73,16 +75,11 @@ async def through(addon, f: http.HTTPFlow) -> http.HTTPFlow:
     """The hooks in mitmproxy's order; a response set by `request` means upstream is skipped."""
     upstream = f.response
     f.response = None
-    addon.requestheaders(f)
-    pending = addon.request(f)
-    if pending is not None:  # as mitmproxy does: await what the hook returns
-        await pending
+    await chain.request_side(addon, f)
     if f.response is None:
         f.response = upstream
         f.metadata["upstream"] = True
-    addon.responseheaders(f)
-    if not f.response.stream:
-        await addon.response(f)
+    await chain.response_side(addon, f)
     return f
 
 

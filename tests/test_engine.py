@@ -196,6 +196,9 @@ def test_utf8_bom_kept(adapters):
     assert len(json.loads(outcome.body[3:])["data"]["list"]) == 5
 
 
+HIDE_ALL = "title: t\nversion: 1\nmark: {title_prefix: all}\nrules:\n - {id: h, when: {}, action: hide}\n"
+
+
 @pytest.mark.parametrize("body, content_type, reason", [
     (b'{"data": {"list": [', "application/json", "not JSON"),
     (b"<html>oops</html>", "text/html", "not JSON"),
@@ -203,16 +206,24 @@ def test_utf8_bom_kept(adapters):
     (b"\xff\xfe\xfa{}", "application/json", "not valid utf-8"),
     (b'{"data": {"list": "not a list"}}', None, None),
     (b'{"data": [1, 2, 3]}', "", None),
-    (b'{"data": {"list": [1, "x", null, [], {"id": {"deep": true}}]}}', "application/json", None),
 ])
 def test_bad_input_means_no_change(adapters, body, content_type, reason):
-    outcome = run(adapters, "title: t\nversion: 1\nmark: {title_prefix: all}\nrules:\n - {id: h, when: {}, action: hide}\n",
-                  body=body, content_type=content_type)
-    assert outcome.error is None
+    outcome = run(adapters, HIDE_ALL, body=body, content_type=content_type)
+    assert outcome.error is None and not outcome.changed and outcome.body is None
+    assert outcome.items == []
     if reason:
-        assert not outcome.changed and reason in outcome.reason
-    else:
-        assert not outcome.changed or json.loads(outcome.body) is not None
+        assert reason in outcome.reason
+
+
+def test_only_object_entries_are_items_and_the_rest_stays_in_place(adapters):
+    """A list mixing scalars, nulls and lists with one object: only the object is an item (its
+    id is not a scalar, so it has none); hiding it leaves every other entry where it was."""
+    body = b'{"data": {"list": [1, "x", null, [], {"id": {"deep": true}}]}}'
+    outcome = run(adapters, HIDE_ALL, body=body)
+    assert outcome.error is None
+    assert [(item.id, item.decision) for item in outcome.items] == [(None, "hide")]
+    assert json.loads(outcome.body) == {"data": {"list": [1, "x", None, []]}}
+
 
 
 def test_body_over_cap_is_passed(adapters):

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from feedlens import features
 from feedlens.adapters import load_adapters
 from feedlens.engine import Engine, Request
 from feedlens.minors import gate, policy
@@ -247,11 +248,11 @@ async def test_engine_for_caches_per_profile_and_rebuilds_on_reload(tmp_path, ru
 
 async def test_a_worker_runs_the_profile_and_gate_of_its_job(tmp_path, rules):
     runtime = Runtime(Config(data_dir=tmp_path / "data", rules_dir=rules, profile="default"))
-    offload = Offload(workers=1)
+    offload = Offload(workers=1, setup=features.install)  # the worker registers the gate by name
     try:
         outcome, _ = await offload.transform(runtime.profile_engine("kid").spec, DEMO_REQUEST, DEMO, None, None)
         assert {i.id: i.decision for i in outcome.items}["v2"] == "hide"
-        blocked = runtime.profile_engine("kid").spec.with_gate(True, ())
+        blocked = runtime.profile_engine("kid").spec.with_gate(gate.GATE_NAME, hide_all=True, quota=())
         outcome, raw = await offload.transform(blocked, DEMO_REQUEST, DEMO, None, None)
         assert all(i.decision == "hide" for i in outcome.items)
         assert json.loads(raw)["data"]["list"] == [{"type": "cursor", "offset": "abc123"}]

@@ -90,9 +90,12 @@ class Engine:
     def candidates(self, method: str, host: str, path: str) -> list[Endpoint]:
         return self.adapters.router.route(method.upper(), host, path)
 
-    def matching(self, request: Request):
-        """Every endpoint that claims this request, request conditions included."""
-        for endpoint in self.candidates(request.method, request.host, request.path):
+    def matching(self, request: Request, candidates: list[Endpoint] | None = None):
+        """Every endpoint that claims this request, request conditions included. `candidates`:
+        the router's answer for this request, when the caller already has it."""
+        if candidates is None:
+            candidates = self.candidates(request.method, request.host, request.path)
+        for endpoint in candidates:
             if endpoint.graphql is not None and graphql_operation(request.path) is None:
                 body = request.context["body"]
                 if not isinstance(body, dict) or body.get("operationName") != endpoint.graphql:
@@ -101,28 +104,37 @@ class Engine:
                 continue
             yield endpoint
 
-    def select(self, request: Request) -> Endpoint | None:
+    def select(self, request: Request, candidates: list[Endpoint] | None = None) -> Endpoint | None:
         """The endpoint for this request (adapters are tested to claim each URL once)."""
-        return next(self.matching(request), None)
+        return next(self.matching(request, candidates), None)
 
     # -- processing -------------------------------------------------------------------------
 
     def process(self, request: Request, body: bytes, content_type: str | None = None,
-                endpoint: Endpoint | None = None) -> Outcome:
+                endpoint: Endpoint | None = None, *, candidates: list[Endpoint] | None = None,
+                profile: Profile | None = None) -> Outcome:
+        """`profile` replaces the engine's own for this response only (a device's gate)."""
         try:
-            endpoint = endpoint or self.select(request)
+            endpoint = endpoint or self.select(request, candidates)
             if endpoint is None:
                 return Outcome(reason="not a feed endpoint")
-            return self._process(endpoint, body, content_type)
+            return _Pass(self, profile or self.profile).run(endpoint, body, content_type)
         except Exception as exc:  # fail open: the caller passes the original body on
             return Outcome(endpoint=getattr(endpoint, "name", None),
                            platform=getattr(endpoint, "platform", None),
                            reason="engine error", error=f"{type(exc).__name__}: {exc}")
 
-    def _process(self, endpoint: Endpoint, body: bytes, content_type: str | None) -> Outcome:
+
+class _Pass:
+    """One response through the engine, with the profile in force for it."""
+
+    def __init__(self, engine: Engine, profile: Profile):
+        self.engine, self.profile = engine, profile
+
+    def run(self, endpoint: Endpoint, body: bytes, content_type: str | None) -> Outcome:
         outcome = Outcome(endpoint=endpoint.name, platform=endpoint.platform, surface=endpoint.surface)
-        if len(body) > self.body_cap:
-            outcome.reason = f"body of {len(body)} bytes is over the cap of {self.body_cap}"
+        if len(body) > self.engine.body_cap:
+            outcome.reason = f"body of {len(body)} bytes is over the cap of {self.engine.body_cap}"
             return outcome
         charset = charset_of(content_type)
         bom = body.startswith(_BOM) and charset.startswith("utf")
@@ -182,7 +194,7 @@ class Engine:
     def _decide(self, items: list[Item]) -> None:
         if not self.profile.rules:
             return
-        for item, decision in zip(items, decide(self.profile, items, self.clock())):
+        for item, decision in zip(items, decide(self.profile, items, self.engine.clock())):
             item.decision = decision.action
             item.decision_rule = decision.rule
             item.chronological = decision.chronological

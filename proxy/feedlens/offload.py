@@ -20,9 +20,11 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import Any
 
 from mitmproxy.net import encoding
 
+from . import hooks
 from .adapters import AdapterError, AdapterSet, compile_adapter
 from .engine import Engine, Request
 from .model import Outcome
@@ -45,31 +47,32 @@ class EngineSpec:
     """Everything needed to build the same engine in another process: the YAML texts in force.
 
     A worker pool is bound to the adapters; the profile part (small) travels with each job, so
-    one pool serves every profile, and a device's gate (proxy/minors/gate.py) per response.
+    one pool serves every profile, and a feature's gate for one response travels by name
+    (feedlens.hooks.register_profile_gate) with its parameters.
     """
 
     adapters: tuple[tuple[str, str], ...]  # (path, text)
     profile: tuple[str, str, str] | None  # (name, path, text); None = mark only
     title_prefix: str
     body_cap: int
-    hide_all: bool = False  # a blocked minor's device: every item hidden
-    quota: tuple[tuple[str, int], ...] = ()  # session_items still allowed, by provenance
+    gate: tuple[str, tuple[tuple[str, Any], ...]] | None = None  # (gate name, its parameters)
 
     def build(self) -> Engine:
         return self.engine(_compile_adapters(self.adapters))
 
     def engine(self, adapters: AdapterSet) -> Engine:
-        profile = self.gated(_compile_profile(self.profile, self.title_prefix))
-        return Engine(adapters, profile, body_cap=self.body_cap)
+        """The engine of this profile, without the gate (it applies per response: gated())."""
+        return Engine(adapters, _compile_profile(self.profile, self.title_prefix), body_cap=self.body_cap)
 
-    def gated(self, profile: Profile) -> Profile:
-        if not (self.hide_all or self.quota):
-            return profile
-        from .minors.gate import gated_profile
-        return gated_profile(profile, hide_all=self.hide_all, quota=dict(self.quota))
+    def gated(self, profile: Profile) -> Profile | None:
+        """The profile for this one response, or None when no gate applies."""
+        if self.gate is None:
+            return None
+        name, params = self.gate
+        return hooks.profile_gate(name)(profile, **dict(params))
 
-    def with_gate(self, hide_all: bool, quota: tuple[tuple[str, int], ...]) -> EngineSpec:
-        return dataclasses.replace(self, hide_all=hide_all, quota=quota)
+    def with_gate(self, name: str, **params) -> EngineSpec:
+        return dataclasses.replace(self, gate=(name, tuple(sorted(params.items()))))
 
     def job(self) -> EngineSpec:
         """This spec without the adapter texts (the worker has them): what each job carries."""
@@ -115,9 +118,11 @@ def encode(body: bytes, content_encoding: str | None) -> bytes:
 
 
 def transform(engine: Engine, request: Request, raw: bytes, content_encoding: str | None,
-              content_type: str | None) -> tuple[Outcome, bytes | None]:
+              content_type: str | None, *, profile: Profile | None = None,
+              candidates=None) -> tuple[Outcome, bytes | None]:
     """(outcome without its body, the new body as sent or None to pass the original)."""
-    outcome = engine.process(request, decode(raw, content_encoding), content_type)
+    outcome = engine.process(request, decode(raw, content_encoding), content_type,
+                             candidates=candidates, profile=profile)
     new_raw = encode(outcome.body, content_encoding) if outcome.changed and not outcome.error else None
     outcome.body = None  # the caller needs the encoded form only; do not ship it twice
     return outcome, new_raw
@@ -126,15 +131,23 @@ def transform(engine: Engine, request: Request, raw: bytes, content_encoding: st
 # -- the worker process -----------------------------------------------------------------------------
 
 _adapters: AdapterSet | None = None
+_engines: dict[tuple, Engine] = {}  # one per profile in force, built once per pool
 
 
-def _init(spec: EngineSpec) -> None:
+def _init(spec: EngineSpec, setup) -> None:
     global _adapters
+    if setup is not None:
+        setup()  # the parent's registrations (features' gates) do not cross a spawn
     _adapters = _compile_adapters(spec.adapters)
 
 
 def _transform(job: EngineSpec, request, raw, content_encoding, content_type):
-    return transform(job.engine(_adapters), request, raw, content_encoding, content_type)
+    key = (job.profile, job.title_prefix, job.body_cap)
+    engine = _engines.get(key)
+    if engine is None:
+        engine = _engines[key] = job.engine(_adapters)
+    return transform(engine, request, raw, content_encoding, content_type,
+                     profile=job.gated(engine.profile))
 
 
 def _ready() -> bool:
@@ -144,8 +157,10 @@ def _ready() -> bool:
 class Offload:
     """A small process pool bound to the adapters of an EngineSpec; replaced when they change."""
 
-    def __init__(self, workers: int = WORKERS, timeout: float = TIMEOUT):
-        self.workers, self.timeout = workers, timeout
+    def __init__(self, workers: int = WORKERS, timeout: float = TIMEOUT, setup=None):
+        """`setup`: a module-level function each worker runs first (feedlens.features.install)."""
+        self.workers, self.timeout, self.setup = workers, timeout, setup
+        self.jobs_done = 0  # bodies a worker processed (health and tests tell inline from offloaded)
         self._pool: ProcessPoolExecutor | None = None
         self._spec: EngineSpec | None = None
         self._retry_at = 0.0
@@ -165,7 +180,9 @@ class Offload:
         job = asyncio.get_running_loop().run_in_executor(
             pool, _transform, spec.job(), request, raw, content_encoding, content_type)
         try:
-            return await asyncio.wait_for(job, self.timeout)
+            result = await asyncio.wait_for(job, self.timeout)
+            self.jobs_done += 1
+            return result
         except (TimeoutError, asyncio.TimeoutError, BrokenProcessPool) as exc:
             if pool is self._pool:  # a stuck or dead worker: pause, then start a fresh pool
                 log.warning("feedlens: engine worker failed (%s); processing inline for %.0f s",
@@ -179,7 +196,7 @@ class Offload:
             self.close()
             # spawn: forking a process that runs threads and an event loop is unsafe.
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_init, initargs=(spec,))
+                                             initializer=_init, initargs=(spec, self.setup))
             self._spec = spec
         return self._pool
 

@@ -70,7 +70,7 @@ def _options(args, data_dir: Path) -> tuple[dict, dict]:
 
 
 def load_addon():
-    from .addon import FeedLens  # mitmproxy is imported only when the proxy runs
+    from .addons import FeedLens  # mitmproxy is imported only when the proxy runs
 
     return FeedLens()
 

@@ -4,6 +4,6 @@ mitmproxy executes a script by path, outside its package, so this file uses abso
 only and defines the module-level `addons` list mitmproxy looks for.
 """
 
-from feedlens.addon import FeedLens
+from feedlens.addons import FeedLens
 
 addons = [FeedLens()]

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 from typing import Any
 
+from . import hooks
 from .model import Item
 
 log = logging.getLogger(__name__)
@@ -61,13 +62,9 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def component_schemas() -> dict[str, list[tuple[str, ...]]]:
-    """Each feature keeps its tables and their migrations beside its code."""
-    from .minors import parent_schema, schema as minors
-    from .reports import schema as reports
-    from .research import audit_schema, schema as research
-    return {"reports": reports.MIGRATIONS, "minors": minors.MIGRATIONS,
-            "parent": parent_schema.MIGRATIONS, "research": research.MIGRATIONS,
-            "audit": audit_schema.MIGRATIONS}
+    """Each feature keeps its tables and their migrations beside its code and registers them
+    (feedlens.hooks); the store knows none of them by name."""
+    return hooks.store_tables()
 
 ITEM_COLUMNS = ("response_id", "time", "platform", "endpoint", "surface", "position", "item_id",
                 "kind", "author_id", "author", "title", "provenance", "reason", "evidence",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..model import Item
 from ..profiles import Profile, Rule
 
+GATE_NAME = "minors"  # registered with feedlens.hooks, applied by name in worker processes
 BLOCKED_RULE = "minors:blocked"
 SESSION_RULE = "minors:session_items"
 

@@ -1,0 +1,74 @@
+"""Classify and rewrite a feed response: the engine marks, decides and rewrites the body.
+
+Small bodies run inline; bodies of OFFLOAD_MIN_BYTES and more go to a worker process so the
+event loop keeps serving other connections. Any failure passes the original body on (fail
+open); the outcome says why, and the item log counts it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from mitmproxy import http
+
+from ..engine import Request
+from ..model import Outcome
+from ..offload import transform
+from . import flowstate
+from .state import Shared
+
+# Bodies at least this large (as sent) are processed in a worker process; smaller ones take
+# less time than the hand-off.
+OFFLOAD_MIN_BYTES = 64 * 1024
+
+
+class Classify:
+    name = "feedlens_classify"  # unique among mitmproxy's add-ons
+
+    def __init__(self, shared: Shared):
+        self.shared = shared
+
+    async def response(self, flow: http.HTTPFlow) -> None:
+        state = flowstate.of(flow)
+        if state is None or not processable(flow):
+            return
+        state.started = time.perf_counter()
+        try:
+            outcome, new_raw = await self._transform(state, flow)
+        except Exception as exc:  # undecodable body, a dead worker, a bug of ours: fail open
+            first = state.endpoints[0]
+            outcome, new_raw = Outcome(endpoint=first.name, platform=first.platform,
+                                       surface=first.surface, reason="not processed",
+                                       error=f"{type(exc).__name__}: {exc}"), None
+        if new_raw is not None:
+            set_raw(flow.response, new_raw)
+        state.outcome = outcome
+
+    async def _transform(self, state, flow: http.HTTPFlow):
+        response, offload = flow.response, self.shared.offload
+        args = (engine_request(flow), response.raw_content, response.headers.get("content-encoding"),
+                response.headers.get("content-type"))
+        if len(response.raw_content) >= OFFLOAD_MIN_BYTES and offload.available:
+            return await offload.transform(state.spec, *args)
+        return transform(state.engine, *args, profile=state.gated, candidates=state.endpoints)
+
+
+def processable(flow: http.HTTPFlow) -> bool:
+    """A live, complete, successful response with a body, not one we answered ourselves."""
+    response = flow.response
+    if not flow.live or flow.error or response is None or response.stream:
+        return False
+    return 200 <= response.status_code < 300 and bool(response.raw_content) and not flowstate.answered(flow)
+
+
+def engine_request(flow: http.HTTPFlow) -> Request:
+    return Request(method=flow.request.method, url=flow.request.pretty_url,
+                   body=flow.request.get_content(strict=False) or None,
+                   content_type=flow.request.headers.get("content-type"))
+
+
+def set_raw(response: http.Response, raw: bytes) -> None:
+    """Like Response.set_content, with a body already encoded (feedlens.offload.encode)."""
+    response.raw_content = raw
+    if "transfer-encoding" not in response.headers:
+        response.headers["content-length"] = str(len(raw))

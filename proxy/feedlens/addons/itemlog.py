@@ -1,0 +1,79 @@
+"""Log a processed feed response: counters, recent items, the store, and the flow's summary.
+
+The last add-on of a flow: it also drops the flow's hand-over state (flowstate).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from urllib.parse import urlsplit
+
+from mitmproxy import http
+
+from ..model import Outcome
+from ..store import ResponseRecord
+from . import flowstate
+from .state import Shared
+
+log = logging.getLogger("feedlens")
+
+
+class ItemLog:
+    name = "feedlens_item_log"  # unique among mitmproxy's add-ons
+
+    def __init__(self, shared: Shared):
+        self.shared = shared
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        state = flowstate.of(flow)
+        flowstate.release(flow)
+        if state is None or state.outcome is None or not state.outcome.is_feed:
+            return
+        outcome = state.outcome
+        self._count(outcome)
+        now, url = time.time(), without_query(flow.request.pretty_url)
+        runtime = self.shared.runtime
+        runtime.recent.add(now, url, outcome.items)
+        runtime.store.submit(ResponseRecord(
+            time=now, platform=outcome.platform, endpoint=outcome.endpoint,
+            surface=outcome.surface or "", url=url, status=flow.response.status_code,
+            changed=outcome.changed, error=outcome.error or outcome.reason, items=outcome.items,
+            device=state.device))
+        flow.metadata[flowstate.SUMMARY] = summary(outcome, time.perf_counter() - state.started)
+
+    def _count(self, outcome: Outcome) -> None:
+        counters = self.shared.runtime.counters
+        counters.feed_responses += 1
+        counters.items_marked += len(outcome.items)
+        counters.items_hidden += hidden(outcome)
+        counters.responses_changed += outcome.changed
+        counters.last_feed[outcome.platform] = time.time()
+        if outcome.error:
+            counters.error(outcome.platform, outcome.error)
+            self._log_once(outcome)
+
+    def _log_once(self, outcome: Outcome) -> None:
+        if outcome.platform not in self.shared.logged:
+            self.shared.logged.add(outcome.platform)
+            log.warning("feedlens: %s/%s failed, response passed unchanged (logged once per "
+                        "adapter; see /api/health): %s", outcome.platform, outcome.endpoint,
+                        outcome.error)
+
+
+def hidden(outcome: Outcome) -> int:
+    return sum(1 for item in outcome.items if item.decision == "hide")
+
+
+def summary(outcome: Outcome, elapsed: float) -> dict:
+    """What stays on the flow (mitmweb shows it; tests read it)."""
+    return {"platform": outcome.platform, "endpoint": outcome.endpoint, "surface": outcome.surface,
+            "items": len(outcome.items), "hidden": hidden(outcome), "provenance": outcome.counts(),
+            "changed": outcome.changed, "error": outcome.error, "reason": outcome.reason,
+            "ms": round(elapsed * 1000, 2)}
+
+
+def without_query(url: str) -> str:
+    # Query strings carry access keys on some platforms; the item log does not need them.
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"

@@ -1,0 +1,54 @@
+"""Start the Runtime and the companion service once mitmproxy runs; stop them when it is done."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ..runtime import Runtime
+from ..service import ServiceConfig, serve
+from .state import Shared
+
+log = logging.getLogger("feedlens")
+
+
+class Lifecycle:
+    name = "feedlens_lifecycle"  # unique among mitmproxy's add-ons
+
+    def __init__(self, shared: Shared):
+        self.shared = shared
+
+    def running(self):
+        # Returned, not awaited: mitmproxy awaits it at startup, and script reloads (which
+        # call this hook synchronously) still work.
+        shared = self.shared
+        if shared.runtime is None and shared.config is not None:
+            shared.runtime = Runtime(shared.config)
+            return asyncio.ensure_future(self._start())
+        return None
+
+    def done(self):
+        if self.shared.runtime is not None:
+            return asyncio.ensure_future(self._stop())
+        return None
+
+    async def _start(self) -> None:
+        shared = self.shared
+        await shared.runtime.start()
+        shared.offload.warm(shared.runtime.engine_spec)
+        try:
+            shared.service = await serve(ServiceConfig(runtime=shared.runtime))
+        except OSError as exc:
+            log.error("feedlens: the companion service cannot listen on %s: %s",
+                      shared.config.service_url, exc.strerror or exc)
+            return
+        log.info("feedlens: profile %r, %d adapters, service at %s", shared.runtime.profile_name,
+                 len(shared.runtime.engine.adapters.adapters), shared.config.service_url)
+
+    async def _stop(self) -> None:
+        shared = self.shared
+        runner, shared.service = shared.service, None
+        if runner is not None:
+            await runner.cleanup()
+        shared.offload.close()
+        await shared.runtime.close()

@@ -1,0 +1,106 @@
+"""feedlens's mitmproxy options: declared in load(), parsed once into a Config in configure()."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from mitmproxy import ctx, exceptions
+
+from .. import paths
+from ..engine import DEFAULT_BODY_CAP
+from ..profiles import ProfileError, load_profile
+from ..runtime import MARK_STYLES, Config, parse_resolve
+from ..service.security import is_loopback
+from .state import Shared
+
+log = logging.getLogger("feedlens")
+
+OPTIONS = {"feedlens_rules", "feedlens_profile", "feedlens_data_dir", "feedlens_service_host",
+           "feedlens_service_port", "feedlens_mark_style", "feedlens_body_cap", "feedlens_resolve"}
+RESTART_OPTIONS = ("data_dir", "service_host", "service_port")
+
+
+class Options:
+    name = "feedlens_options"  # unique among mitmproxy's add-ons
+
+    def __init__(self, shared: Shared):
+        self.shared = shared
+
+    def load(self, loader) -> None:
+        loader.add_option("feedlens_rules", str, "",
+                          "feedlens rules directory (platforms/ and profiles/); default: the bundled rules.")
+        loader.add_option("feedlens_profile", str, "",
+                          "Preference profile name or YAML file; default: the last one chosen, else 'default'.")
+        loader.add_option("feedlens_data_dir", str, "",
+                          "Where feedlens keeps its item log, token and state; default: $XDG_DATA_HOME/feedlens.")
+        loader.add_option("feedlens_service_host", str, "127.0.0.1",
+                          "Loopback address of the companion service.")
+        loader.add_option("feedlens_service_port", int, 8787, "Port of the companion service.")
+        loader.add_option("feedlens_mark_style", str, "profile",
+                          "Title prefixes in rewritten bodies: as the profile says, or off, labelled, all.",
+                          choices=MARK_STYLES)
+        loader.add_option("feedlens_body_cap", int, DEFAULT_BODY_CAP,
+                          "Feed bodies larger than this many bytes pass through unprocessed.")
+        loader.add_option("feedlens_resolve", Sequence[str], [],
+                          "Connect to IP:PORT for HOST without changing URL or Host, like curl --resolve. "
+                          "Syntax: HOST=IP:PORT.")
+
+    def configure(self, updated: set[str]) -> None:
+        # Also called once per option while load() declares them: wait for the full set.
+        if not updated & OPTIONS or not all(name in ctx.options for name in OPTIONS):
+            return
+        config = parse_options(ctx.options)
+        if config == self.shared.config:
+            return
+        if self.shared.runtime is not None:
+            self._apply_live(config)
+        elif updated & {"feedlens_profile", "feedlens_rules"}:
+            check_profile(config)
+        self.shared.config = config
+
+    def _apply_live(self, config: Config) -> None:
+        for name in RESTART_OPTIONS:
+            if getattr(config, name) != getattr(self.shared.config, name):
+                raise exceptions.OptionsError(f"feedlens_{name} cannot change while running; restart")
+        try:
+            self.shared.runtime.apply(config)
+        except ValueError as exc:
+            raise exceptions.OptionsError(str(exc)) from None
+
+
+def parse_options(options) -> Config:
+    """All feedlens_* options as one Config; raises OptionsError naming the bad value."""
+    try:
+        resolve = parse_resolve(options.feedlens_resolve)
+    except ValueError as exc:
+        raise exceptions.OptionsError(f"feedlens_resolve: {exc}") from None
+    rules = Path(options.feedlens_rules).expanduser() if options.feedlens_rules else paths.rules_dir()
+    if not paths.platforms_dir(rules).is_dir():
+        raise exceptions.OptionsError(f"feedlens_rules: {rules} has no platforms/ directory")
+    if options.feedlens_mark_style not in MARK_STYLES:
+        raise exceptions.OptionsError(f"feedlens_mark_style: {options.feedlens_mark_style!r} is not "
+                                      f"one of {', '.join(MARK_STYLES)}")
+    if options.feedlens_body_cap <= 0:
+        raise exceptions.OptionsError("feedlens_body_cap must be a positive number of bytes")
+    if not 0 < options.feedlens_service_port < 65536:
+        raise exceptions.OptionsError("feedlens_service_port must be between 1 and 65535")
+    if not is_loopback(options.feedlens_service_host):
+        raise exceptions.OptionsError("feedlens_service_host must be a loopback address "
+                                      "(the service holds your item log)")
+    return Config(data_dir=paths.data_dir(options.feedlens_data_dir), rules_dir=rules,
+                  profile=options.feedlens_profile, service_host=options.feedlens_service_host,
+                  service_port=options.feedlens_service_port,
+                  mark_style=options.feedlens_mark_style, body_cap=options.feedlens_body_cap,
+                  resolve=resolve)
+
+
+def check_profile(config: Config) -> None:
+    """An explicitly chosen profile must load; a bad saved choice only shows in health."""
+    if not config.profile:
+        return
+    try:
+        load_profile(paths.resolve_profile(config.profile, config.rules_dir))
+    except ProfileError as exc:
+        raise exceptions.OptionsError("feedlens_profile: " + "; ".join(exc.messages)) from None

@@ -1,0 +1,39 @@
+"""Where features plug into core. Core reads these registries and never fills them itself.
+
+A feature (minors, reports, research) registers its parts once, from `feedlens.features.install()`,
+which every entry point calls: the CLI, the add-on, the service and each engine worker process.
+Core therefore never imports a feature, and a feature that is not installed simply is not there.
+
+- store tables: a feature's own SQLite tables and their migrations, versioned per feature;
+- profile gates: a per-response change of the profile (the minors' gate hides everything or
+  applies a session quota); named, so a worker process can apply the same gate by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Migrations = list[tuple[str, ...]]
+
+_store_tables: dict[str, Migrations] = {}
+_profile_gates: dict[str, Callable[..., Any]] = {}
+
+
+def register_store_tables(name: str, migrations: Migrations) -> None:
+    """Tables of a feature, created and upgraded by the store's writer at start."""
+    _store_tables[name] = migrations
+
+
+def store_tables() -> dict[str, Migrations]:
+    return dict(_store_tables)
+
+
+def register_profile_gate(name: str, gate: Callable[..., Any]) -> None:
+    """`gate(profile, **params) -> profile`, applied to one response's profile."""
+    _profile_gates[name] = gate
+
+
+def profile_gate(name: str) -> Callable[..., Any]:
+    """Raises KeyError for a gate no installed feature registered."""
+    return _profile_gates[name]
