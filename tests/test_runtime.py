@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from feedlens.profiles import ProfileError
-from feedlens.runtime import Config, Counters, Runtime, parse_resolve
+from feedlens.counters import Counters
+from feedlens.runtime import Config, Runtime, parse_resolve
 
 DATA = Path(__file__).parent / "data"
 

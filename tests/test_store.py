@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from feedlens import store as store_module
+from feedlens import store_schema as store_module
 from feedlens.model import Evidence, Item, Provenance
 from feedlens.store import SCHEMA_VERSION, ResponseRecord, Store, StoreError, migrate
 

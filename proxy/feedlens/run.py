@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, paths
-from .runtime import MARK_STYLES
+from .settings import MARK_STYLES
 
 CA_FILE = "mitmproxy-ca-cert.pem"
 

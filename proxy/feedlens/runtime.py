@@ -11,15 +11,16 @@ import asyncio
 import dataclasses
 import json
 import logging
-import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__, features, paths
 from .adapters import Adapter, AdapterError, AdapterSet, compile_adapter
-from .engine import DEFAULT_BODY_CAP, Engine
+from .counters import Counters
+from .settings import MARK_STYLES, PROFILE_NAME, Config, parse_resolve  # noqa: F401 (re-exported)
+from .engine import Engine
 from .files import write_atomic
 from .minors.clock import Clock
 from .minors.policy import Limits, check as check_limits, limits_of
@@ -33,107 +34,7 @@ from .yamlsrc import YamlError, parse
 
 log = logging.getLogger("feedlens")
 
-MARK_STYLES = ("profile", "off", "labelled", "all")
-PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 POLL_SECONDS = 1.0
-MAX_CLIENTS = 64
-
-
-@dataclass
-class Config:
-    """Parsed once, from CLI options or mitmproxy options."""
-
-    data_dir: Path
-    rules_dir: Path
-    profile: str = "default"  # "" = the last choice saved in state.json, else "default"
-    service_host: str = "127.0.0.1"
-    service_port: int = 8787
-    mark_style: str = "profile"  # profile = the profile's mark.title_prefix; else overrides it
-    body_cap: int = DEFAULT_BODY_CAP
-    resolve: dict[str, tuple[str, int]] = field(default_factory=dict)
-    retention_days: int = 90
-
-    @property
-    def db_path(self) -> Path:
-        return self.data_dir / "feedlens.sqlite3"
-
-    @property
-    def service_url(self) -> str:
-        host = f"[{self.service_host}]" if ":" in self.service_host else self.service_host
-        return f"http://{host}:{self.service_port}/"
-
-
-def parse_resolve(specs) -> dict[str, tuple[str, int]]:
-    """`HOST=IP:PORT` entries (IPv6 as `[::1]:443`); raises ValueError naming the bad entry."""
-    out: dict[str, tuple[str, int]] = {}
-    for spec in specs:
-        host, sep, target = spec.partition("=")
-        address, _, port = target.rpartition(":")
-        address = address.strip("[]")
-        if not (sep and host and address and port.isdigit() and 0 < int(port) < 65536):
-            raise ValueError(f"bad resolve entry {spec!r}: expected HOST=IP:PORT")
-        out[host.strip().lower().rstrip(".")] = (address, int(port))
-    return out
-
-
-class Counters:
-    """What the proxy has seen since start; touched only on the event loop thread."""
-
-    def __init__(self):
-        self.responses_seen = 0
-        self.feed_responses = 0
-        self.items_marked = 0
-        self.items_hidden = 0
-        self.responses_changed = 0
-        self.streamed = 0
-        self.errors = 0
-        self.errors_by_adapter: dict[str, int] = {}
-        self.last_error: dict | None = None
-        self.last_feed: dict[str, float] = {}
-        self.tls_ok = 0
-        self.tls_failures = 0
-        self.last_tls_ok: float | None = None
-        self.last_tls_failure: dict | None = None
-        self.clients: dict[str, float] = {}
-
-    def client(self, address: str | None) -> None:
-        if not address:
-            return
-        self.clients.pop(address, None)
-        self.clients[address] = time.time()
-        if len(self.clients) > MAX_CLIENTS:
-            self.clients.pop(next(iter(self.clients)))
-
-    def error(self, adapter: str, message: str) -> None:
-        self.errors += 1
-        self.errors_by_adapter[adapter] = self.errors_by_adapter.get(adapter, 0) + 1
-        self.last_error = {"time": time.time(), "adapter": adapter, "error": message}
-
-    def tls_failed(self, client: str | None, sni: str | None, error: str | None) -> None:
-        self.tls_failures += 1
-        self.last_tls_failure = {"time": time.time(), "client": client, "sni": sni, "error": error}
-
-    def tls_established(self) -> None:
-        self.tls_ok += 1
-        self.last_tls_ok = time.time()
-
-    def ca_trusted(self) -> bool | None:
-        """None until a client tried TLS; False while its latest handshakes failed."""
-        if self.last_tls_failure is None:
-            return True if self.tls_ok else None
-        return self.last_tls_ok is not None and self.last_tls_ok > self.last_tls_failure["time"]
-
-    def snapshot(self) -> dict:
-        return {
-            "responses_seen": self.responses_seen, "feed_responses": self.feed_responses,
-            "responses_changed": self.responses_changed, "streamed": self.streamed,
-            "items_marked": self.items_marked, "items_hidden": self.items_hidden,
-            "errors": self.errors, "errors_by_adapter": dict(self.errors_by_adapter),
-            "last_error": self.last_error, "last_feed": dict(self.last_feed),
-            "tls_ok": self.tls_ok, "tls_failures": self.tls_failures,
-            "last_tls_failure": self.last_tls_failure, "clients_seen": len(self.clients),
-            "clients": dict(self.clients),
-        }
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

@@ -16,173 +16,18 @@ import threading
 import time as _time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 from typing import Any
 
-from . import hooks
-from .model import Item
+from .store_rows import (_JSON_COLUMNS, _MARK_FIELDS, ITEM_COLUMNS, ResponseRecord,  # noqa: F401
+                         _composition, _filters, _row_dict, item_row)
+from .store_schema import (SCHEMA_VERSION, StoreError, _connect, _migrate_all,  # noqa: F401
+                           component_schemas, migrate, migrate_component, open_readonly)
 
 log = logging.getLogger(__name__)
 
 FILE_NAME = "feedlens.sqlite3"
 DAY = 86400.0
-
-# Each entry upgrades the schema by one version (PRAGMA user_version); never edit a shipped one.
-MIGRATIONS: list[tuple[str, ...]] = [
-    (  # 1: responses seen and the items in them
-        """CREATE TABLE responses (
-            id INTEGER PRIMARY KEY, time REAL NOT NULL, platform TEXT, endpoint TEXT,
-            surface TEXT, url TEXT, status INTEGER, changed INTEGER NOT NULL, error TEXT,
-            item_count INTEGER NOT NULL)""",
-        """CREATE TABLE items (
-            id INTEGER PRIMARY KEY, response_id INTEGER NOT NULL REFERENCES responses(id),
-            time REAL NOT NULL, platform TEXT, endpoint TEXT, surface TEXT, position INTEGER,
-            item_id TEXT, kind TEXT, author_id TEXT, author TEXT, title TEXT, provenance TEXT,
-            reason TEXT, evidence TEXT, confidence REAL, rule TEXT, labels TEXT, decision TEXT,
-            decision_rule TEXT)""",
-        "CREATE INDEX responses_time ON responses(time)",
-        "CREATE INDEX items_time ON items(time)",
-        "CREATE INDEX items_mark ON items(platform, item_id, id)",
-        "CREATE INDEX items_response ON items(response_id)",
-    ),
-]
-MIGRATIONS.append((  # 2: versions of the feature modules' own tables (see migrate_component)
-    "CREATE TABLE schema_components (name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
-))
-MIGRATIONS.append((  # 3: composition counts per (platform, provenance) over time ranges
-    "CREATE INDEX items_composition ON items(platform, provenance, time)",
-))
-MIGRATIONS.append((  # 4: which device a response went to (parents and minors: per-device counts)
-    "ALTER TABLE responses ADD COLUMN device TEXT",
-    "CREATE INDEX responses_device ON responses(device, time)",
-))
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def component_schemas() -> dict[str, list[tuple[str, ...]]]:
-    """Each feature keeps its tables and their migrations beside its code and registers them
-    (feedlens.hooks); the store knows none of them by name."""
-    return hooks.store_tables()
-
-ITEM_COLUMNS = ("response_id", "time", "platform", "endpoint", "surface", "position", "item_id",
-                "kind", "author_id", "author", "title", "provenance", "reason", "evidence",
-                "confidence", "rule", "labels", "decision", "decision_rule")
-_JSON_COLUMNS = ("evidence", "labels")
-_MARK_FIELDS = ("item_id", "time", "endpoint", "surface", "kind", "author_id", "author",
-                "provenance", "reason", "evidence", "confidence", "rule", "labels", "decision",
-                "decision_rule")
-
-
-class StoreError(RuntimeError):
-    pass
-
-
-@dataclass
-class ResponseRecord:
-    """One feed response as the proxy saw it."""
-
-    time: float
-    platform: str
-    endpoint: str
-    surface: str
-    url: str
-    status: int
-    changed: bool
-    error: str | None
-    items: list[Item] = field(default_factory=list)
-    device: str | None = None  # user:NAME or addr:IP (proxy/minors/devices.py)
-
-
-def item_row(record: ResponseRecord, item: Item, response_id: int) -> tuple:
-    """The single place where an item becomes a row (storage policy is enforced here).
-
-    Item text is never stored in items: the title column stays NULL. Research mode
-    (proxy/research) is the only place text may go, and only fields consented one by one.
-    """
-    return (response_id, record.time, item.platform, item.endpoint, item.surface, item.position,
-            _text(item.id), item.kind, _text(item.author_id), item.author, None,
-            str(item.provenance), item.reason, _json([e.to_dict() for e in item.evidence]),
-            item.confidence, item.rule, _json(list(item.labels)), item.decision,
-            item.decision_rule)
-
-
-def _text(value) -> str | None:
-    return None if value is None else str(value)
-
-
-def _json(value) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def migrate(conn: sqlite3.Connection, migrations: list[tuple[str, ...]] | None = None) -> int:
-    """Bring the schema up to date, one version per transaction; returns the version."""
-    migrations = MIGRATIONS if migrations is None else migrations
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
-    if current > len(migrations):
-        raise StoreError(f"database schema version {current} is newer than this feedlens "
-                         f"supports ({len(migrations)}); upgrade feedlens")
-    _upgrade(conn, migrations, current,
-             lambda version: conn.execute(f"PRAGMA user_version = {version}"))
-    return len(migrations)
-
-
-def migrate_component(conn: sqlite3.Connection, name: str,
-                      migrations: list[tuple[str, ...]]) -> int:
-    """Like migrate(), for one feature's tables, versioned in schema_components."""
-    row = conn.execute("SELECT version FROM schema_components WHERE name = ?", (name,)).fetchone()
-    current = row[0] if row else 0
-    if current > len(migrations):
-        raise StoreError(f"database tables of {name!r} are at version {current}, newer than this "
-                         f"feedlens supports ({len(migrations)}); upgrade feedlens")
-    _upgrade(conn, migrations, current, lambda version: conn.execute(
-        "INSERT INTO schema_components (name, version) VALUES (?, ?) ON CONFLICT(name)"
-        " DO UPDATE SET version = excluded.version", (name, version)))
-    return len(migrations)
-
-
-def _upgrade(conn: sqlite3.Connection, migrations: list[tuple[str, ...]], current: int,
-             set_version: Callable[[int], Any]) -> None:
-    """Apply the versions after `current`, each with its version number in one transaction."""
-    for version in range(current + 1, len(migrations) + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in migrations[version - 1]:
-                conn.execute(statement)
-            set_version(version)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-
-
-def _migrate_all(conn: sqlite3.Connection, components: dict[str, list[tuple[str, ...]]]) -> None:
-    migrate(conn)
-    for name, migrations in components.items():
-        migrate_component(conn, name, migrations)
-
-
-def open_readonly(path: Path) -> sqlite3.Connection:
-    """An existing item log for a command-line tool: read-only, never created, beside a running
-    proxy (WAL lets it keep writing)."""
-    conn = sqlite3.connect(f"file:{quote(str(Path(path).resolve()))}?mode=ro", uri=True)
-    conn.execute("PRAGMA busy_timeout = 5000")
-    return conn
-
-
-def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
-    # isolation_level=None: we open transactions ourselves, so DDL in migrations is atomic too.
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout = 5000")
-    if readonly:
-        conn.execute("PRAGMA query_only = ON")
-    else:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-    return conn
-
 
 class _Flush:
     """A queue marker: the writer resolves it once everything before it is written."""
@@ -471,40 +316,3 @@ class Store:
 
     async def _read(self, fn: Callable[[], Any]) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._reader_pool, fn)
-
-
-def _filters(**values) -> tuple[list[str], list]:
-    where, params = [], []
-    for column in ("platform", "provenance", "surface"):
-        if values[column] is not None:
-            where.append(f"{column} = ?")
-            params.append(values[column])
-    if values["since"] is not None:
-        where.append("time >= ?")
-        params.append(values["since"])
-    if values["until"] is not None:
-        where.append("time < ?")
-        params.append(values["until"])
-    return where, params
-
-
-def _row_dict(row: sqlite3.Row) -> dict:
-    data = dict(row)
-    for column in _JSON_COLUMNS:
-        if column in data and data[column] is not None:
-            data[column] = json.loads(data[column])
-    return data
-
-
-def _composition(groups: list[dict]) -> dict:
-    out: dict[str, Any] = {"items": 0, "by_platform": {}, "by_surface": {}, "by_provenance": {},
-                           "by_decision": {}, "by_platform_provenance": {}}
-    for row in groups:
-        n = row["n"]
-        out["items"] += n
-        for key, column in (("by_platform", "platform"), ("by_surface", "surface"),
-                            ("by_provenance", "provenance"), ("by_decision", "decision")):
-            out[key][row[column]] = out[key].get(row[column], 0) + n
-        per = out["by_platform_provenance"].setdefault(row["platform"], {})
-        per[row["provenance"]] = per.get(row["provenance"], 0) + n
-    return out

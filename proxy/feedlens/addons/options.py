@@ -11,7 +11,7 @@ from mitmproxy import ctx, exceptions
 from .. import paths
 from ..engine import DEFAULT_BODY_CAP
 from ..profiles import ProfileError, load_profile
-from ..runtime import MARK_STYLES, Config, parse_resolve
+from ..settings import MARK_STYLES, Config, parse_resolve
 from ..service.security import is_loopback
 from .state import Shared
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from ..features import install
 from ..offload import Offload
-from ..runtime import Config, Runtime
+from ..runtime import Runtime
+from ..settings import Config
 
 
 @dataclass

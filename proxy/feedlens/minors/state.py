@@ -1,4 +1,5 @@
-"""`runtime.minors`: per-device profiles, feed time, curfew and budgets, time requests.
+"""`runtime.minors`: per-device profiles, feed time, curfew and budgets (time requests and
+grants: time_requests.py).
 
 The proxy path calls only synchronous methods that read memory (device_profile, status,
 session_quota, record_feed); their changes reach SQLite through one coalesced write on the
@@ -18,30 +19,20 @@ from datetime import date, timedelta
 
 from .clock import Clock
 from .devices import Device, Registry, source_of, valid_name
+from .errors import MinorsError, NotFound
 from .policy import NO_LIMITS, Limits
+from .time_requests import _CONTROL, MAX_PENDING, MAX_REQUEST_MINUTES, TimeRequests  # noqa: F401 (re-exported)
 from .usage import KEEP_DAYS, UsageBook
 
 log = logging.getLogger("feedlens")
 
 FLUSH_DELAY = 0.5  # seconds: coalesce the writes of a burst of feed responses
-MAX_PENDING = 5  # pending time requests per device: a child (or a web page) cannot flood the parent
-MAX_REQUEST_MINUTES = 240
-MAX_NOTE = 200
 EXPECTED_DAYS = 3  # used on this many of the 7 days before today: its absence is worth a look
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 FILTERED_DECISIONS = ("hide", "blur", "warn")
 
 
-class MinorsError(ValueError):
-    """A request the caller can fix (bad name, bad minutes, already decided)."""
-
-
-class NotFound(MinorsError, LookupError):
-    pass
-
-
-class Minors:
+class Minors(TimeRequests):
     def __init__(self, store, *, clock: Clock | None = None,
                  limits: Callable[[str], Limits] | None = None,
                  default_profile: Callable[[], str] | None = None):
@@ -217,83 +208,6 @@ class Minors:
             "session_started": session.started if session else None,
         }
 
-    # -- time requests and grants -----------------------------------------------------------------
-
-    async def time_requests(self, status: str | None = "pending") -> list[dict]:
-        await self.load()
-        sql, params = "SELECT * FROM minors_time_requests", ()
-        if status:
-            sql, params = sql + " WHERE status = ?", (status,)
-        rows = await self.store.run_read(
-            lambda conn: conn.execute(sql + " ORDER BY id DESC LIMIT 500", params).fetchall())
-        return [_request_dict(row) for row in rows]
-
-    async def add_time_request(self, device: str, minutes: int, note: str | None) -> dict:
-        await self.load()
-        minutes = _check_minutes(minutes)
-        note = _CONTROL.sub("", note or "").strip()[:MAX_NOTE] or None
-        now = self.clock.now()
-
-        def add(conn):
-            pending = conn.execute("SELECT * FROM minors_time_requests WHERE device = ? AND "
-                                   "status = 'pending' ORDER BY id DESC", (device,)).fetchall()
-            if len(pending) >= MAX_PENDING:
-                return pending[0]
-            cursor = conn.execute("INSERT INTO minors_time_requests (device, minutes, note, created,"
-                                  " status) VALUES (?, ?, ?, ?, 'pending')", (device, minutes, note, now))
-            return conn.execute("SELECT * FROM minors_time_requests WHERE id = ?",
-                                (cursor.lastrowid,)).fetchone()
-        row = await self.store.run_write(add)
-        self.counters["time_requests"] += 1
-        if self.registry.seen(device, now) is not None:
-            self._schedule_flush()
-        return _request_dict(row)
-
-    async def decide_time_request(self, id: int, approve: bool, minutes: int | None = None) -> dict:
-        await self.load()
-        rows = await self.store.run_read(lambda conn: conn.execute(
-            "SELECT * FROM minors_time_requests WHERE id = ?", (int(id),)).fetchall())
-        if not rows:
-            raise NotFound(f"no time request {id}")
-        request = _request_dict(rows[0])
-        if request["status"] != "pending":
-            raise MinorsError(f"time request {id} is already {request['status']}")
-        now = self.clock.now()
-        granted = _check_minutes(minutes if minutes is not None else request["minutes"]) if approve else None
-        status = "approved" if approve else "declined"
-
-        def decide(conn):
-            changed = conn.execute("UPDATE minors_time_requests SET status = ?, decided = ?, granted = ?"
-                                   " WHERE id = ? AND status = 'pending'", (status, now, granted, int(id)))
-            if changed.rowcount and approve:
-                self._insert_grant(conn, request["device"], granted, now, int(id))
-            return changed.rowcount
-        if not await self.store.run_write(decide):
-            raise MinorsError(f"time request {id} was decided meanwhile")
-        if approve:
-            self._apply_grant(request["device"], granted, now)
-        request.update(status=status, decided=now, granted=granted)
-        return request
-
-    async def grant(self, device: str, minutes: int, now: float) -> None:
-        await self.load()
-        if not valid_name(device):
-            raise MinorsError(f"bad device name {device!r}")
-        minutes = _check_minutes(minutes)
-        await self.store.run_write(lambda conn: self._insert_grant(conn, device, minutes, now, None))
-        self._apply_grant(device, minutes, now)
-
-    def _insert_grant(self, conn, device: str, minutes: int, now: float, request_id: int | None) -> None:
-        conn.execute("INSERT INTO minors_grants (device, day, minutes, created, request_id) VALUES"
-                     " (?, ?, ?, ?, ?)", (device, self.clock.day(now).isoformat(), minutes, now, request_id))
-
-    def _apply_grant(self, device: str, minutes: int, created: float) -> None:
-        """Extra budget for the grant's local day; granted during curfew, it also opens the curfew."""
-        key = (device, self.clock.day(created))
-        self.extra[key] = self.extra.get(key, 0) + minutes
-        if self.limits_for(device).in_curfew(self._minute_of_day(created)):
-            self.exempt_until[device] = max(self.exempt_until.get(device, 0), created + minutes * 60)
-
     # -- what was filtered ------------------------------------------------------------------------
 
     async def filtered_counts(self, device: str, since: float, until: float) -> dict:
@@ -441,19 +355,8 @@ def _write_rows(conn, devices: list[Device], usage: list[tuple], sessions: list[
                      " rest_anchor = excluded.rest_anchor, items = excluded.items", sessions)
 
 
-def _request_dict(row) -> dict:
-    keys = ("id", "device", "minutes", "note", "created", "status", "decided", "granted")
-    return {key: row[key] for key in keys}
 
 
-def _check_minutes(minutes) -> int:
-    try:
-        value = int(minutes)
-    except (TypeError, ValueError):
-        raise MinorsError(f"minutes must be a whole number, not {minutes!r}") from None
-    if isinstance(minutes, bool) or not 1 <= value <= MAX_REQUEST_MINUTES:
-        raise MinorsError(f"minutes must be between 1 and {MAX_REQUEST_MINUTES}")
-    return value
 
 
 def _minutes(seconds: float) -> float:

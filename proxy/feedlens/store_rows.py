@@ -1,0 +1,96 @@
+"""How a feed response becomes rows of the item log, and rows become answers again.
+
+item_row is the single place where an item becomes a row, so the storage policy (no item
+text) is enforced here.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import Item
+
+ITEM_COLUMNS = ("response_id", "time", "platform", "endpoint", "surface", "position", "item_id",
+                "kind", "author_id", "author", "title", "provenance", "reason", "evidence",
+                "confidence", "rule", "labels", "decision", "decision_rule")
+_JSON_COLUMNS = ("evidence", "labels")
+_MARK_FIELDS = ("item_id", "time", "endpoint", "surface", "kind", "author_id", "author",
+                "provenance", "reason", "evidence", "confidence", "rule", "labels", "decision",
+                "decision_rule")
+
+
+@dataclass
+class ResponseRecord:
+    """One feed response as the proxy saw it."""
+
+    time: float
+    platform: str
+    endpoint: str
+    surface: str
+    url: str
+    status: int
+    changed: bool
+    error: str | None
+    items: list[Item] = field(default_factory=list)
+    device: str | None = None  # user:NAME or addr:IP (proxy/minors/devices.py)
+
+
+def item_row(record: ResponseRecord, item: Item, response_id: int) -> tuple:
+    """The single place where an item becomes a row (storage policy is enforced here).
+
+    Item text is never stored in items: the title column stays NULL. Research mode
+    (proxy/research) is the only place text may go, and only fields consented one by one.
+    """
+    return (response_id, record.time, item.platform, item.endpoint, item.surface, item.position,
+            _text(item.id), item.kind, _text(item.author_id), item.author, None,
+            str(item.provenance), item.reason, _json([e.to_dict() for e in item.evidence]),
+            item.confidence, item.rule, _json(list(item.labels)), item.decision,
+            item.decision_rule)
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _filters(**values) -> tuple[list[str], list]:
+    where, params = [], []
+    for column in ("platform", "provenance", "surface"):
+        if values[column] is not None:
+            where.append(f"{column} = ?")
+            params.append(values[column])
+    if values["since"] is not None:
+        where.append("time >= ?")
+        params.append(values["since"])
+    if values["until"] is not None:
+        where.append("time < ?")
+        params.append(values["until"])
+    return where, params
+
+
+def _row_dict(row: sqlite3.Row) -> dict:
+    data = dict(row)
+    for column in _JSON_COLUMNS:
+        if column in data and data[column] is not None:
+            data[column] = json.loads(data[column])
+    return data
+
+
+def _composition(groups: list[dict]) -> dict:
+    out: dict[str, Any] = {"items": 0, "by_platform": {}, "by_surface": {}, "by_provenance": {},
+                           "by_decision": {}, "by_platform_provenance": {}}
+    for row in groups:
+        n = row["n"]
+        out["items"] += n
+        for key, column in (("by_platform", "platform"), ("by_surface", "surface"),
+                            ("by_provenance", "provenance"), ("by_decision", "decision")):
+            out[key][row[column]] = out[key].get(row[column], 0) + n
+        per = out["by_platform_provenance"].setdefault(row["platform"], {})
+        per[row["provenance"]] = per.get(row["provenance"], 0) + n
+    return out
