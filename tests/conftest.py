@@ -11,8 +11,10 @@ import pytest
 # one empty folder for the session (subprocesses inherit it), a fresh one per test.
 os.environ["FEEDLENS_USER_RULES"] = tempfile.mkdtemp(prefix="feedlens-user-rules-")
 
-from feedlens import paths
+from feedlens import features, paths
 from feedlens.adapters import load_adapters
+
+features.install()  # unit tests see the full schema (profiles' `limits:`, adapters' `report:`)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__, paths
+from . import __version__, features, paths
 from .adapters import AdapterError, load_adapter, load_adapters
 from .engine import Engine, Request
 from .model import Outcome
@@ -250,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    features.install()  # the full schema: a profile's `limits:`, an adapter's `report:`
     parser = build_parser()
     args = parser.parse_args(argv)
     return args.func(args)

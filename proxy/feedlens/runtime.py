@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, paths
+from . import __version__, features, paths
 from .adapters import Adapter, AdapterError, AdapterSet, compile_adapter
 from .engine import DEFAULT_BODY_CAP, Engine
 from .files import write_atomic
@@ -155,6 +155,7 @@ class ProfileEngine:
 
 class Runtime:
     def __init__(self, config: Config, *, store: Store | None = None, clock: Clock | None = None):
+        features.install()  # the profile's `limits:` and adapters' `report:` sections
         self.config = config
         self.counters = Counters()
         self.store = store or Store(config.db_path, retention_days=config.retention_days)
