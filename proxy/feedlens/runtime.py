@@ -22,10 +22,10 @@ from .adapters import Adapter, AdapterError, AdapterSet, compile_adapter
 from .engine import DEFAULT_BODY_CAP, Engine
 from .files import write_atomic
 from .minors.clock import Clock
-from .minors.policy import Limits, check as check_limits, limits_of
+from .minors.policy import Limits, limits_of
 from .minors.state import Minors
 from .offload import EngineSpec
-from .profiles import MARK_ONLY, Profile, ProfileError, compile_profile
+from .profiles import MARK_ONLY, Profile, ProfileError, load_profile_text
 from .recent import RecentItems
 from .research.recorder import Research
 from .store import Store
@@ -466,17 +466,13 @@ def _read(path: Path) -> str:
 
 
 def _load_profile(path: Path) -> tuple[Profile, str]:
-    """The profile and the text it was compiled from (worker processes rebuild it from that)."""
+    """The profile and the text it was compiled from (worker processes rebuild it from that),
+    through the one profile loader, which also checks the `limits:` section."""
     try:
         text = _read(path)
-        source = parse(text, str(path))
     except YamlError as exc:
         raise ProfileError([str(exc)]) from None
-    profile = compile_profile(source)
-    errors = check_limits(source)
-    if errors:
-        raise ProfileError(errors)
-    return profile, text
+    return load_profile_text(text, path), text
 
 
 def _adapter_summary(adapter: Adapter) -> dict:
