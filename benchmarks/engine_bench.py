@@ -21,12 +21,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._report import machine, write_section  # noqa: E402
-from feedlens import paths  # noqa: E402
+from feedlens import features, paths  # noqa: E402
 from tests import corpus_support as corpus  # noqa: E402
 from feedlens.adapters import load_adapters  # noqa: E402
 from feedlens.engine import Engine  # noqa: E402
 from feedlens.profiles import MARK_ONLY, compile_profile  # noqa: E402
 from feedlens.yamlsrc import parse  # noqa: E402
+
+features.install()  # shipped adapters have `report:` sections
 
 REWRITE = compile_profile(parse("""title: bench
 version: 1

@@ -14,8 +14,7 @@ from feedlens import features, paths
 os.environ["FEEDLENS_USER_RULES"] = tempfile.mkdtemp(prefix="feedlens-user-rules-")
 features.install()  # as every entry point does: the features' tables, gates and schema parts
 
-
-from feedlens.adapters import load_adapters
+from feedlens.adapters import load_adapters  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

@@ -99,8 +99,8 @@ def test_bad_limits_name_file_and_line(line, bad, message):  # the line of the b
         error.value.messages
 
 
-def test_an_unknown_limit_is_named_at_the_limits_line():
-    with pytest.raises(ProfileError, match=r"kid.yaml:4: limits: .*'bedtime'"):
+def test_an_unknown_limit_is_named_at_its_own_line():
+    with pytest.raises(ProfileError, match=r"kid.yaml:7: limits: unknown key 'bedtime'"):
         compile_profile(parse(PROFILE.replace("  rest_reminder_minutes: 30", "  bedtime: 21"), "kid.yaml"))
 
 

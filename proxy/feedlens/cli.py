@@ -250,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    features.install()
+    features.install()  # the full schema: a profile's `limits:`, an adapter's `report:`
     parser = build_parser()
     args = parser.parse_args(argv)
     return args.func(args)

@@ -1,38 +1,38 @@
-"""The composition root: plugs the features into core's registries (feedlens.hooks).
+"""The composition root: plugs the features into core's registries.
 
-Every entry point calls `install()` before it builds a store, an engine or the service: the
-CLI, the mitmproxy add-on, the service's app factory, and each engine worker process (as the
-pool's initializer). It is idempotent.
+Core modules import no feature. Every entry point calls `install()` before it loads rule files
+or builds a store, an engine or the service: the CLI, the add-on script, the Runtime, the
+service's app factory, the tests, and each engine worker process (the pool's initializer). It
+is idempotent. A feature registers
+- its schema sections (feedlens.schema_parts): a profile's `limits:`, an adapter's `report:`;
+- its own store tables and a per-response profile gate (feedlens.hooks).
 """
 
 from __future__ import annotations
 
 from . import hooks
 
-_installed = False
-
-
 def install() -> None:
-    global _installed
-    if _installed:
-        return
+    """Every registration is idempotent, so this is too (and a test may swap a registry out
+    and install again)."""
     _install_minors()
     _install_reports()
     _install_research()
-    _installed = True
 
 
 def _install_minors() -> None:
-    from .minors import gate, parent_schema, schema as minors_tables
+    from .minors import gate, parent_schema, plugin, schema as minors_tables
 
+    plugin.register()
     hooks.register_store_tables("minors", minors_tables.MIGRATIONS)
     hooks.register_store_tables("parent", parent_schema.MIGRATIONS)
     hooks.register_profile_gate(gate.GATE_NAME, gate.gated_profile)
 
 
 def _install_reports() -> None:
-    from .reports import schema as reports_tables
+    from .reports import plugin, schema as reports_tables
 
+    plugin.register()
     hooks.register_store_tables("reports", reports_tables.MIGRATIONS)
 
 

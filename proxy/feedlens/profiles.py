@@ -16,19 +16,16 @@ only category ids carry dots, which is how the minors' counts find them).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from . import schema
+from .conditions import PhraseCheck, PhraseSpecError, Predicate, library_loader, phrase_check, rule_predicate
 from .model import Item, Provenance
-from .phrases import PhraseError, PhraseLibrary, library_for
-from .textmatch import UnsafePattern, compile_regex, normalize
-from .yamlsrc import Source, YamlError, load
-
-Predicate = Callable[[Item, datetime], bool]
+from .phrases import PhraseError
+from .textmatch import UnsafePattern
+from .yamlsrc import Source, YamlError, parse
 
 DEFAULT_PREFIXES = {
     "zh": {"personalized": "【推荐】", "popular": "【热门】", "promoted": "【广告】",
@@ -140,178 +137,42 @@ def _apply(rule: Rule, used: dict[str, int], category: str | None = None) -> Dec
     return Decision(rule.action, rule.id, label_text=rule.text)
 
 
-# ---- compiling conditions -------------------------------------------------------------
-
-def _as_set(value) -> set[str]:
-    values = value if isinstance(value, list) else [value]
-    return {str(v) for v in values}
-
-
-def _in(attribute: str, value) -> Predicate:
-    allowed = _as_set(value)
-    return lambda item, now: str(getattr(item, attribute)) in allowed
-
-
-def _author(value) -> Predicate:
-    wanted = _as_set(value)
-    folded = {normalize(v) for v in wanted}
-    return lambda item, now: (item.author_id in wanted or item.author in wanted
-                              or normalize(item.author) in folded)
-
-
-def _item_text(item: Item) -> str:
-    parts = [item.title, item.text] + [p.get("text") for p in item.parts]
-    return normalize(" ".join(p for p in parts if p))
-
-
-@dataclass(slots=True)
-class PhraseCheck:
-    """`phrases: {categories, threshold}`: some listed category scores at least threshold."""
-
-    library: PhraseLibrary
-    categories: frozenset[str]
-    threshold: int
-
-    def scores(self, item: Item) -> dict[str, int]:
-        parts = [p.get("text") for p in item.parts]
-        return self.library.score_fields(item.title, item.text, item.author, *parts)
-
-    def fired(self, item: Item) -> tuple[str, int] | None:
-        """The listed category with the highest score at or over the threshold."""
-        hits = [(score, category) for category, score in self.scores(item).items()
-                if category in self.categories and score >= self.threshold]
-        if not hits:
-            return None
-        score, category = max(hits)
-        return category, score
-
-    def __call__(self, item: Item, now: datetime) -> bool:
-        return self.fired(item) is not None
-
-
-class PhraseSpecError(ValueError):
-    pass
-
-
-def _phrases(value: dict, library: PhraseLibrary) -> PhraseCheck:
-    categories, unknown = library.expand(value["categories"])
-    if unknown:
-        known = ", ".join(sorted(library.lists)) or "none"
-        raise PhraseSpecError(f"unknown phrase categories {', '.join(unknown)} (known: {known})")
-    return PhraseCheck(library, frozenset(categories), int(value["threshold"]))
-
-
-def _keywords(value) -> Predicate:
-    words = [normalize(w) for w in _as_set(value) if w]
-    return lambda item, now: any(w in _item_text(item) for w in words)
-
-
-def _regex(value) -> Predicate:
-    patterns = [compile_regex(p) for p in _as_set(value)]
-    return lambda item, now: any(p.search(_item_text(item)) for p in patterns)
-
-
-def _labels(value) -> Predicate:
-    wanted = _as_set(value)
-    return lambda item, now: bool(wanted.intersection(item.labels))
-
-
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
-
-
-def _time(value: str) -> Predicate:
-    h1, m1, h2, m2 = map(int, _TIME.match(value).groups())
-    start, end = h1 * 60 + m1, h2 * 60 + m2
-
-    def within(item: Item, now: datetime) -> bool:
-        minute = now.hour * 60 + now.minute
-        return start <= minute < end if start <= end else (minute >= start or minute < end)
-    return within
-
-
-def compile_condition(spec: dict, library: Callable[[], PhraseLibrary] = lambda: library_for(None)
-                      ) -> Predicate:
-    checks: list[Predicate] = []
-    for key in ("provenance", "platform", "surface", "kind", "endpoint"):
-        if key in spec:
-            checks.append(_in(key, spec[key]))
-    if "author" in spec:
-        checks.append(_author(spec["author"]))
-    if "keywords" in spec:
-        checks.append(_keywords(spec["keywords"]))
-    if "regex" in spec:
-        checks.append(_regex(spec["regex"]))
-    if "labels" in spec:
-        checks.append(_labels(spec["labels"]))
-    if "time" in spec:
-        checks.append(_time(spec["time"]))
-    if "phrases" in spec:  # after the cheaper field tests
-        checks.append(_phrases(spec["phrases"], library()))
-    if "any" in spec:
-        alternatives = [compile_condition(sub, library) for sub in spec["any"]]
-        checks.append(lambda item, now: any(a(item, now) for a in alternatives))
-    if "not" in spec:
-        negated = compile_condition(spec["not"], library)
-        checks.append(lambda item, now: not negated(item, now))
-    return lambda item, now: all(check(item, now) for check in checks)
-
-
-def _rule_predicate(spec: dict, library: Callable[[], PhraseLibrary]) -> Predicate:
-    when = compile_condition(spec.get("when", {}), library)
-    if "unless" not in spec:
-        return when
-    unless = compile_condition(spec["unless"], library)
-    return lambda item, now: when(item, now) and not unless(item, now)
-
-
-def _library_loader(path: str) -> Callable[[], PhraseLibrary]:
-    """Loads the phrase library on first use only (most profiles have no phrases rule)."""
-    loaded: list[PhraseLibrary] = []
-
-    def get() -> PhraseLibrary:
-        if not loaded:
-            loaded.append(library_for(path))
-        return loaded[0]
-    return get
-
-
 # ---- loading --------------------------------------------------------------------------
+# Every profile source (a file, the service's PUT and extension edits, the CLI, the runtime's
+# active and per-device profiles) goes through load_profile_text, so all refuse the same
+# mistakes with the same `file:line` messages.
+
+def load_profile_text(text: str, path: str | Path, name: str | None = None) -> Profile:
+    """The one profile loader: parse, validate (schema and registered sections' checks, e.g.
+    the curfew) and compile; raises ProfileError with `file:line` messages."""
+    try:
+        source = parse(text, str(path))
+    except YamlError as exc:
+        raise ProfileError([str(exc)]) from None
+    return compile_profile(source, name)
+
+
+def load_profile(path: str | Path) -> Profile:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError([f"{path}:1: cannot read: {exc}"]) from None
+    return load_profile_text(text, path)
+
 
 def compile_profile(source: Source, name: str | None = None) -> Profile:
+    """A parsed profile (load_profile_text parses; worker processes pass parsed text)."""
     errors = schema.validate(source, "profile")
     if errors:
         raise ProfileError(errors)
     data = source.data
+    library = library_loader(source.path)
     rules, errors = [], []
-    library = _library_loader(source.path)
     for index, spec in enumerate(data["rules"]):
-        where = ("rules", index)
-        try:
-            predicate = _rule_predicate(spec, library)
-            phrases = spec.get("when", {}).get("phrases")
-            evidence = _phrases(phrases, library()) if phrases else None
-        except (UnsafePattern, PhraseSpecError) as exc:
-            errors.append(source.at(where, str(exc)))
-            continue
-        except PhraseError as exc:
-            errors.extend(exc.messages)
-            continue
-        if spec["action"] == "limit" and "max" not in spec:
-            errors.append(source.at(where, "action limit needs `max`"))
-        expires = None
-        if "expires" in spec:
-            try:
-                expires = date.fromisoformat(spec["expires"][:10])
-            except ValueError:
-                errors.append(source.at(where + ("expires",), f"bad date {spec['expires']!r}"))
-        rules.append(Rule(id=spec["id"], action=spec["action"], matches=predicate,
-                          max=spec.get("max"), text=spec.get("text"), expires=expires,
-                          line=source.line(where), cases=spec.get("cases", {}),
-                          evidence=evidence))
-    ids = [r.id for r in rules]
-    for index, rule_id in enumerate(ids):
-        if rule_id in ids[:index]:
-            errors.append(source.at(("rules", index, "id"), f"duplicate rule id {rule_id!r}"))
+        rule = _compile_rule(source, index, spec, library, errors)
+        if rule is not None:
+            rules.append(rule)
+    errors.extend(_duplicate_ids(source, rules))
     if errors:
         raise ProfileError(errors)
     mark = data.get("mark", {})
@@ -322,12 +183,36 @@ def compile_profile(source: Source, name: str | None = None) -> Profile:
     )
 
 
-def load_profile(path: str | Path) -> Profile:
+def _compile_rule(source: Source, index: int, spec: dict, library, errors: list[str]) -> Rule | None:
+    """The rule at rules[index], or None with its problems added to `errors`."""
+    where = ("rules", index)
     try:
-        source = load(path)
-    except YamlError as exc:
-        raise ProfileError([str(exc)]) from None
-    return compile_profile(source)
+        predicate = rule_predicate(spec, library)
+        phrases = spec.get("when", {}).get("phrases")
+        evidence = phrase_check(phrases, library()) if phrases else None
+    except (UnsafePattern, PhraseSpecError) as exc:
+        errors.append(source.at(where, str(exc)))
+        return None
+    except PhraseError as exc:
+        errors.extend(exc.messages)
+        return None
+    if spec["action"] == "limit" and "max" not in spec:
+        errors.append(source.at(where, "action limit needs `max`"))
+    expires = None
+    if "expires" in spec:
+        try:
+            expires = date.fromisoformat(spec["expires"][:10])
+        except ValueError:
+            errors.append(source.at(where + ("expires",), f"bad date {spec['expires']!r}"))
+    return Rule(id=spec["id"], action=spec["action"], matches=predicate, max=spec.get("max"),
+                text=spec.get("text"), expires=expires, line=source.line(where),
+                cases=spec.get("cases", {}), evidence=evidence)
+
+
+def _duplicate_ids(source: Source, rules: list[Rule]) -> list[str]:
+    ids = [r.id for r in rules]
+    return [source.at(("rules", index, "id"), f"duplicate rule id {rule_id!r}")
+            for index, rule_id in enumerate(ids) if rule_id in ids[:index]]
 
 
 # ---- inline cases ---------------------------------------------------------------------

@@ -23,10 +23,10 @@ from .settings import MARK_STYLES, PROFILE_NAME, Config, parse_resolve  # noqa: 
 from .engine import Engine
 from .files import write_atomic
 from .minors.clock import Clock
-from .minors.policy import Limits, check as check_limits, limits_of
+from .minors.policy import Limits, limits_of
 from .minors.state import Minors
 from .offload import EngineSpec
-from .profiles import MARK_ONLY, Profile, ProfileError, compile_profile
+from .profiles import MARK_ONLY, Profile, ProfileError, load_profile_text
 from .recent import RecentItems
 from .research.recorder import Research
 from .store import Store
@@ -56,7 +56,7 @@ class ProfileEngine:
 
 class Runtime:
     def __init__(self, config: Config, *, store: Store | None = None, clock: Clock | None = None):
-        features.install()  # before the store: the features' tables are created with it
+        features.install()  # before the store and the rule files: features' tables and sections
         self.config = config
         self.counters = Counters()
         self.store = store or Store(config.db_path, retention_days=config.retention_days)
@@ -367,17 +367,13 @@ def _read(path: Path) -> str:
 
 
 def _load_profile(path: Path) -> tuple[Profile, str]:
-    """The profile and the text it was compiled from (worker processes rebuild it from that)."""
+    """The profile and the text it was compiled from (worker processes rebuild it from that),
+    through the one profile loader, which also checks the `limits:` section."""
     try:
         text = _read(path)
-        source = parse(text, str(path))
     except YamlError as exc:
         raise ProfileError([str(exc)]) from None
-    profile = compile_profile(source)
-    errors = check_limits(source)
-    if errors:
-        raise ProfileError(errors)
-    return profile, text
+    return load_profile_text(text, path), text
 
 
 def _adapter_summary(adapter: Adapter) -> dict:

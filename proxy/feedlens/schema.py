@@ -1,11 +1,18 @@
-"""JSON Schemas for adapters, profiles and fixture cases, with `file:line` messages."""
+"""JSON Schemas for adapters, profiles and fixture cases, with `file:line` messages.
+
+Every object is closed (`additionalProperties: false`): a misspelt key is an error, never a
+section silently ignored. Features add their own sections through the registry below
+(register_profile_part, register_adapter_part in schema_parts.py), called from feedlens/features.py, so this core
+module imports no feature; a section whose feature is not installed is an unknown key.
+"""
 
 from __future__ import annotations
 
 from jsonschema import Draft202012Validator
 
-from .minors.policy import LIMITS_SCHEMA
-from .reports.section import REPORT_SCHEMA
+from . import schema_messages
+from .schema_parts import (Part, generation, parts, register_adapter_part,  # noqa: F401 (API)
+                           register_profile_part)
 from .yamlsrc import Source
 
 PROVENANCES = ["followed", "personalized", "popular", "promoted", "search", "own", "unknown"]
@@ -89,8 +96,6 @@ _dom = {
     },
     "additionalProperties": False,
 }
-_report = REPORT_SCHEMA  # proxy/reports/section.py, format in docs/reports.md
-
 ENDPOINT = {
     "type": "object",
     "required": ["name", "match", "surface", "items", "provenance"],
@@ -144,7 +149,6 @@ ENDPOINT = {
         },
         "provenance": {"type": "array", "minItems": 1, "items": _provenance_rule},
         "dom": _dom,
-        "report": _report,
     },
     "additionalProperties": False,
 }
@@ -161,7 +165,6 @@ ADAPTER = {
         "licence": {"type": "string"},
         "description": {"type": "string"},
         "lang": {"type": "string"},
-        "report": _report,
         "endpoints": {"type": "array", "minItems": 1, "items": ENDPOINT},
     },
     "additionalProperties": False,
@@ -198,7 +201,14 @@ _condition: dict = {
     },
     "additionalProperties": False,
 }
-_case_item = {"type": "object"}
+# An inline case is an item (profiles.case_item): Item fields plus provenance and a clock time.
+_CASE_FIELDS = ("platform", "endpoint", "surface", "position", "id", "kind", "author_id", "author",
+                "title", "text", "url", "published", "reason", "labels", "parts", "time")
+_case_item = {
+    "type": "object",
+    "properties": {"provenance": {"enum": PROVENANCES}, **{name: {} for name in _CASE_FIELDS}},
+    "additionalProperties": False,
+}
 
 PROFILE = {
     "$defs": {"condition": _condition},
@@ -212,7 +222,6 @@ PROFILE = {
         "homepage": {"type": "string"},
         "licence": {"type": "string"},
         "locked": {"type": "boolean"},
-        "limits": LIMITS_SCHEMA,  # proxy/minors/policy.py
         "mark": {
             "type": "object",
             "properties": {
@@ -253,7 +262,7 @@ PROFILE = {
             },
         },
     },
-    "additionalProperties": True,  # later issues add sections (budgets, devices, ...)
+    "additionalProperties": False,  # features add sections with register_profile_part
 }
 
 CASE = {
@@ -313,25 +322,43 @@ PHRASES = {
     "additionalProperties": False,
 }
 
-_validators = {name: Draft202012Validator(schema) for name, schema in
-               (("adapter", ADAPTER), ("profile", PROFILE), ("case", CASE), ("phrases", PHRASES))}
+# ---- composing the schemas with the sections features registered -----------------------
+
+_validators: dict[tuple[str, int], Draft202012Validator] = {}
 
 
-def _best_message(error) -> tuple[list, str]:
-    """Choose the most specific sub-error of a oneOf/anyOf for a readable message."""
-    if error.context:
-        deepest = max(error.context, key=lambda e: len(e.absolute_path))
-        if len(deepest.absolute_path) > len(error.absolute_path):
-            return _best_message(deepest)
-    where = list(error.absolute_path)
-    field = ".".join(str(p) for p in where) or "(top level)"
-    return where, f"{field}: {error.message}"
+def _with_parts(core: dict, sections: dict[str, Part]) -> dict:
+    clash = core["properties"].keys() & sections.keys()
+    if clash:
+        raise ValueError(f"registered sections {sorted(clash)} are core keys")
+    return {**core, "properties": {**core["properties"],
+                                   **{key: part.schema for key, part in sections.items()}}}
+
+
+def _schema(kind: str) -> dict:
+    if kind == "profile":
+        return _with_parts(PROFILE, parts("profile"))
+    if kind == "adapter":
+        endpoint = _with_parts(ENDPOINT, parts("adapter"))
+        adapter = _with_parts(ADAPTER, parts("adapter"))
+        adapter["properties"]["endpoints"] = {**ADAPTER["properties"]["endpoints"], "items": endpoint}
+        return adapter
+    return {"case": CASE, "phrases": PHRASES}[kind]
+
+
+def _validator(kind: str) -> Draft202012Validator:
+    key = (kind, generation())  # a registration since the last build makes a new validator
+    if key not in _validators:
+        _validators[key] = Draft202012Validator(_schema(kind))
+    return _validators[key]
 
 
 def validate(source: Source, kind: str) -> list[str]:
-    """Schema errors as `file:line: message`, in document order."""
-    errors = []
-    for error in _validators[kind].iter_errors(source.data):
-        where, message = _best_message(error)
-        errors.append((source.line(where), source.at(where, message)))
-    return [message for _, message in sorted(errors)]
+    """Schema errors as `file:line: message`, in document order; when there are none, the
+    registered sections' own checks (e.g. a curfew that starts when it ends)."""
+    errors = schema_messages.messages(source, _validator(kind).iter_errors(source.data))
+    if errors:
+        return errors
+    data = source.data if isinstance(source.data, dict) else {}
+    return [message for key, part in parts(kind).items()
+            if part.check is not None and key in data for message in part.check(source)]

@@ -28,7 +28,7 @@ class FeedLens:
     name = "feedlens"
 
     def __init__(self) -> None:
-        install()
+        install()  # before the options name a profile, which may have `limits:`
         self.shared = Shared()
         self.addons = [cls(self.shared) for cls in (
             Options, Lifecycle, Resolve, TlsHealth,

@@ -7,8 +7,9 @@
       session_gap_minutes: 10                # an idle gap this long ends continuous use
       session_items: {personalized: 20}      # at most N shown items of a provenance per session
 
-proxy/schema.py validates the shape (with file:line messages); `check` adds what a schema
-cannot say. Everything absent is unlimited.
+minors/plugin.py registers LIMITS_SCHEMA and `check` (what a schema cannot say) as the profile's
+`limits:` section, so the one profile loader (profiles.py) validates both with file:line messages.
+Everything absent is unlimited.
 """
 
 from __future__ import annotations

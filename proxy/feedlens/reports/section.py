@@ -1,6 +1,6 @@
 """The `report:` section of an adapter: its JSON Schema and the checks a schema cannot express.
 
-The schema (REPORT_SCHEMA) is part of the adapter schema (proxy/schema.py), so a malformed
+The schema (REPORT_SCHEMA) joins the adapter schema through reports/plugin.py, so a malformed
 section makes the adapter fail to load with `file:line` messages, like any other mistake.
 `check_report()` adds what needs the category list: unknown category ids, a category mapped
 twice, categories an API kind leaves unmapped. Format: docs/reports.md.

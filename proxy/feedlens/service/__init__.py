@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from .. import features
 from .config import CONFIG, TOKEN, ServiceConfig
 from .middlewares import errors_to_json, origin_guard, require_token
 from .routes import setup_routes
@@ -21,6 +22,7 @@ __all__ = ["ServiceConfig", "init_app", "serve", "dashboard_url", "load_or_creat
 
 
 def init_app(config: ServiceConfig) -> web.Application:
+    features.install()  # PUT /api/profiles validates `limits:` like the profile files
     app = web.Application(middlewares=[origin_guard, errors_to_json, require_token],
                           client_max_size=config.max_body)
     app[CONFIG] = config

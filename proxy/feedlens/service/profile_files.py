@@ -7,8 +7,7 @@ from pathlib import Path
 import yaml
 
 from .. import paths
-from ..profiles import MARK_ONLY, Profile, ProfileError, check_cases, compile_profile, load_profile
-from ..yamlsrc import YamlError, parse
+from ..profiles import MARK_ONLY, Profile, ProfileError, check_cases, load_profile, load_profile_text
 
 BUILTIN = MARK_ONLY.name  # "default" exists even without a file: mark only, no rules
 
@@ -67,12 +66,9 @@ def to_yaml(data: dict) -> str:
 
 
 def validate(text: str, path: Path, name: str) -> Profile:
-    """Compile the text as the file it would become; ProfileError carries `file:line` messages."""
-    try:
-        source = parse(text, str(path))
-    except YamlError as exc:
-        raise ProfileError([str(exc)]) from None
-    profile = compile_profile(source, name)
+    """Load the text as the file it would become, through the one profile loader, and run its
+    inline cases; ProfileError carries the same `file:line` messages as the file would get."""
+    profile = load_profile_text(text, path, name)
     failures = check_cases(profile)
     if failures:
         raise ProfileError(failures)
