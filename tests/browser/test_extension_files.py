@@ -22,10 +22,10 @@ def test_manifest_loads_in_chromium_and_firefox():
     manifest = json.loads((EXT / "manifest.json").read_text())
     assert manifest["manifest_version"] == 3
     assert manifest["background"]["service_worker"] == "background.js"  # Chromium
-    assert manifest["background"]["scripts"] == ["background.js"]       # Firefox
+    assert manifest["background"]["scripts"][-1] == "background.js"     # Firefox (data first)
     assert manifest["browser_specific_settings"]["gecko"]["id"]
     assert manifest["default_locale"] == "en"
-    referenced = [manifest["background"]["service_worker"], manifest["action"]["default_popup"],
+    referenced = [*manifest["background"]["scripts"], manifest["action"]["default_popup"],
                   manifest["options_ui"]["page"], *manifest["icons"].values(),
                   *(f for script in manifest["content_scripts"] for f in script["js"] + script["css"])]
     for name in referenced:
