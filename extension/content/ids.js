@@ -20,7 +20,7 @@ globalThis.feedlensContent.ids ??= (() => {
 
   // Attributes whose change can change an id (links are recycled by virtual lists).
   function watchedAttributes(specs) {
-    return ["href", ...new Set(specs.filter((s) => !readsText(s)).map((s) => s.id.attr))];
+    return [...new Set(["href", ...specs.filter((s) => !readsText(s)).map((s) => s.id.attr)])];
   }
 
   // One selector for "is this inside another item?": adapters' selectors overlap.
