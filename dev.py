@@ -2,10 +2,12 @@
 """Set up and run feedlens, or its test suite, with nothing but Python >= 3.11.
 
     python3 dev.py run [feedlens run options]   # venv + install + `feedlens run`
-    python3 dev.py test [pytest options]        # venv + test extras + chromium + pytest
+    python3 dev.py test [pytest options]        # venv + test extras + chromium + node tests + pytest
 
 The virtual environment lives in .venv beside this file. `test` installs Debian's chromium for
 the browser tests when it can (root on Debian); under CI=true the browser tests must run.
+`test` runs the extension's JavaScript tests (`node --test tests/js/`) first and stops when they
+fail; without node they are skipped with a note, except under CI=true.
 """
 
 from __future__ import annotations
@@ -60,6 +62,19 @@ def ensure_chromium() -> None:
         print("note: Debian's chromium is not installed; the browser tests will be skipped", flush=True)
 
 
+def node_tests() -> int:
+    """The extension's pure modules, tested in node (tests/js). 0 when they pass or are skipped."""
+    node = shutil.which("node")
+    if not node:
+        if IN_CI:
+            sys.exit("CI=true but node is missing: the extension's tests (tests/js) need it")
+        print("note: node is not installed; the extension's JavaScript tests (tests/js) are skipped",
+              flush=True)
+        return 0
+    print("+ node --test tests/js/", flush=True)
+    return subprocess.call([node, "--test", "tests/js/"], cwd=ROOT)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("run", "test"):
         print(__doc__)
@@ -70,6 +85,10 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(BIN / "feedlens"), "run", *rest])
     ensure_venv("test")
     ensure_chromium()
+    failed = node_tests()
+    if failed:
+        print("node tests failed (tests/js): pytest not run", flush=True)
+        return failed
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
 
 
