@@ -2,10 +2,12 @@
 """Set up and run feedlens, or its test suite, with nothing but Python >= 3.11.
 
     python3 dev.py run [feedlens run options]   # venv + install + `feedlens run`
-    python3 dev.py test [pytest options]        # venv + test extras + chromium + pytest
+    python3 dev.py test [pytest options]        # venv + test extras + chromium + node tests + pytest
 
 The virtual environment lives in .venv beside this file. `test` installs Debian's chromium for
 the browser tests when it can (root on Debian); under CI=true the browser tests must run.
+`test` runs the extension's JavaScript tests (`node --test tests/js/`) first and stops when they
+fail; without node they are skipped with a note, except under CI=true.
 """
 
 from __future__ import annotations
@@ -43,13 +45,16 @@ def ensure_venv(extras: str) -> None:
     stamp.touch()
 
 
+def _can_apt() -> bool:
+    return bool(shutil.which("apt-get")) and hasattr(os, "geteuid") and os.geteuid() == 0
+
+
 def ensure_chromium() -> None:
     # fonts-wqy-zenhei: without a CJK font the zh-CN screenshots show empty boxes.
     have_fonts = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc").exists()
     if (shutil.which("chromium") or Path("/usr/bin/chromium").exists()) and have_fonts:
         return
-    can_apt = shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0
-    if can_apt:
+    if _can_apt():
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         sh("apt-get", "update", "-qq", env=env)
         sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium",
@@ -58,6 +63,23 @@ def ensure_chromium() -> None:
         sys.exit("CI=true but chromium is missing and cannot be installed (need root and apt-get)")
     else:
         print("note: Debian's chromium is not installed; the browser tests will be skipped", flush=True)
+
+
+def node_tests() -> int:
+    """The extension's pure modules, tested in node (tests/js). 0 when they pass or are skipped."""
+    node = shutil.which("node")
+    if not node and _can_apt():
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "nodejs", env=env)
+        node = shutil.which("node")
+    if not node:
+        if IN_CI:
+            sys.exit("CI=true but node is missing: the extension's tests (tests/js) need it")
+        print("note: node is not installed; the extension's JavaScript tests (tests/js) are skipped",
+              flush=True)
+        return 0
+    print("+ node --test tests/js/", flush=True)
+    return subprocess.call([node, "--test", "tests/js/"], cwd=ROOT)
 
 
 def main(argv: list[str]) -> int:
@@ -70,6 +92,10 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(BIN / "feedlens"), "run", *rest])
     ensure_venv("test")
     ensure_chromium()
+    failed = node_tests()
+    if failed:
+        print("node tests failed (tests/js): pytest not run", flush=True)
+        return failed
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
 
 

@@ -2,14 +2,17 @@
 // Content scripts and pages send it messages; it answers with data, never with the token.
 "use strict";
 
+// Chromium runs this file alone as the service worker; Firefox loads the manifest's scripts list.
+if (typeof importScripts === "function" && !globalThis.feedlensSites) {
+  importScripts("generated/platforms.js", "sites.js");
+}
+
 const browser = globalThis.browser ?? globalThis.chrome;
 const DEFAULT_URL = "http://127.0.0.1:8787";
 const TIMEOUT_MS = 4000;
 const REPORT_TIMEOUT_MS = 30_000;  // a new report carries its screenshot; the service stores it first
 const MAX_MARK_IDS = 200;  // the service's per-request limit
 const CACHE_MS = {dom: 60_000, state: 10_000};
-// Platforms whose adapters match any host ("*"): the page hosts they serve.
-const WILDCARD_PAGES = {"bsky.app": "bluesky", "mastodon.social": "mastodon"};
 
 class ServiceError extends Error {
   constructor(code, message, status = 0) {
@@ -65,28 +68,9 @@ async function cached(key, ttl, load) {
 
 const forget = () => cache.clear();
 
-// "www.bilibili.com" and "api.bilibili.com" both serve platform bilibili.
-function site(host) {
-  const labels = host.toLowerCase().replace(/^\*\./, "").split(".");
-  const short = labels.length > 2 && labels.at(-1).length === 2 &&
-    ["com", "co", "net", "org", "gov", "edu"].includes(labels.at(-2));
-  return labels.slice(short ? -3 : -2).join(".");
-}
-
-function platformFor(host, platforms) {
-  for (const [page, platform] of Object.entries(WILDCARD_PAGES)) {
-    if ((host === page || host.endsWith(`.${page}`)) && platforms[platform]) return platform;
-  }
-  const wanted = site(host);
-  for (const [platform, entry] of Object.entries(platforms)) {
-    if (entry.hosts.some((h) => h !== "*" && site(h) === wanted)) return platform;
-  }
-  return null;
-}
-
 async function pageConfig(host) {
   const dom = await cached("dom", CACHE_MS.dom, () => api("/api/rules/dom"));
-  const platform = platformFor(host, dom.platforms || {});
+  const platform = globalThis.feedlensSites.platformFor(host, dom.platforms || {});
   if (!platform) return {platform: null};
   const seen = new Set();
   const specs = [];

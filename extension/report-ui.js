@@ -2,7 +2,7 @@
 // and sending the prepared request from this page (its origin, its session).
 // The service prepares the request with `{cookie:NAME}` placeholders; only this script fills
 // them, from document.cookie, so no cookie value ever leaves the browser.
-// Loaded before content.js, which calls globalThis.feedlensReport.
+// Loaded before content/*.js, which call globalThis.feedlensReport.
 "use strict";
 
 globalThis.feedlensReport ??= (() => {

@@ -165,6 +165,10 @@ ADAPTER = {
         "licence": {"type": "string"},
         "description": {"type": "string"},
         "lang": {"type": "string"},
+        # Web hosts showing the feeds, for the browser extension (extension/build.py); needed
+        # when the endpoints match any host.
+        "pages": {"type": "array", "minItems": 1,
+                  "items": {"type": "string", "pattern": r"^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$"}},
         "endpoints": {"type": "array", "minItems": 1, "items": ENDPOINT},
     },
     "additionalProperties": False,

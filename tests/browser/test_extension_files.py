@@ -22,10 +22,10 @@ def test_manifest_loads_in_chromium_and_firefox():
     manifest = json.loads((EXT / "manifest.json").read_text())
     assert manifest["manifest_version"] == 3
     assert manifest["background"]["service_worker"] == "background.js"  # Chromium
-    assert manifest["background"]["scripts"] == ["background.js"]       # Firefox
+    assert manifest["background"]["scripts"][-1] == "background.js"     # Firefox (data first)
     assert manifest["browser_specific_settings"]["gecko"]["id"]
     assert manifest["default_locale"] == "en"
-    referenced = [manifest["background"]["service_worker"], manifest["action"]["default_popup"],
+    referenced = [*manifest["background"]["scripts"], manifest["action"]["default_popup"],
                   manifest["options_ui"]["page"], *manifest["icons"].values(),
                   *(f for script in manifest["content_scripts"] for f in script["js"] + script["css"])]
     for name in referenced:
@@ -42,7 +42,7 @@ def test_every_string_is_translated_in_both_locales():
 
 def test_every_key_the_code_uses_exists():
     used = set()
-    for path in EXT.glob("*.js"):
+    for path in EXT.rglob("*.js"):
         text = path.read_text(encoding="utf-8")
         used |= set(re.findall(r'\bt\("([A-Za-z_]+)"', text))
         used |= {f"prov_{p}" for p in ("followed", "personalized", "popular", "promoted", "search",
@@ -56,7 +56,16 @@ def test_every_key_the_code_uses_exists():
     assert not missing, missing
 
 
-@pytest.mark.parametrize("name", ["content.js", "shared.js"])
+CONTENT_SCRIPTS = [f for script in json.loads((EXT / "manifest.json").read_text())["content_scripts"]
+                   for f in script["js"]]
+
+
+def test_content_scripts_are_the_split_modules():
+    assert CONTENT_SCRIPTS[-1] == "content/main.js" and "content/core.js" in CONTENT_SCRIPTS
+    assert set(CONTENT_SCRIPTS) >= {f"content/{p.name}" for p in (EXT / "content").glob("*.js")}
+
+
+@pytest.mark.parametrize("name", CONTENT_SCRIPTS)
 def test_page_side_code_never_touches_the_token(name):
     # Content scripts share the page's DOM; only the background worker holds the token.
     text = (EXT / name).read_text(encoding="utf-8")
