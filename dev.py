@@ -70,6 +70,7 @@ def node_tests() -> int:
     node = shutil.which("node")
     if not node and _can_apt():
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        sh("apt-get", "update", "-qq", env=env)
         sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "nodejs", env=env)
         node = shutil.which("node")
     if not node:
