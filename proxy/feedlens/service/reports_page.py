@@ -92,8 +92,9 @@ async def render_detail(request: web.Request, lang: str) -> tuple[str, dict]:
         raise web.HTTPNotFound(text=f"no report {report_id}")
     labels = await _labels(request, lang)
     return "reports/detail.html", {
-        **HELPERS, "report": _shown(report, labels, lang), "parts_index": index, "attempts": attempts,
-        "manifest_sha256": manifest.sha256 if manifest else "—", "export_id": report_id}
+        **HELPERS, "report": _shown(report, labels, lang), "parts_index": index,
+        "attempts": attempts, "manifest_sha256": manifest.sha256 if manifest else "—",
+        "export_id": report_id}
 
 
 # ---- the zip -------------------------------------------------------------------------------
