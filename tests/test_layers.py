@@ -37,3 +37,19 @@ def test_no_source_file_is_over_the_limit():
     too_long = {str(p.relative_to(ROOT)): n for p in sources
                 if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert too_long == {}
+
+
+COMPOSITION = {"__init__", "__main__", "cli", "features", "run", "runtime", "script"}
+
+
+def test_every_top_level_module_is_under_a_contract():
+    """A new core module must join the core contract's list (or be named composition here),
+    so no module slips past the layer check by being new."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    core = {name.removeprefix("feedlens.") for c in contracts for name in c.get("source_modules", [])}
+    modules = {p.stem for p in (ROOT / "proxy" / "feedlens").glob("*.py")}
+    assert modules - core - COMPOSITION == set()
+    assert core & COMPOSITION == set()

@@ -87,6 +87,19 @@ async def test_the_page_renders_in_both_languages(client, token, family, lang, w
     assert "<script" not in text
 
 
+async def test_a_device_label_with_markup_is_escaped(client, token, runtime):
+    """A device's label is whatever was typed when it was added: autoescape shows it as text,
+    in the table and in the forms' hidden fields."""
+    await runtime.minors.set_device("user:kid", "strict", '<script>alert(1)</script>"x')
+    await runtime.minors.add_time_request("user:kid", 20, None)
+    await enter(client, token)
+    response, text = await get_page(client)
+    assert response.status == 200
+    assert "<script" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34;x (user:kid)" in text
+    assert 'name="device" value="user:kid"' in text
+
+
 async def test_the_page_shows_time_and_what_was_filtered(client, token, family, runtime):
     await enter(client, token)
     _, text = await get_page(client)

@@ -122,11 +122,6 @@ async def test_top_sources_come_from_the_items_table(store):
     assert "Paul (demo)" in svg
 
 
-def test_the_data_table_fallback_escapes_and_lists_every_row():
-    text = charts.table("Data", ["Day", "n"], [["<b>", 3], ["2026-11-20", 4]])
-    assert "<details" in text and "&lt;b&gt;" in text and "<td>4</td>" in text
-
-
 def test_interval_bars_draw_the_share_and_its_whisker():
     svg = charts.interval_bars("a", [("on", 0.6, [0.5, 0.7]), ("off", 0.15, [0.1, 0.2]),
                                      ("none", None, None)], "Share", "desc")

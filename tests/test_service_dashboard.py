@@ -101,7 +101,7 @@ async def test_the_page_shows_health_and_todays_composition(client, auth, runtim
     assert "Responses seen" in text and ">12<" in text  # the runtime's counters
     assert "Active profile" in text and "Mark only" in text
     assert "demo 3" in text  # adapter and version
-    assert "Today&#x27;s feed — 4 items" in text
+    assert "Today&#39;s feed — 4 items" in text  # the apostrophe escaped by Jinja's autoescape
     assert "recommended 2" in text and "ads 1" in text and "followed 1" in text
     assert "popular" not in text.split("Today")[1]  # three days old: not today's
     assert "hidden 1" in text

@@ -17,6 +17,17 @@ class Provenance(StrEnum):
     UNKNOWN = "unknown"
 
 
+# The order provenances stack in, bottom first, wherever a chart or a table lists them (the
+# dashboard's bars, the research charts and tables): one order for every view.
+PROVENANCE_ORDER = ("followed", "search", "own", "personalized", "popular", "promoted", "unknown")
+
+
+def provenance_rank(provenance: str) -> int:
+    """Position in PROVENANCE_ORDER (unknown values last): bottom of a stack first."""
+    order = PROVENANCE_ORDER
+    return order.index(provenance) if provenance in order else len(order)
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """One observed fact behind a mark: a field path and the value it had."""

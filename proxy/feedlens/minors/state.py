@@ -10,13 +10,13 @@ API and the parent's dashboard.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from . import rows as sql_rows
 from .clock import Clock
 from .devices import Device, Registry, source_of, valid_name
 from .errors import MinorsError, NotFound
@@ -173,7 +173,7 @@ class Minors(TimeRequests):
         if label is not None:
             label = _CONTROL.sub("", str(label)).strip()[:64]
         device = self.registry.assign(name, profile, label, self.clock.now())
-        await self.store.run_write(lambda conn: _upsert_device(conn, device))
+        await self.store.run_write(lambda conn: sql_rows.upsert_device(conn, device))
         return device.to_dict()
 
     async def remove_device(self, name: str) -> bool:
@@ -213,20 +213,8 @@ class Minors(TimeRequests):
     async def filtered_counts(self, device: str, since: float, until: float) -> dict:
         """Items hidden, blurred or warned on this device in [since, until), by decision and rule."""
         await self.load()
-        marks = ",".join("?" * len(FILTERED_DECISIONS))
-        sql = (f"SELECT i.decision, i.decision_rule, i.labels, COUNT(*) FROM items i JOIN responses r"
-               f" ON i.response_id = r.id WHERE r.device = ? AND i.time >= ? AND i.time < ?"
-               f" AND i.decision IN ({marks}) GROUP BY 1, 2, 3")
-        rows = await self.store.run_read(
-            lambda conn: conn.execute(sql, (device, since, until, *FILTERED_DECISIONS)).fetchall())
-        out = {"total": 0, "by_decision": {}, "by_rule": {}, "by_category": {}}
-        for decision, rule, labels, n in rows:
-            out["total"] += n
-            _bump(out["by_decision"], decision, n)
-            _bump(out["by_rule"], rule or "(none)", n)
-            for category in _categories(labels):
-                _bump(out["by_category"], category, n)
-        return out
+        return await self.store.run_read(
+            lambda conn: sql_rows.filtered_counts(conn, device, since, until, FILTERED_DECISIONS))
 
     def health(self) -> dict:
         """Counters, and which devices are blocked or due a rest reminder right now."""
@@ -257,7 +245,7 @@ class Minors(TimeRequests):
             now = self.clock.now()
             oldest = (self.clock.day(now) - timedelta(days=KEEP_DAYS - 1)).isoformat()
             devices, usage, sessions, grants = await self.store.run_read(
-                lambda conn: _load_rows(conn, oldest))
+                lambda conn: sql_rows.load_rows(conn, oldest))
             for row in devices:
                 self.registry.add(Device(row[0], row[3] or source_of(row[0]), row[1], row[2],
                                          row[4], row[5]))
@@ -300,7 +288,7 @@ class Minors(TimeRequests):
         try:
             if devices or usage or sessions:
                 snapshot = [Device(**d.to_dict()) for d in devices]
-                await self.store.run_write(lambda conn: _write_rows(conn, snapshot, usage, sessions))
+                await self.store.run_write(lambda conn: sql_rows.write_rows(conn, snapshot, usage, sessions))
             self._write_failing = False
         except Exception as exc:  # the disk or the store is gone: memory stays in force, retried
             self.counters["write_errors"] += 1
@@ -318,59 +306,7 @@ class Minors(TimeRequests):
                     self._schedule_flush()
 
 
-def _load_rows(conn, oldest: str):
-    devices = conn.execute("SELECT name, label, profile, source, first_seen, last_seen "
-                           "FROM minors_devices").fetchall()
-    usage = conn.execute("SELECT device, profile, day, seconds FROM minors_usage WHERE day >= ?",
-                         (oldest,)).fetchall()
-    sessions = conn.execute("SELECT device, profile, started, last, rest_anchor, items "
-                            "FROM minors_sessions").fetchall()
-    grants = conn.execute("SELECT device, minutes, created FROM minors_grants WHERE day >= ?",
-                          (oldest,)).fetchall()
-    return ([tuple(r) for r in devices], [tuple(r) for r in usage], [tuple(r) for r in sessions],
-            [tuple(r) for r in grants])
-
-
-def _upsert_device(conn, device: Device) -> None:
-    conn.execute(
-        "INSERT INTO minors_devices (name, label, profile, source, first_seen, last_seen)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET label = excluded.label,"
-        " profile = excluded.profile, first_seen = COALESCE(minors_devices.first_seen,"
-        " excluded.first_seen), last_seen = MAX(COALESCE(minors_devices.last_seen, 0),"
-        " COALESCE(excluded.last_seen, 0))",
-        (device.name, device.label, device.profile, device.source, device.first_seen, device.last_seen))
-
-
-def _write_rows(conn, devices: list[Device], usage: list[tuple], sessions: list[tuple]) -> None:
-    for device in devices:
-        conn.execute(
-            "INSERT INTO minors_devices (name, source, first_seen, last_seen) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT(name) DO UPDATE SET last_seen = MAX(COALESCE(minors_devices.last_seen, 0),"
-            " excluded.last_seen)", (device.name, device.source, device.first_seen, device.last_seen))
-    conn.executemany("INSERT INTO minors_usage (device, profile, day, seconds) VALUES (?, ?, ?, ?)"
-                     " ON CONFLICT(device, profile, day) DO UPDATE SET seconds = excluded.seconds", usage)
-    conn.executemany("INSERT INTO minors_sessions (device, profile, started, last, rest_anchor, items)"
-                     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(device) DO UPDATE SET"
-                     " profile = excluded.profile, started = excluded.started, last = excluded.last,"
-                     " rest_anchor = excluded.rest_anchor, items = excluded.items", sessions)
-
-
-
-
 
 
 def _minutes(seconds: float) -> float:
     return round(seconds / 60, 1)
-
-
-def _bump(counts: dict, key, n: int) -> None:
-    counts[key] = counts.get(key, 0) + n
-
-
-def _categories(labels_json: str | None) -> list[str]:
-    """Category ids among an item's labels (dotted, like cn.bad.gore_shock)."""
-    try:
-        labels = json.loads(labels_json or "[]")
-    except ValueError:
-        return []
-    return [label for label in labels if isinstance(label, str) and "." in label]

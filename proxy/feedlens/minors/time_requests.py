@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from . import rows as sql_rows
 from .devices import valid_name
 from .errors import MinorsError, NotFound
 
@@ -25,7 +26,7 @@ class TimeRequests:
             sql, params = sql + " WHERE status = ?", (status,)
         rows = await self.store.run_read(
             lambda conn: conn.execute(sql + " ORDER BY id DESC LIMIT 500", params).fetchall())
-        return [_request_dict(row) for row in rows]
+        return [sql_rows.request_dict(row) for row in rows]
 
     async def add_time_request(self, device: str, minutes: int, note: str | None) -> dict:
         await self.load()
@@ -33,20 +34,12 @@ class TimeRequests:
         note = _CONTROL.sub("", note or "").strip()[:MAX_NOTE] or None
         now = self.clock.now()
 
-        def add(conn):
-            pending = conn.execute("SELECT * FROM minors_time_requests WHERE device = ? AND "
-                                   "status = 'pending' ORDER BY id DESC", (device,)).fetchall()
-            if len(pending) >= MAX_PENDING:
-                return pending[0]
-            cursor = conn.execute("INSERT INTO minors_time_requests (device, minutes, note, created,"
-                                  " status) VALUES (?, ?, ?, ?, 'pending')", (device, minutes, note, now))
-            return conn.execute("SELECT * FROM minors_time_requests WHERE id = ?",
-                                (cursor.lastrowid,)).fetchone()
-        row = await self.store.run_write(add)
+        row = await self.store.run_write(
+            lambda conn: sql_rows.add_request(conn, device, minutes, note, now, MAX_PENDING))
         self.counters["time_requests"] += 1
         if self.registry.seen(device, now) is not None:
             self._schedule_flush()
-        return _request_dict(row)
+        return sql_rows.request_dict(row)
 
     async def decide_time_request(self, id: int, approve: bool, minutes: int | None = None) -> dict:
         await self.load()
@@ -54,7 +47,7 @@ class TimeRequests:
             "SELECT * FROM minors_time_requests WHERE id = ?", (int(id),)).fetchall())
         if not rows:
             raise NotFound(f"no time request {id}")
-        request = _request_dict(rows[0])
+        request = sql_rows.request_dict(rows[0])
         if request["status"] != "pending":
             raise MinorsError(f"time request {id} is already {request['status']}")
         now = self.clock.now()
@@ -93,10 +86,6 @@ class TimeRequests:
         if self.limits_for(device).in_curfew(self._minute_of_day(created)):
             self.exempt_until[device] = max(self.exempt_until.get(device, 0), created + minutes * 60)
 
-
-def _request_dict(row) -> dict:
-    keys = ("id", "device", "minutes", "note", "created", "status", "decided", "granted")
-    return {key: row[key] for key in keys}
 
 
 def _check_minutes(minutes) -> int:

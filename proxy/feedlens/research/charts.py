@@ -1,9 +1,11 @@
 """Charts of the user's own item log, as data (the JSON endpoints) and as inline SVG.
 
 The SVG is drawn here on the server: no script, no CDN, no web font. Colours come from CSS
-classes (`CSS`, served in the page's nonce'd <style>), so the page keeps its strict CSP.
-Each chart carries a <title> and <desc> for screen readers and is followed by the same
-numbers as a table.
+classes (service/templates/research/_chart.css, in the page's nonce'd <style>), so the page
+keeps its strict CSP.
+Each chart carries a <title> and <desc> for screen readers; the page shows the same numbers
+as a table after it. Every text put into the SVG is escaped here, so the page may include it
+as it is.
 """
 
 from __future__ import annotations
@@ -11,26 +13,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from html import escape
 
-from ..service.dashboard_text import PROVENANCE_ORDER, provenance_rank
+from ..model import PROVENANCE_ORDER, provenance_rank
 from . import queries
 
 DAY = 86400.0
 WIDTH = 700.0  # every chart's viewBox width: text keeps one size at any number of bars
-
-CSS = """
-.chart svg { width: 100%; height: auto; display: block; }
-.chart text { font-size: 10px; fill: #454c55; }
-.chart .axis { stroke: #b8bec6; stroke-width: 1; fill: none; }
-.chart .whisker { stroke: #1d2228; stroke-width: 1.5; }
-.chart .src { fill: #1971c2; }
-.c-followed { fill: #2b8a3e; } .c-search { fill: #1971c2; } .c-own { fill: #5f3dc4; }
-.c-personalized { fill: #e67700; } .c-popular { fill: #c2255c; }
-.c-promoted { fill: #c92a2a; } .c-unknown { fill: #868e96; } .c-other { fill: #adb5bd; }
-.legend span { display: inline-block; margin-right: .8rem; font-size: .85rem; }
-.legend svg { width: .8rem; height: .8rem; vertical-align: -.1rem; margin-right: .2rem; }
-details.data { margin: .25rem 0 1rem; font-size: .85rem; }
-""".strip()
-
 
 def css_class(provenance: str) -> str:
     return f"c-{provenance}" if provenance in PROVENANCE_ORDER else "c-other"
@@ -138,13 +125,6 @@ def _svg_open(chart_id: str, width: float, height: float, title: str, desc: str)
 
 def _num(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-def legend(provenances: list[str], names: dict[str, str]) -> str:
-    spans = "".join(f'<span><svg viewBox="0 0 10 10" aria-hidden="true"><rect class="{css_class(p)}"'
-                    f' width="10" height="10"/></svg>{escape(names.get(p, p))}</span>'
-                    for p in provenances)
-    return f'<p class="legend">{spans}</p>'
 
 
 def stacked_days(chart_id: str, days: list[str], counts: dict[str, dict[str, int]],
@@ -256,13 +236,3 @@ def interval_bars(chart_id: str, rows: list[tuple[str, float | None, list | None
 def source_label(row: dict) -> str:
     name = row.get("author") or row.get("author_id") or "?"
     return f"{name} ({row['platform']})" if row.get("platform") else str(name)
-
-
-# ---- data tables (the fallback for every chart) ---------------------------------------------
-
-def table(caption: str, header: list[str], rows: list[list]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>"
-                   for row in rows)
-    return (f'<details class="data"><summary>{escape(caption)}</summary>'
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></details>")

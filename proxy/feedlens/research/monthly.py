@@ -10,7 +10,8 @@ import re
 from datetime import datetime
 
 from . import queries
-from .charts import provenance_rank, shares_of, source_row
+from ..model import provenance_rank
+from .charts import shares_of, source_row
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 TOP_SOURCES = 10

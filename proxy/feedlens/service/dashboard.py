@@ -11,26 +11,22 @@ frame-ancestors 'none') nor change anything through it (it has no actions).
 
 from __future__ import annotations
 
-import secrets
 import time
 from datetime import datetime
-from html import escape
-from importlib import resources
-from string import Template
 
 from aiohttp import web
 
-from .. import __version__
+from .. import __version__, i18n
 from ..language import pick_language
-from . import security, validate as v
+from ..model import provenance_rank
+from . import render as r, security, validate as v
 from .config import CONFIG, TOKEN
-from .dashboard_text import COUNTER_KEYS, TEXT, ago, nav, provenance_rank
 from .errors import json_response
 from .views import active_profile, start_of_day
 
 COOKIE_MAX_AGE = 30 * 86400
-_TEMPLATE = Template(resources.files(__package__).joinpath("templates", "dashboard.html")
-                     .read_text(encoding="utf-8"))
+COUNTER_KEYS = ("responses_seen", "feed_responses", "items_marked", "errors", "tls_failures")
+CA_STATE = {True: "yes", False: "no", None: "unknown"}  # None: no client has tried TLS yet
 
 
 # ---- data ----------------------------------------------------------------------------------
@@ -73,14 +69,15 @@ async def page(request: web.Request) -> web.Response:
         security.local_port(request, request.app[CONFIG].bind_port))
     if "token" in params:
         if not security.secret_matches(params["token"], token):
-            return _html(_locked(lang), status=401)
+            return r.locked(request, lang)
         return _enter(token, cookie, params.get("lang"))
-    if not _authorized(request, token, cookie):
-        return _html(_locked(lang), status=401)
-    return _html(render(await collect(request.app[CONFIG].runtime, time.time()), lang))
+    if not has_credentials(request, token, cookie):
+        return r.locked(request, lang)
+    data = await collect(request.app[CONFIG].runtime, time.time())
+    return r.html_response(request, "dashboard.html", lang, context(data, lang))
 
 
-def _authorized(request: web.Request, token: str, cookie: str) -> bool:
+def has_credentials(request: web.Request, token: str, cookie: str) -> bool:
     if security.bearer_matches(request.headers.get("Authorization"), token):
         return True
     given = request.cookies.get(cookie)
@@ -94,87 +91,46 @@ def _enter(token: str, cookie: str, lang: str | None) -> web.Response:
     return response
 
 
-def _html(page_and_nonce: tuple[str, str], status: int = 200) -> web.Response:
-    body, nonce = page_and_nonce
-    csp = (f"default-src 'none'; style-src 'nonce-{nonce}'; frame-ancestors 'none'; "
-           "base-uri 'none'; form-action 'self'")
-    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8",
-                        headers={"Content-Security-Policy": csp, "X-Frame-Options": "DENY"})
+# ---- the page's context ------------------------------------------------------------------
+
+def context(data: dict, lang: str) -> dict:
+    """What dashboard.html shows, from collect()'s data: spans and lists in words of `lang`."""
+    t = i18n.translator(lang)
+    last = data["counters"].get("last_feed") or {}
+    return {
+        "data": data, "current": "/", "refresh": True, "counter_keys": COUNTER_KEYS,
+        "adapters": ", ".join(f"{a['platform']} {a['version']}" for a in data["adapters"]),
+        "ca_state": CA_STATE.get(data["ca_trusted"], "unknown"),
+        "uptime": ago(data["uptime"], t, suffix=False),
+        "last_feeds": [(p, ago(data["generated"] - when, t)) for p, when in sorted(last.items())],
+        "platforms": composition(data["today"]),
+        "decisions": ", ".join(f"{t.get('common.decision.' + k, k)} {n}"
+                               for k, n in sorted(data["today"]["by_decision"].items())),
+        "generated": f"{datetime.fromtimestamp(data['generated']):%H:%M:%S}",
+    }
 
 
-# ---- rendering -----------------------------------------------------------------------------
-
-def _page(lang: str, body: str, extra_css: str = "", refresh: bool = False) -> tuple[str, str]:
-    nonce = secrets.token_urlsafe(16)
-    head = '<meta http-equiv="refresh" content="30">' if refresh else ""
-    html = _TEMPLATE.substitute(lang="zh-CN" if lang == "zh" else "en", nonce=nonce, head=head,
-                                title=escape(TEXT[lang]["title"]), extra_css=extra_css, body=body)
-    return html, nonce
-
-
-def _locked(lang: str) -> tuple[str, str]:
-    t = TEXT[lang]
-    return _page(lang, f"<h1>{escape(t['title'])}</h1><p>{escape(t['locked'])}</p>")
-
-
-def render(data: dict, lang: str) -> tuple[str, str]:
-    t = TEXT[lang]
-    bars_css, composition = _composition(data["today"], t)
-    body = "".join([
-        nav(lang, "/"),
-        f"<h1>{escape(t['title'])} <small>{escape(data['version'])}</small></h1>",
-        _health(data, t), _problems(data["problems"], t), composition,
-        f"<footer>{escape(t['generated'])} {datetime.fromtimestamp(data['generated']):%H:%M:%S}"
-        "</footer>",
-    ])
-    return _page(lang, body, extra_css=bars_css, refresh=True)
-
-
-def _row(label: str, value) -> str:
-    return f"<tr><th>{escape(label)}</th><td>{escape(str(value))}</td></tr>"
-
-
-def _health(data: dict, t: dict) -> str:
-    counters = data["counters"]
-    rows = [_row(t["counter"].get(k, k), counters[k]) for k in COUNTER_KEYS if k in counters]
-    rows += [_row(t["profile"], f"{data['profile']['name']} — {data['profile']['title']}"),
-             _row(t["adapters"], ", ".join(f"{a['platform']} {a['version']}"
-                                           for a in data["adapters"]) or "—"),
-             _row(t["ca"], t["ca_state"].get(data["ca_trusted"], "—")),
-             _row(t["uptime"], ago(data["uptime"], t, suffix=False)),
-             _row(t["logged"], data["store"]["written"]["items"])]
-    last = counters.get("last_feed") or {}
-    rows += [_row(f"{t['last_feed']} {p}", ago(data["generated"] - when, t))
-             for p, when in sorted(last.items())]
-    return f"<section><h2>{escape(t['health'])}</h2><table>{''.join(rows)}</table></section>"
-
-
-def _problems(problems: list[str], t: dict) -> str:
-    if problems:
-        items = "".join(f"<li><code>{escape(p)}</code></li>" for p in problems)
-        content = f"<ul class=bad>{items}</ul>"
-    else:
-        content = f"<p class=ok>{escape(t['no_problems'])}</p>"
-    return f"<section><h2>{escape(t['problems'])}</h2>{content}</section>"
-
-
-def _composition(today: dict, t: dict) -> tuple[str, str]:
-    """Per platform, a stacked bar by provenance. Widths live in the nonce'd <style> (CSP)."""
-    title = f"<h2>{escape(t['today'])} — {today['items']} {escape(t['items'])}</h2>"
-    if not today["items"]:
-        return "", f"<section>{title}<p>{escape(t['nothing_today'])}</p></section>"
-    css, rows = [], []
+def composition(today: dict) -> list[dict]:
+    """Per platform, the segments of its stacked bar in provenance order, each with its own
+    CSS class for its width (the CSP allows no style attribute)."""
+    platforms, index = [], 0
     for platform, counts in sorted(today["by_platform_provenance"].items()):
         total = sum(counts.values())
         segments = []
         for provenance in sorted(counts, key=provenance_rank):
-            cls = f"w{len(css)}"
-            css.append(f".{cls}{{width:{100 * counts[provenance] / total:.2f}%}}")
-            label = f"{t['provenance'].get(provenance, provenance)} {counts[provenance]}"
-            segments.append(f'<span class="seg p-{escape(provenance)} {cls}" title="{escape(label)}">'
-                            f"{escape(label)}</span>")
-        rows.append(f"<tr><th>{escape(platform)}</th><td>{total}</td>"
-                    f"<td><div class=bar>{''.join(segments)}</div></td></tr>")
-    decisions = ", ".join(f"{t['decision'].get(k, k)} {n}" for k, n in sorted(today["by_decision"].items()))
-    return "\n".join(css), (f"<section>{title}<table class=comp>{''.join(rows)}</table>"
-                            f"<p>{escape(t['decisions'])}{escape(decisions)}</p></section>")
+            segments.append({"provenance": provenance, "n": counts[provenance], "css": f"w{index}",
+                             "width": f"{100 * counts[provenance] / total:.2f}"})
+            index += 1
+        platforms.append({"name": platform, "total": total, "segments": segments})
+    return platforms
+
+
+SPANS = ((86400, "days"), (3600, "hours"), (60, "minutes"), (1, "seconds"))
+
+
+def ago(seconds: float, t: i18n.Translator, suffix: bool = True) -> str:
+    """`5 min ago` / `5分钟前`; without suffix just the span, in the largest whole unit."""
+    seconds = max(0, int(seconds))
+    size, unit = next((size, unit) for size, unit in SPANS if seconds >= size or size == 1)
+    span = t(f"common.time.{unit}", n=seconds // size)
+    return t("common.time.ago", span=span) if suffix else span

@@ -1,13 +1,14 @@
 """Dashboard sub-pages (/reports, /parent, /research) and their forms, on the dashboard's cookie.
 
-A page handler is `async render(request, lang) -> (body_html, extra_css)`; wrap it with
+A page handler is `async render(request, lang) -> (template_name, context)`; wrap it with
 `page(render)` and register it under a route name starting with `page_` (middlewares lets
-those through: the wrapper checks the dashboard cookie or the bearer token itself).
+those through: the wrapper checks the dashboard cookie or the bearer token itself). The
+template extends base.html and gets the navigation, `t`, `lang` and `csrf` (render.py).
 
 A form handler is `async act(request, lang, form) -> redirect_path`; `form_action(act)` checks
 the same credentials plus the form's `csrf` field (an HMAC of the token, bound to the form's
-action path) and that the request comes from the dashboard's own origin. Pages put
-`csrf_field(request, action_path)` inside each <form method=post action=action_path>.
+action path) and that the request comes from the dashboard's own origin. Templates put
+`m.csrf_field(action_path)` inside each <form method=post action=action_path>.
 """
 
 from __future__ import annotations
@@ -18,15 +19,13 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from . import security
-from .config import CONFIG, TOKEN
 from ..language import pick_language
-from .dashboard import _authorized, _html, _locked, _page
-from .dashboard_text import nav
+from . import render as r, security
+from .config import CONFIG, TOKEN
+from .dashboard import has_credentials
 
-Render = Callable[[web.Request, str], Awaitable[tuple[str, str]]]
+Render = Callable[[web.Request, str], Awaitable[tuple[str, dict]]]
 Act = Callable[[web.Request, str, dict], Awaitable[str]]
-
 
 
 def language(request: web.Request) -> str:
@@ -37,25 +36,23 @@ def language(request: web.Request) -> str:
 def authorized(request: web.Request) -> bool:
     app = request.app
     cookie = security.dashboard_cookie_name(security.local_port(request, app[CONFIG].bind_port))
-    return _authorized(request, app[TOKEN], cookie)
+    return has_credentials(request, app[TOKEN], cookie)
 
 
 def page(render: Render) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
         lang = language(request)
         if not authorized(request):
-            return _html(_locked(lang), status=401)
-        body, css = await render(request, lang)
-        return _html(_page(lang, nav(lang, request.path) + body, extra_css=css))
+            return r.locked(request, lang)
+        template, context = await render(request, lang)
+        token = request.app[TOKEN]
+        return r.html_response(request, template, lang, {"current": request.path, **context},
+                               csrf=lambda action: csrf_value(token, action))
     return handler
 
 
 def csrf_value(token: str, action: str) -> str:
     return hmac.new(token.encode(), b"form:" + action.encode(), hashlib.sha256).hexdigest()
-
-
-def csrf_field(request: web.Request, action: str) -> str:
-    return f'<input type="hidden" name="csrf" value="{csrf_value(request.app[TOKEN], action)}">'
 
 
 def form_action(act: Act) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -67,7 +64,7 @@ def form_action(act: Act) -> Callable[[web.Request], Awaitable[web.Response]]:
         form = dict(await request.post()) if own and authorized(request) else None
         if form is None or not security.secret_matches(
                 str(form.get("csrf", "")), csrf_value(request.app[TOKEN], request.path)):
-            return _html(_locked(lang), status=403)
+            return r.locked(request, lang, status=403)
         target = await act(request, lang, form)
         raise web.HTTPSeeOther(target)
     return handler

@@ -17,17 +17,22 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from .. import paths
+from .. import i18n, paths
 from ..research import export
-from ..research.consent import FIELDS, ConsentError
-from ..research.participant_html import BASE, PREVIEW_CHOICES, participant_page
-from ..research.participant_text import FORM_LABELS, TEXT
+from ..research.consent import FIELDS, MAX_RETENTION_DAYS, ConsentError
+from ..research.dictionary import NAMES
 from . import validate as v
 from .config import CONFIG
-from .pages import csrf_field, form_action, page
+from .pages import form_action, page
 
+BASE = "/research/participant"
+PREVIEW_CHOICES = (20, 100)
+DEFAULT_RETENTION = 90
 HOUR = 3600.0
-NOTICES = tuple(TEXT["en"]["notice"])
+NOTICES = ("consented", "paused", "resumed", "withdrawn", "deleted", "bad_consent", "bad_range",
+           "bad_time", "off", "confirm", "missing")
+BAD_NOTICES = frozenset({"bad_consent", "bad_range", "bad_time", "off", "confirm", "missing"})
+FORM_FIELDS = ("study_id", "consent_version", "fields", "retention_days", "study_key")
 DELETE_RANGES = ("custom", "hour", "today", "all")
 MAX_COUNT = 10**15
 
@@ -61,20 +66,42 @@ def _limit(text: str) -> int:
     return int(text)
 
 
-async def render(request: web.Request, lang: str) -> tuple[str, str]:
+async def render(request: web.Request, lang: str) -> tuple[str, dict]:
     params = v.query(request, {"lang": v.choice(("en", "zh")), "limit": _limit,
                                "notice": v.choice(NOTICES), "deleted": v.integer(0, MAX_COUNT),
-                               "field": v.choice(tuple(FORM_LABELS["en"]))})
+                               "field": v.choice(FORM_FIELDS)})
     limit = params.get("limit", PREVIEW_CHOICES[0])
-    data = {"notice": params.get("notice"), "deleted": params.get("deleted", 0),
-            "field": params.get("field"), "limit": limit, "state": None}
+    t = i18n.translator(lang)
+    code = params.get("notice")
+    context = {"base": BASE, "limit": limit, "state": None, "preview_choices": PREVIEW_CHOICES,
+               "notice": notice_text(code, params.get("field"), params.get("deleted", 0), t),
+               "notice_bad": code in BAD_NOTICES}
     research = _research(request)
     if research is not None:
         now = research.clock()
-        data.update(state=await research.state(), preview=await research.preview(limit),
-                    total=await research.store.run_read(lambda conn: export.count(conn, now=now)),
-                    commands=commands(request.app[CONFIG].runtime.config.data_dir))
-    return participant_page(data, lang, lambda action: csrf_field(request, action))
+        state = await research.state()
+        context.update(
+            state=state, preview=await research.preview(limit),
+            total=await research.store.run_read(lambda conn: export.count(conn, now=now)),
+            command_lines=commands(request.app[CONFIG].runtime.config.data_dir),
+            consented_fields=field_names((state.get("consent") or {}).get("fields") or (), t),
+            fields=FIELDS, columns=NAMES, max_retention=MAX_RETENTION_DAYS,
+            default_retention=DEFAULT_RETENTION)
+    return "research/participant.html", context
+
+
+def notice_text(code: str | None, field: str | None, deleted: int,
+                t: i18n.Translator) -> str | None:
+    """The line after a form: what happened, or which field to check and its rule."""
+    if code is None:
+        return None
+    label = t(f"participant.form_label.{field}") if field else ""
+    rule = t(f"participant.rules.{field}", max=MAX_RETENTION_DAYS) if field else ""
+    return t(f"participant.notice.{code}", n=deleted, field=label, rule=rule)
+
+
+def field_names(fields, t: i18n.Translator) -> str:
+    return ", ".join(t.get(f"participant.field.{f}.label", f) for f in fields)
 
 
 def commands(data_dir) -> dict[str, list[str]]:
@@ -113,7 +140,7 @@ async def form_consent(request: web.Request, lang: str, form: dict) -> str:
     except ConsentError as exc:  # its message starts with the field's name
         field = str(exc).split(":", 1)[0]
         return _back(lang, "consent", notice="bad_consent",
-                     field=field if field in FORM_LABELS["en"] else "study_id")
+                     field=field if field in FORM_FIELDS else "study_id")
     except ValueError:  # the only other refusal: a malformed study key
         return _back(lang, "consent", notice="bad_consent", field="study_key")
     return _back(lang, "state", notice="consented")

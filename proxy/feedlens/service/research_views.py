@@ -11,12 +11,12 @@ import time
 
 from aiohttp import web
 
-from ..research import audit, charts, html, monthly
-from ..research.views_text import caveat_text
+from ..research import audit, charts, monthly
 from . import validate as v
 from .config import CONFIG
 from .errors import ApiError, json_response
-from .pages import csrf_field, form_action, page
+from .pages import form_action, page
+from .research_context import audit_context, caveat_text, research_context
 
 MAX_DAYS = 366
 MAX_SOURCES = 100
@@ -191,7 +191,7 @@ def _plain(value) -> dict | None:
     return dict(vars(value))
 
 
-async def render_research(request: web.Request, lang: str) -> tuple[str, str]:
+async def render_research(request: web.Request, lang: str) -> tuple[str, dict]:
     params = v.query(request, {"days": DAYS, "month": MONTH, "lang": v.choice(("en", "zh"))})
     runtime, now = _runtime(request), time.time()
     days = params.get("days", DEFAULT_DAYS)
@@ -205,13 +205,13 @@ async def render_research(request: web.Request, lang: str) -> tuple[str, str]:
         "platforms": platforms(runtime),
         "monthly": await monthly.report(store, *(params.get("month") or monthly.current_month(now))),
     }
-    return html.research_page(data, lang, lambda action: csrf_field(request, action))
+    return "research/page.html", research_context(data, lang)
 
 
-async def render_audit(request: web.Request, lang: str) -> tuple[str, str]:
+async def render_audit(request: web.Request, lang: str) -> tuple[str, dict]:
     v.query(request, {"lang": v.choice(("en", "zh"))})
     report = await _session_call(audit.report(_store(request), _session_id(request), time.time()))
-    return html.audit_report_page(report, lang)
+    return "research/audit.html", audit_context(report, lang)
 
 
 async def form_audit_start(request: web.Request, lang: str, form: dict) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import dashboard, extension_api, minors_api, reports_api, research_api, views
+from . import dashboard, extension_api, minors_api, render, reports_api, research_api, views
 
 
 def setup_routes(app: web.Application) -> None:
+    render.setup(app)
     router = app.router
     router.add_get("/", dashboard.page, name="dashboard")
     router.add_get("/favicon.ico", dashboard.favicon, name="favicon")
