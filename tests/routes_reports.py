@@ -1,7 +1,7 @@
 """Every /api route of the reports feature, with a request that succeeds given the token
 (tests/test_service_security.py runs the token, Host and Origin checks over each).
 
-The shared fake runtime only has the demo adapter, which has no report section: choices answer
+The shared test runtime only has the demo adapter, which has no report section: choices answer
 an empty picker, and creating a report there is a clean 404 (tests/test_reports_flow.py covers
 the real flow on the bundled Bilibili adapter)."""
 

@@ -1,31 +1,20 @@
-"""Fixtures for the service tests: a rules dir on disk, a small fake Runtime, a client.
-
-The fake has exactly the attributes the runtime contract gives the service (no `profile_name`,
-so the fallback to `engine.profile.name` is exercised); tests/test_service_runtime.py plugs
-in the real proxy.runtime.Runtime.
-"""
+"""Fixtures for the service tests: a rules dir on disk, feedlens's real Runtime on it (with a
+real store in the test's data dir), and a client of the real app."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from feedlens import paths
-from feedlens.adapters import load_adapters
-from feedlens.engine import Engine
 from feedlens.model import Evidence, Item, Provenance
-from feedlens.profiles import load_profile
-from feedlens.recent import RecentItems
-from feedlens.minors.policy import file_limits
-from feedlens.minors.state import Minors
-from feedlens.research.recorder import Research
 from tests.routes_minors import MINORS_API_ROUTES, MINORS_MISSING_OK
 from tests.routes_reports import REPORTS_API_ROUTES, REPORTS_MISSING_OK
 from tests.routes_research import RESEARCH_API_ROUTES, RESEARCH_MISSING_OK
 from feedlens.service import ServiceConfig, init_app
+from feedlens.runtime import Config, Runtime
 from feedlens.store import ResponseRecord, Store
 
 ADAPTER = """\
@@ -100,58 +89,16 @@ rules:
 """
 
 
-class FakeCounters:
-    def __init__(self):
-        self.values = {"responses_seen": 12, "feed_responses": 3, "items_marked": 30, "errors": 1,
-                       "tls_failures": 0, "last_feed": {"demo": time.time() - 120}}
-
-    def snapshot(self) -> dict:
-        return dict(self.values)
-
-
-class FakeRuntime:
-    """The Runtime surface from the contract, with a real engine and a real store."""
-
-    def __init__(self, data_dir: Path, rules_dir: Path):
-        self.config = SimpleNamespace(data_dir=data_dir, rules_dir=rules_dir,
-                                      service_host="127.0.0.1", service_port=8787)
-        self.store = Store(data_dir / "feedlens.sqlite3", flush_interval=0.01, prune_interval=0)
-        self.recent = RecentItems()
-        self.research = Research(self.store, data_dir)
-        self.minors = Minors(self.store, limits=file_limits(rules_dir),
-                             default_profile=lambda: self.engine.profile.name)
-        self.counters = FakeCounters()
-        self.adapter_errors: list[str] = []
-        self.profile_errors: list[str] = []
-        self.started = time.time() - 90
-        adapters = load_adapters([paths.platforms_dir(rules_dir)])
-        self.engine = Engine(adapters, load_profile(paths.resolve_profile("default", rules_dir)))
-        self.calls: list[str] = []
-
-    def reload(self) -> bool:
-        self.calls.append("reload")
-        name = self.engine.profile.name
-        self.engine = Engine(self.engine.adapters,
-                             load_profile(paths.resolve_profile(name, self.config.rules_dir)))
-        return True
-
-    def set_profile(self, name: str) -> None:
-        self.calls.append(f"set_profile {name}")
-        profile = load_profile(paths.resolve_profile(name, self.config.rules_dir))  # may raise
-        self.engine = Engine(self.engine.adapters, profile)
-
-    def health(self) -> dict:
-        return {"counters": self.counters.snapshot(), "adapter_errors": self.adapter_errors,
-                "profile": {"active": self.engine.profile.name, "errors": self.profile_errors},
-                "data_dir": self.config.data_dir}  # a Path: the service must still serialise it
-
-    async def start(self) -> None:
-        self.calls.append("start")
-        await self.store.start()
-
-    async def close(self) -> None:
-        self.calls.append("close")
-        await self.store.close()
+def real_runtime(data_dir: Path, rules_dir: Path) -> Runtime:
+    """feedlens's own Runtime on these rules, with a store that flushes at once, and counters
+    as a proxy that has been running a while would have them."""
+    store = Store(data_dir / "feedlens.sqlite3", flush_interval=0.01, prune_interval=0)
+    runtime = Runtime(Config(data_dir=data_dir, rules_dir=rules_dir, profile="default"), store=store)
+    counters = runtime.counters
+    counters.responses_seen, counters.feed_responses, counters.items_marked = 12, 3, 30
+    counters.error("demo", "example failure")
+    counters.last_feed = {"demo": time.time() - 120}
+    return runtime
 
 
 def demo_item(position: int, item_id: str, provenance: str = "personalized", **extra) -> Item:
@@ -176,8 +123,8 @@ def rules_dir(tmp_path) -> Path:
 
 
 @pytest.fixture
-def runtime(tmp_path, rules_dir) -> FakeRuntime:
-    return FakeRuntime(tmp_path / "data", rules_dir)
+def runtime(tmp_path, rules_dir) -> Runtime:
+    return real_runtime(tmp_path / "data", rules_dir)
 
 
 @pytest.fixture

@@ -219,12 +219,12 @@ def test_an_extension_that_went_quiet_while_feeds_load_is_flagged():
 
 
 async def test_the_overview_shows_signals_from_the_runtime(client, auth, runtime, family):
-    runtime.counters.values["last_tls_failure"] = {"time": time.time() - 30, "client": "10.1.2.3",
+    runtime.counters.last_tls_failure = {"time": time.time() - 30, "client": "10.1.2.3",
                                                    "sni": "www.youtube.com", "error": "bad cert"}
     app = client.server.app
     from feedlens.service.parent_guard import note_extension_contact
     note_extension_contact(app, now=time.time() - 3 * HOUR)
-    runtime.counters.values["last_feed"] = {"demo": time.time() - 10}
+    runtime.counters.last_feed = {"demo": time.time() - 10}
     data = await (await client.get("/api/minors/overview", headers=auth)).json()
     kinds = {(s["kind"], s["device"]) for s in data["signals"]}
     assert kinds == {("tls_untrusted", "addr:10.1.2.3"), ("extension_silent", None)}

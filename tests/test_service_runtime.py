@@ -1,4 +1,4 @@
-"""The real proxy.runtime.Runtime plugs into the service (the other tests use a fake)."""
+"""The real Runtime in the service: health, hot reload and the item log through the API."""
 
 from __future__ import annotations
 
