@@ -131,8 +131,9 @@ def encode(body: bytes, encoding: str) -> bytes:
         import brotli
         return brotli.compress(body)
     if encoding == "zstd":
-        import zstandard
-        return zstandard.ZstdCompressor().compress(body)
+        # mitmproxy's own codec: it uses zstandard (11.x) or backports.zstd (12.3+)
+        from mitmproxy.net import encoding as codecs
+        return codecs.encode(body, "zstd")
     raise ValueError(encoding)
 
 
