@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import schema
+from .canary import Canary, shape_of
 from .jmes import Expr, compile_expr, is_container_path, path_alternatives
 from .yamlsrc import Source, YamlError, load
 
@@ -348,6 +349,7 @@ class AdapterSet:
     adapters: list[Adapter]
     errors: list[str]
     router: Router
+    canary: Canary = field(default_factory=lambda: Canary([]))
 
     @property
     def endpoints(self) -> list[Endpoint]:
@@ -357,7 +359,8 @@ class AdapterSet:
     def of(cls, adapters: list[Adapter], errors: list[str] | None = None) -> AdapterSet:
         """A set with its router built from the adapters' endpoints."""
         return cls(adapters=adapters, errors=errors or [],
-                   router=Router([e for a in adapters for e in a.endpoints]))
+                   router=Router([e for a in adapters for e in a.endpoints]),
+                   canary=Canary([s for a in adapters if (s := shape_of(a)) is not None]))
 
     def by_platform(self, platform: str) -> Adapter | None:
         return next((a for a in self.adapters if a.platform == platform), None)

@@ -17,7 +17,8 @@ from urllib.parse import parse_qsl, urlsplit
 from . import embedded
 from .adapters import AdapterSet, Endpoint, graphql_operation
 from .extract import build_item, locate
-from .model import Item, Outcome
+from .canary import unclaimed_items
+from .model import UNCLAIMED, Item, Outcome
 from .profiles import MARK_ONLY, Profile, decide
 from .rewrite import prefix_titles, reorder
 
@@ -117,12 +118,26 @@ class Engine:
         try:
             endpoint = endpoint or self.select(request, candidates)
             if endpoint is None:
-                return Outcome(reason="not a feed endpoint")
+                return self._unclaimed(request, body, content_type)
             return _Pass(self, profile or self.profile).run(endpoint, body, content_type)
         except Exception as exc:  # fail open: the caller passes the original body on
             return Outcome(endpoint=getattr(endpoint, "name", None),
                            platform=getattr(endpoint, "platform", None),
                            reason="engine error", error=f"{type(exc).__name__}: {exc}")
+
+
+    def _unclaimed(self, request: Request, body: bytes, content_type: str | None) -> Outcome:
+        """No endpoint claims the request: is it a feed on one of a platform's hosts anyway?
+        Then it is a coverage gap, counted with `unknown` placeholder items, never rewritten."""
+        shape = self.adapters.canary.shape_for(request.host, request.path)
+        if shape is None or len(body) > self.body_cap:
+            return Outcome(reason="not a feed endpoint")
+        count = shape.count(_json_or_none(body, content_type))
+        if not count:
+            return Outcome(reason="not a feed endpoint")
+        return Outcome(endpoint=UNCLAIMED, platform=shape.platform, surface=UNCLAIMED,
+                       items=unclaimed_items(shape, count, UNCLAIMED), unclaimed=count,
+                       reason=f"no adapter for this surface: {count} feed-like items passed unchecked")
 
 
 class _Pass:
@@ -162,8 +177,19 @@ class _Pass:
             outcome.reason = "JSON body is not an object or array"
             return None
         if not self._handle(endpoint, doc, outcome, start=0):
+            self._check_format(endpoint, doc, outcome)
             return None
         return _dumps(doc, ascii_only=not _is_unicode(charset))
+
+    def _check_format(self, endpoint: Endpoint, doc, outcome: Outcome) -> None:
+        """A claimed endpoint found no items in a body that looks like a feed: its format changed."""
+        shape = self.engine.adapters.canary.by_platform.get(endpoint.platform)
+        if outcome.items or shape is None:
+            return
+        outcome.unclaimed = shape.count(doc)
+        if outcome.unclaimed:
+            outcome.reason = (f"format change? the endpoint found no items in a body with "
+                              f"{outcome.unclaimed} feed-like items")
 
     def _process_html(self, endpoint: Endpoint, text: str, charset: str, outcome: Outcome) -> str | None:
         spans = embedded.find_spans(text, endpoint.embedded)
@@ -199,6 +225,13 @@ class _Pass:
             item.decision_rule = decision.rule
             item.chronological = decision.chronological
             item.label_text = decision.label_text
+
+
+def _json_or_none(body: bytes, content_type: str | None):
+    try:
+        return json.loads(body.decode(charset_of(content_type), errors="replace").lstrip("\ufeff"))
+    except ValueError:
+        return None
 
 
 def _is_unicode(charset: str) -> bool:

@@ -75,6 +75,9 @@ class Item:
         return data
 
 
+UNCLAIMED = "unclaimed"  # the endpoint (and surface) name of a feed no adapter reads
+
+
 @dataclass(slots=True)
 class Outcome:
     """What the engine did with one response.
@@ -91,6 +94,9 @@ class Outcome:
     body: bytes | None = None
     reason: str | None = None
     error: str | None = None
+    # Feed-like items in the body that no endpoint read (feedlens.canary): on an unclaimed
+    # surface (endpoint UNCLAIMED), or on a claimed endpoint that found none (a format change).
+    unclaimed: int = 0
 
     @property
     def is_feed(self) -> bool:

@@ -19,6 +19,7 @@ from pathlib import Path
 from . import __version__, features, paths
 from .adapters import Adapter, AdapterError, AdapterSet, compile_adapter
 from .counters import Counters
+from .gaps import CoverageGaps
 from .settings import MARK_STYLES, PROFILE_NAME, Config, parse_resolve  # noqa: F401 (re-exported)
 from .engine import Engine
 from .files import write_atomic
@@ -59,6 +60,7 @@ class Runtime:
         features.install()  # before the store and the rule files: features' tables and sections
         self.config = config
         self.counters = Counters()
+        self.gaps = CoverageGaps()  # feeds no endpoint read: shown, never passed as checked
         self.store = store or Store(config.db_path, retention_days=config.retention_days)
         self.recent = RecentItems()
         self.research = Research(self.store, config.data_dir)  # off until consent is given
@@ -320,6 +322,7 @@ class Runtime:
             "device_profile_errors": dict(self.device_profile_errors),
             "minors": self.minors.health(),
             "counters": counters,
+            "coverage": self.gaps.snapshot(),
             "interception": {"ca_trusted": self.counters.ca_trusted(),
                              "tls_ok": counters["tls_ok"], "tls_failures": counters["tls_failures"],
                              "last_tls_failure": counters["last_tls_failure"],

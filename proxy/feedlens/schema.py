@@ -169,6 +169,18 @@ ADAPTER = {
         # when the endpoints match any host.
         "pages": {"type": "array", "minItems": 1,
                   "items": {"type": "string", "pattern": r"^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$"}},
+        # The unclaimed-feed canary (canary.py): how this platform's items look, so a feed on
+        # its hosts that no endpoint claims is counted as a coverage gap.
+        "feed_like": {
+            "type": "object", "required": ["keys"], "additionalProperties": False,
+            "properties": {
+                "keys": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
+                "min_items": {"type": "integer", "minimum": 2},
+                "hosts": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                "paths": {"type": "array", "minItems": 1,
+                          "items": {"type": "string", "pattern": "^/"}},
+            },
+        },
         "endpoints": {"type": "array", "minItems": 1, "items": ENDPOINT},
     },
     "additionalProperties": False,

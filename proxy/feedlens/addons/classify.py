@@ -36,10 +36,7 @@ class Classify:
         try:
             outcome, new_raw = await self._transform(state, flow)
         except Exception as exc:  # undecodable body, a dead worker, a bug of ours: fail open
-            first = state.endpoints[0]
-            outcome, new_raw = Outcome(endpoint=first.name, platform=first.platform,
-                                       surface=first.surface, reason="not processed",
-                                       error=f"{type(exc).__name__}: {exc}"), None
+            outcome, new_raw = failed(state, exc), None
         if new_raw is not None:
             set_raw(flow.response, new_raw)
         state.outcome = outcome
@@ -51,6 +48,15 @@ class Classify:
         if len(response.raw_content) >= OFFLOAD_MIN_BYTES and offload.available:
             return await offload.transform(state.spec, *args)
         return transform(state.engine, *args, profile=state.gated, candidates=state.endpoints)
+
+
+def failed(state, exc: Exception) -> Outcome:
+    error = f"{type(exc).__name__}: {exc}"
+    if not state.endpoints:  # only the canary watched it: nothing to report against an adapter
+        return Outcome(reason=f"not checked for an unclaimed feed: {error}")
+    first = state.endpoints[0]
+    return Outcome(endpoint=first.name, platform=first.platform, surface=first.surface,
+                   reason="not processed", error=error)
 
 
 def processable(flow: http.HTTPFlow) -> bool:

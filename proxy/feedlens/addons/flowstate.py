@@ -24,7 +24,8 @@ ANSWERED = "feedlens_answered"  # a response we made ourselves: the response add
 
 @dataclass
 class FlowState:
-    endpoints: list[Endpoint]  # the router's answer, computed once at requestheaders
+    endpoints: list[Endpoint]  # the router's answer, computed once at requestheaders (may be
+    # empty when only the canary watches the flow: a platform host, no endpoint)
     engine: Engine  # the rules generation the flow was routed with
     spec: EngineSpec
     device: str | None = None
@@ -32,6 +33,7 @@ class FlowState:
     gated: Profile | None = None  # this response's profile when a feature's gate applies
     gate: object = None  # the feature's decision, for its own accounting after the response
     outcome: Outcome | None = None
+    canary: object = None  # the platform's FeedShape when no endpoint claims the flow
     started: float = 0.0
     extra: dict = field(default_factory=dict)
 

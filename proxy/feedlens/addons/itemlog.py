@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 from mitmproxy import http
 
-from ..model import Outcome
+from ..gaps import FORMAT_CHANGE
+from ..model import UNCLAIMED, Outcome
 from ..store import ResponseRecord
 from . import flowstate
 from .state import Shared
@@ -30,11 +31,13 @@ class ItemLog:
         flowstate.release(flow)
         if state is None or state.outcome is None or not state.outcome.is_feed:
             return
-        outcome = state.outcome
-        self._count(outcome)
+        outcome, runtime = state.outcome, self.shared.runtime
+        if outcome.unclaimed:
+            self._gap(flow, state, outcome)
         now, url = time.time(), without_query(flow.request.pretty_url)
-        runtime = self.shared.runtime
-        runtime.recent.add(now, url, outcome.items)
+        if outcome.endpoint != UNCLAIMED:  # placeholders are logged, not counted as marked
+            self._count(outcome)
+            runtime.recent.add(now, url, outcome.items)
         runtime.store.submit(ResponseRecord(
             time=now, platform=outcome.platform, endpoint=outcome.endpoint,
             surface=outcome.surface or "", url=url, status=flow.response.status_code,
@@ -52,6 +55,15 @@ class ItemLog:
         if outcome.error:
             counters.error(outcome.platform, outcome.error)
             self._log_once(outcome)
+
+    def _gap(self, flow: http.HTTPFlow, state, outcome: Outcome) -> None:
+        """A feed no endpoint read: unclaimed, or a claimed endpoint whose format changed."""
+        adapter = state.engine.adapters.by_platform(outcome.platform)
+        kind = UNCLAIMED if outcome.endpoint == UNCLAIMED else FORMAT_CHANGE
+        self.shared.runtime.gaps.seen(
+            kind, outcome.platform, flow.request.pretty_host, flow.request.path.partition("?")[0],
+            outcome.unclaimed, adapter.version if adapter else "?",
+            endpoint=None if kind == UNCLAIMED else outcome.endpoint)
 
     def _log_once(self, outcome: Outcome) -> None:
         if outcome.platform not in self.shared.logged:

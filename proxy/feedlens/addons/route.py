@@ -34,8 +34,11 @@ class Route:
         request = flow.request
         endpoints = active.engine.candidates(request.method, request.pretty_host,
                                              request.path.partition("?")[0])
-        if endpoints:
-            flow.metadata[flowstate.KEY] = FlowState(endpoints, active.engine, active.spec)
+        canary = None if endpoints else active.engine.adapters.canary.shape_for(
+            request.pretty_host, request.path.partition("?")[0])
+        if endpoints or canary is not None:
+            flow.metadata[flowstate.KEY] = FlowState(endpoints, active.engine, active.spec,
+                                                     canary=canary)
         elif (request.method not in ("GET", "HEAD") and large_or_unknown(request)
               and not request.path.startswith(OWN_PATHS)):
             request.stream = True  # an upload that is not ours: never buffer it
@@ -50,6 +53,9 @@ class Route:
         peer = flow.client_conn.peername
         runtime.counters.client(peer[0] if peer else None)
         state = flowstate.of(flow)
+        if state is not None and not state.endpoints and not _json(flow.response):
+            flowstate.release(flow)  # only JSON can hold a feed the canary recognises
+            state = None
         if state is not None:
             stream = self._over_cap(flow.response)
             # after a reload: start workers while the body loads
@@ -67,6 +73,11 @@ class Route:
     def _over_cap(self, response: http.Response) -> bool:
         length = response.headers.get("content-length", "")
         return length.isdigit() and int(length) > self.shared.config.body_cap
+
+
+def _json(response: http.Response) -> bool:
+    kind = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+    return kind.endswith(("/json", "+json")) or kind == "text/plain"
 
 
 def large_or_unknown(message: http.Message) -> bool:
