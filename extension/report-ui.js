@@ -71,7 +71,8 @@ globalThis.feedlensReport ??= (() => {
     };
     const redraw = () => {
       drawList(list, pick.visible(choices, view), ui, submit, view);
-      question.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.topic === view.topic)));
+      const answered = view.query.trim() ? null : view.topic;  // a search looks past the answer
+      question.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.topic === answered)));
       ui.refit();
     };
     const question = questionRow(choices, ui, view, redraw);
