@@ -13,7 +13,7 @@ globalThis.feedlensContent.hints ??= (() => {
   // Small, in the corner, never over the middle of the page; the page's own layout is untouched.
   const CSS = `
     :host { all: initial; }
-    .hint { position: fixed; right: 12px; bottom: 12px; max-width: 320px; box-sizing: border-box;
+    .hint { position: fixed; right: 12px; bottom: 12px; z-index: 2147483646; max-width: 320px; box-sizing: border-box;
       padding: 8px 10px; background: #fff8c5; color: #1f2328; border: 1px solid #d4a72c; border-radius: 8px;
       box-shadow: 0 2px 8px rgba(0,0,0,.2);
       font: 12.5px/1.4 system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif; }
