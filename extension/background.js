@@ -82,7 +82,38 @@ async function pageConfig(host) {
     }
   }
   const state = await cached("state", CACHE_MS.state, () => api("/api/extension/state"));
-  return {platform, specs, rules: state.page_rules || [], pausedUntil: state.paused_until};
+  return {platform, specs, rules: state.page_rules || [], pausedUntil: state.paused_until,
+    hintDismissed: await hintDismissed(host)};
+}
+
+// ---- first run: the welcome page, its status, the unseen-feed hint's dismissals ---------------
+
+const WELCOME = "welcome.html";
+
+async function hintDismissed(host) {
+  const {hintDismissed: sites = {}} = await browser.storage.local.get("hintDismissed");
+  return Boolean(sites[globalThis.feedlensSites.site(host)]);
+}
+
+async function dismissHint(host) {
+  const {hintDismissed: sites = {}} = await browser.storage.local.get("hintDismissed");
+  sites[globalThis.feedlensSites.site(host)] = Math.floor(Date.now() / 1000);
+  await browser.storage.local.set({hintDismissed: sites});
+  return {};
+}
+
+// The welcome page's live status: reachable (health answers without a token), paired, and the
+// popup's health chips once paired.
+async function welcomeState() {
+  const {url, token} = await settings();
+  const reachable = await api("/api/health", {token: null}).then(() => true,
+    (err) => err.code !== "offline");
+  if (!reachable || !token) return {url, reachable, paired: false, health: null};
+  try {
+    return {url, reachable, paired: true, health: (await popupState(null)).health};
+  } catch (err) {
+    return {url, reachable: err.code !== "offline", paired: err.code !== "unpaired", health: null};
+  }
 }
 
 async function marks(platform, ids) {
@@ -243,6 +274,8 @@ const fromPage = {  // content scripts on feed pages may ask for these
     return openTab(url.href, sender.tab);
   },
   "report-history": (m, sender) => openTab(browser.runtime.getURL("report.html"), sender.tab),
+  "hint-dismiss": (m, sender) => dismissHint(new URL(sender.url || sender.tab?.url || "").hostname),
+  "welcome-open": (m, sender) => openTab(browser.runtime.getURL(`${WELCOME}#proxy`), sender.tab),
 };
 
 const fromExtension = {  // only the extension's own pages (popup, options, report history)
@@ -259,6 +292,7 @@ const fromExtension = {  // only the extension's own pages (popup, options, repo
     return openTab(url.href, sender.tab);
   },
   "popup-state": (m) => popupState(m.page),
+  "welcome-state": () => welcomeState(),
   switch: async (m) => {
     forget();
     return api("/api/extension/switch", {method: "POST", body: {name: m.name, on: Boolean(m.on)}});
@@ -300,3 +334,8 @@ browser.runtime.onMessage.addListener((message, sender, sendResponse) => {
 });
 
 browser.storage.onChanged.addListener(forget);
+
+// A new install opens the welcome page (not an update or a browser update).
+browser.runtime.onInstalled.addListener(({reason}) => {
+  if (reason === "install") browser.tabs.create({url: browser.runtime.getURL(WELCOME)});
+});

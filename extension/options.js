@@ -18,31 +18,9 @@ async function refresh() {
 
 $("pair-form").addEventListener("submit", async (event) => {
   event.preventDefault();
-  const url = $("url").value.trim().replace(/\/+$/, "");
-  let parsed;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = null;
-  }
-  if (!parsed || parsed.protocol !== "http:" || !["127.0.0.1", "localhost", "[::1]"].includes(parsed.hostname)) {
-    $("status").textContent = t("optionsBadUrl");
-    return;
-  }
-  // Firefox grants MV3 host permissions only on request (inside the click): the service and
-  // the feed sites. Chromium granted them at install.
-  const firefox = typeof browser.runtime.getBrowserInfo === "function";
-  const origins = [`http://${parsed.hostname}/*`, ...browser.runtime.getManifest().content_scripts[0].matches];
-  const granted = firefox ? await browser.permissions.request({origins}).catch(() => false) : true;
-  if (!granted) {
-    $("status").textContent = t("optionsNoPermission");
-    return;
-  }
-  const reply = await call("pair", {url: parsed.origin, code: $("code").value});
-  if (!reply.ok) {
-    const reason = reply.message === "bad-url" ? t("optionsBadUrl") : reply.error === "offline"
-      ? t("popupOffline", parsed.origin) : reply.message;
-    $("status").textContent = t("optionsFailed", reason);
+  const done = await globalThis.feedlensPairing.pair($("url").value, $("code").value);  // pairing.js
+  if (!done.ok) {
+    $("status").textContent = done.text;
     $("status").className = "bad";
     return;
   }

@@ -36,6 +36,13 @@ function showProblem(reply, url) {
   problem.hidden = false;
   problem.textContent = reply.error === "offline" ? t("popupOffline", url) : reply.error === "unpaired"
     ? t("popupUnpaired") : t("popupError", reply.message || reply.error);
+  $("pair-now-row").hidden = reply.error !== "unpaired";  // the one thing to do next
+}
+
+// The welcome page's pairing step (its instructions and form), in a tab of its own.
+async function pairNow() {
+  await browser.tabs.create({url: browser.runtime.getURL("welcome.html#pair")});
+  window.close();
 }
 
 function renderComposition(composition) {
@@ -128,6 +135,7 @@ for (const name of ["hide_personalized", "chronological"]) {
 $("switch-pause").addEventListener("change", (event) => change("pause", {minutes: event.target.checked ? PAUSE_MINUTES : 0}));
 $("dashboard").addEventListener("click", () => call("dashboard"));
 $("settings").addEventListener("click", () => browser.runtime.openOptionsPage());
+$("pair-now").addEventListener("click", () => pairNow());
 
 translatePage();
 load().catch((err) => showProblem({error: "error", message: String(err)}, ""));

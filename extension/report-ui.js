@@ -7,6 +7,7 @@
 
 globalThis.feedlensReport ??= (() => {
   const {t, uiLanguage} = globalThis.feedlensShared;
+  const pick = globalThis.feedlensPick;
   const MAX_BODY_BYTES = 64 * 1024;  // what the service keeps of a platform's answer
   const SEND_TIMEOUT_MS = 20_000;
   const COOKIE = /\{cookie:([A-Za-z0-9_.-]+)\}/g;
@@ -21,13 +22,18 @@ globalThis.feedlensReport ??= (() => {
     .report-group { margin: 6px 0 0; font-size: 12px; font-weight: 700; color: #57606a; }
     .report-choice { display: flex; flex-direction: column; align-items: flex-start; text-align: left; gap: 1px; }
     .report-choice small { color: #57606a; font-size: 11.5px; }
+    .report-choice.api small { color: #1a7f37; }
+    .report-ask { font-weight: 600; }
+    .report-topics { display: flex; flex-wrap: wrap; gap: 4px; }
+    .report-topic[aria-pressed="true"] { background: #0969da; border-color: #0969da; color: #fff; }
+    .report-search { font: inherit; padding: 3px 6px; border: 1px solid #8c959f; border-radius: 6px; }
     .report-status { margin: 0; color: #57606a; }
     .report-foot { display: flex; gap: 6px; }
-    textarea:focus-visible { outline: 3px solid #ffbf47; outline-offset: 1px; }`;
+    textarea:focus-visible, .report-search:focus-visible { outline: 3px solid #ffbf47; outline-offset: 1px; }`;
 
-  // ---- the picker -----------------------------------------------------------------------------
+  // ---- the picker ------------------------------------------------------------------------------
 
-  // item: {platform, id, kind}.
+  // item: {platform, id, kind, promoted}.
   // ui: {send, button, onSubmit(choice, description, kind), onCancel, refit (the panel grew)}.
   function picker(item, ui) {
     const box = element("div", "report");
@@ -54,27 +60,70 @@ globalThis.feedlensReport ??= (() => {
     }
     status.textContent = "";
     const description = describeField();
+    const view = {topic: pick.startTopic(item), query: ""};
     const list = element("div", "report-list");
     list.setAttribute("role", "group");
     list.setAttribute("aria-label", t("reportPickerTitle"));
+    const submit = (choice) => {
+      list.querySelectorAll("button").forEach((other) => (other.disabled = true));  // one report per click
+      status.textContent = t("reportSending");
+      ui.onSubmit(choice, description.input.value.trim(), kind);
+    };
+    const redraw = () => {
+      drawList(list, pick.visible(choices, view), ui, submit, view);
+      const answered = view.query.trim() ? null : view.topic;  // a search looks past the answer
+      question.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.topic === answered)));
+      ui.refit();
+    };
+    const question = questionRow(choices, ui, view, redraw);
+    const find = searchField(view, redraw);
+    status.before(element("div", "report-ask", t("pickQuestion")), question, find, list,
+      description.label, description.input);
+    redraw();
+    (view.topic ? list.querySelector("button") : question.querySelector("button"))?.focus();
+  }
+
+  // The plain question: one toggle per answer that leads to a category on this platform.
+  function questionRow(choices, ui, view, redraw) {
+    const row = element("div", "report-topics");
+    row.setAttribute("role", "group");
+    row.setAttribute("aria-label", t("pickQuestion"));
+    for (const topic of pick.topicsOf(choices)) {
+      const b = ui.button(t(pick.topicKey(topic)), () => {
+        view.topic = view.topic === topic ? null : topic;
+        redraw();
+      });
+      b.className = "report-topic";
+      b.dataset.topic = topic;
+      row.append(b);
+    }
+    return row;
+  }
+
+  function searchField(view, redraw) {
+    const input = document.createElement("input");
+    input.type = "search";
+    input.className = "report-search";
+    input.placeholder = t("pickSearch");
+    input.setAttribute("aria-label", t("pickSearch"));
+    input.addEventListener("input", () => {
+      view.query = input.value;
+      redraw();
+    });
+    return input;
+  }
+
+  function drawList(list, shown, ui, submit, view) {
+    list.replaceChildren();
     let group = null;
-    const buttons = [];
-    for (const choice of choices) {
+    for (const choice of shown) {
       if (choice.group !== group) {
         group = choice.group;
         list.append(element("div", "report-group", choice.group_label || group));
       }
-      const b = choiceButton(choice, ui, () => {
-        buttons.forEach((other) => (other.disabled = true));  // one report per click
-        status.textContent = t("reportSending");
-        ui.onSubmit(choice, description.input.value.trim(), kind);
-      });
-      buttons.push(b);
-      list.append(b);
+      list.append(choiceButton(choice, ui, () => submit(choice)));
     }
-    status.before(description.label, description.input, list);
-    ui.refit();
-    description.input.focus();
+    if (!shown.length && view.query.trim()) list.append(element("p", "report-status", t("pickNoMatch")));
   }
 
   function describeField() {
@@ -89,22 +138,13 @@ globalThis.feedlensReport ??= (() => {
 
   function choiceButton(choice, ui, onClick) {
     const b = ui.button("", onClick);
-    b.className = "report-choice";
+    const how = pick.filed(choice, t, uiLanguage());
+    b.className = `report-choice ${how.how}`;
     b.dataset.category = choice.category;
     b.dataset.mode = choice.mode;
-    b.replaceChildren(element("span", "", choice.label), element("small", "", sendsWhat(choice)));
+    b.replaceChildren(element("span", "", choice.label), element("small", "", how.text));
     if (choice.ref) b.title = choice.ref;  // the legal reference
     return b;
-  }
-
-  // What the platform will receive, so the user knows before the click: its own reason label
-  // (with a translation when the platform has one in the UI language) and code.
-  function sendsWhat(choice) {
-    if (choice.mode !== "api" || !choice.reason) return t("reportManualChoice");
-    const {label = "", code} = choice.reason;
-    const local = choice.reason[uiLanguage()];
-    const shown = local && local !== label ? `${local} / ${label}` : label;
-    return t("reportSends", code === undefined ? shown : `${shown} (${code})`);
   }
 
   function footer(ui) {

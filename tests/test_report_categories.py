@@ -9,7 +9,7 @@ import pytest
 
 from feedlens import paths
 from feedlens.reports.categories import (
-    CHANNELS_12377, DSA_CATEGORIES, GROUPS, ID_PATTERN, group_label, label, load_categories,
+    CHANNELS_12377, DSA_CATEGORIES, GROUPS, ID_PATTERN, TOPICS, group_label, label, load_categories,
 )
 
 CATEGORIES = load_categories()
@@ -95,12 +95,13 @@ def _write(tmp_path: Path, body: str) -> Path:
     return tmp_path
 
 
-GOOD = "  - {id: cn.bad.clickbait, zh: 标题党, en: Clickbait, ref: Art 7(1)}\n"
+GOOD = "  - {id: cn.bad.clickbait, topics: [misleading], zh: 标题党, en: Clickbait, ref: Art 7(1)}\n"
 
 
 def test_a_small_file_loads(tmp_path):
     [category] = load_categories(_write(tmp_path, GOOD))
     assert (category.group, category.channel_12377, category.dsa) == ("cn.bad", None, None)
+    assert category.topics == ("misleading",)
 
 
 @pytest.mark.parametrize("body, message", [
@@ -111,8 +112,23 @@ def test_a_small_file_loads(tmp_path):
     (GOOD + "  - {id: cn.bad.x, zh: 甲, ref: r}\n", "categories.yaml:5: categories.1: 'en' is a required"),
     (GOOD + "  - {id: cn.bad.x, zh: 甲, en: A, ref: r, dsa: hate}\n", "categories.yaml:5: categories.1.dsa"),
     ("  - {id: [x\n", "categories.yaml:5: invalid YAML"),
+    (GOOD + "  - {id: cn.bad.x, zh: 甲, en: A, ref: r}\n", "categories.yaml:5: categories.1: 'topics' is a required"),
+    (GOOD + "  - {id: cn.bad.x, topics: [politics], zh: 甲, en: A, ref: r}\n",
+     "categories.yaml:5: categories.1.topics.0"),
+    (GOOD + "  - {id: cn.bad.x, topics: [], zh: 甲, en: A, ref: r}\n", "categories.yaml:5: categories.1.topics"),
 ])
 def test_broken_file_reports_file_and_line(tmp_path, body, message):
     with pytest.raises(ValueError) as err:
         load_categories(_write(tmp_path, body))
     assert message in str(err.value)
+
+
+def test_every_plain_question_has_categories_and_ads_lead_to_the_ad_categories():
+    """The picker's first question (topics) is answered by data: each answer lists something."""
+    found = load_categories()
+    by_topic = {topic: {c.id for c in found if topic in c.topics} for topic in TOPICS}
+    assert all(by_topic.values()), by_topic
+    assert {"cn.ad.unlabelled", "dsa.consumer_information", "dsa.scams_and_fraud"} <= by_topic["ad"]
+    assert "cn.illegal.constitution" not in by_topic["ad"]  # an ad report starts with ad reasons
+    assert {"cn.act.insult_threat_privacy", "dsa.cyber_violence"} <= by_topic["harassment"]
+    assert {c.id for c in found if c.group == "minors"} <= by_topic["minors"]

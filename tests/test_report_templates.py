@@ -250,6 +250,8 @@ def test_choices_rows():
     rumor = rows["cn.illegal.rumor"]
     assert rumor["label"] == "散布谣言，扰乱经济秩序和社会秩序" and rumor["group"] == "cn.illegal"
     assert rumor["mode"] == "api" and rumor["reason"]["code"] == 10015
+    assert rumor["topics"] == ["misleading", "illegal"]  # the picker's plain question, from the data
+    assert rows["cn.ad.unlabelled"]["topics"] == ["ad"]
     assert rows["dsa.intellectual_property_infringements"]["mode"] == "manual"
     english = {r["category"]: r for r in choices(BILIBILI, "video", "en")}
     assert english["cn.illegal.rumor"]["label"].startswith("Spreading rumours")
@@ -423,7 +425,7 @@ def test_templates_module_reads_categories_beside_the_adapter(tmp_path):
     rules = tmp_path / "rules"
     (rules / "platforms").mkdir(parents=True)
     (rules / "categories.yaml").write_text(
-        "title: t\nversion: 1\ncategories:\n  - {id: cn.illegal.rumor, zh: 谣言, en: Rumour, ref: r}\n",
+        "title: t\nversion: 1\ncategories:\n  - {id: cn.illegal.rumor, topics: [misleading], zh: 谣言, en: Rumour, ref: r}\n",
         encoding="utf-8")
     path = rules / "platforms" / "demo.yaml"
     path.write_text(_demo_text(GOOD_REPORT), encoding="utf-8")

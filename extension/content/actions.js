@@ -79,7 +79,8 @@ globalThis.feedlensContent.actions ??= (() => {
 
   function reportPicker(entry) {
     const {button, hide, refit} = overlay();
-    return reporting.picker({platform: state.config.platform, id: entry.id, kind: entry.mark?.kind}, {
+    const promoted = entry.mark?.provenance === "promoted";  // an ad opens on the ad reasons
+    return reporting.picker({platform: state.config.platform, id: entry.id, kind: entry.mark?.kind, promoted}, {
       send, button, onCancel: () => hide(), refit: () => refit(),
       onSubmit: safe((choice, description, kind) => submitReport(entry, choice, description, kind)),
     });

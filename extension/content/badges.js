@@ -149,6 +149,7 @@ globalThis.feedlensContent.badges ??= (() => {
     if (!el.isConnected) return;
     if (!entry.host || entry.host.parentNode !== el) entry.host = makeHost(entry);
     entry.parts.row.hidden = false;
+    C.hints.explainBadge(entry.parts.badge, entry, decision);  // no mark: say why on hover
     const revealed = el.hasAttribute("data-feedlens-revealed");
     const key = `${kind} ${decision.action} ${revealed}`;
     if (entry.drawn === key) return;

@@ -65,7 +65,7 @@ globalThis.feedlensContent.main ??= (() => {
   function ours(record) {
     if (record.type !== "childList") return false;
     const nodes = [...record.addedNodes, ...record.removedNodes];
-    return nodes.length > 0 && nodes.every((n) => n.nodeName === "FEEDLENS-BADGE" || n.nodeName === "FEEDLENS-OVERLAY");
+    return nodes.length > 0 && nodes.every((n) => n.nodeName.startsWith("FEEDLENS-"));
   }
 
   boot();

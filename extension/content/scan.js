@@ -86,6 +86,7 @@ globalThis.feedlensContent.scan ??= (() => {
     for (const id of idsToForget(state.marks, MAX_MARKS)) state.marks.delete(id);
     if (retry.length) askAgain(retry);
     if (state.pending.size) askMarks();
+    else C.hints.check();  // all answers in: did the proxy see this feed?
   });
 
   // Entries still waiting whose answer came: decide and draw them. Returns how many.

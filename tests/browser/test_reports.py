@@ -133,10 +133,22 @@ def picker(shadow: Shadow) -> dict[str, Choice]:
             for n, _ in _walk(box) if "data-category" in _attrs(n)}
 
 
-def open_picker(shadow: Shadow, badge, report_label: str = "Report…") -> dict[str, Choice]:
+def topics(shadow: Shadow) -> dict[str, int]:
+    """The picker's plain question: answer -> its button."""
+    box = panel(shadow)
+    return {} if box is None else {_attrs(n)["data-topic"]: n["backendNodeId"] for n, _ in _walk(box)
+                                   if "data-topic" in _attrs(n)}
+
+
+def open_picker(shadow: Shadow, badge, report_label: str = "Report…", topic: str | None = None) -> dict[str, Choice]:
+    """Report… then, when given, the plain question's answer: the categories it lists."""
     shadow.click(badge.node)
     _, buttons = wait_until(lambda: shadow.overlay(), 5, "the item menu")
     shadow.click(buttons[report_label])
+    asked = wait_until(lambda: topics(shadow), 10, "the picker's question")
+    if topic is None:
+        return picker(shadow)
+    shadow.click(asked[topic])
     return wait_until(lambda: picker(shadow), 10, "the report categories")
 
 
@@ -155,7 +167,7 @@ def report_card(browser, item_id: str, category: dict, description: str = ""):
     page = open_feed(browser, "bilibili")
     shadow = Shadow(page)
     badge = next(b for b in wait_badges(shadow, "bilibili", 5) if b.id == item_id)
-    choices = open_picker(shadow, badge)
+    choices = open_picker(shadow, badge, topic=category["topics"][0])
     if description:
         describe(shadow, description)
     shadow.click(choices[category["category"]].node)
@@ -294,14 +306,22 @@ def test_picker_in_chinese(playwright_instance, feedlens, tmp_path_factory):
         page = open_feed(browser, "bilibili")
         shadow = Shadow(page)
         badge = next(b for b in wait_badges(shadow, "bilibili", 5) if b.id == FIRST)
-        shown = open_picker(shadow, badge, "举报…")
+        assert open_picker(shadow, badge, "举报…") == {}  # the plain question comes first
         expected = service(feedlens, "/api/reports/choices?platform=bilibili&kind=video&lang=zh")["choices"]
+        shown = {}
+        for topic, node in topics(shadow).items():  # every category is behind one of its answers
+            shadow.click(node)
+            listed = wait_until(lambda: picker(shadow), 10, f"the {topic} categories")
+            assert {c["category"] for c in expected if topic in c["topics"]} == set(listed)
+            shown.update(listed)
         assert set(shown) == {c["category"] for c in expected}
         for choice in expected:
             assert shown[choice["category"]].text.startswith(choice["label"]), (shown[choice["category"]], choice)
             if choice["mode"] == "api" and choice["reason"]:
                 reason = choice["reason"].get("zh") or choice["reason"]["label"]
-                assert f"提交平台理由：{reason}" in shown[choice["category"]].text
+                assert f"由 feedlens 从本页直接提交，平台理由：{reason}" in shown[choice["category"]].text
+            else:
+                assert "在平台页面上完成举报" in shown[choice["category"]].text
         english = {c["category"]: c["label"] for c in service(
             feedlens, "/api/reports/choices?platform=bilibili&kind=video&lang=en")["choices"]}
         assert any(shown[c].text != english[c] for c in shown)  # not the English labels
@@ -326,8 +346,8 @@ def test_manual_category_copies_the_text_and_opens_the_platform_page(browser, fe
     page = open_feed(browser, "bilibili")
     shadow = Shadow(page)
     badge = next(b for b in wait_badges(shadow, "bilibili", 5) if b.id == MANUAL)
-    choices = open_picker(shadow, badge)
-    assert "Finish on the platform's report page" in choices[category["category"]].text
+    choices = open_picker(shadow, badge, topic=category["topics"][0])
+    assert "Copied to the clipboard: you finish on the platform's page" in choices[category["category"]].text
     with browser.context.expect_page(timeout=20_000) as opened:
         shadow.click(choices[category["category"]].node)
     toast(shadow, "Finish on the platform's page: the report text is on the clipboard")

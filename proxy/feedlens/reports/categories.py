@@ -30,6 +30,8 @@ DSA_CATEGORIES = (
     "not_specified_notice", "other_violation_tc", "protection_of_minors", "risk_for_public_security",
     "scams_and_fraud", "self_harm", "unsafe_and_prohibited_products", "violence",
 )
+# The picker's plain question ("what is wrong with it?"); each category answers one or more.
+TOPICS = ("spam", "ad", "misleading", "harassment", "illegal", "minors", "other")
 ID_PATTERN = r"^(cn\.illegal|cn\.bad|cn\.act|cn\.ad|minors|dsa)\.[a-z][a-z0-9_]*$"
 
 _text = {"type": "string", "minLength": 1}
@@ -48,9 +50,11 @@ SCHEMA = {
             "minItems": 1,
             "items": {
                 "type": "object",
-                "required": ["id", "zh", "en", "ref"],
+                "required": ["id", "topics", "zh", "en", "ref"],
                 "properties": {
                     "id": {"type": "string", "pattern": ID_PATTERN},
+                    "topics": {"type": "array", "items": {"enum": list(TOPICS)}, "minItems": 1,
+                               "uniqueItems": True},
                     "zh": _text,
                     "en": _text,
                     "ref": _text,
@@ -78,6 +82,7 @@ class Category:
     dsa: str | None  # DSA statement-of-reasons category (suffix of STATEMENT_CATEGORY_), or None
     # DSA Art 16(2)(c): notices about child sexual abuse offences need no name or email.
     anonymous_notice: bool = False
+    topics: tuple[str, ...] = ()  # the plain-question answers (TOPICS) this category fits
 
     @property
     def dsa_constant(self) -> str | None:
@@ -126,6 +131,7 @@ def parse_categories(source: Source) -> list[Category]:
             id=entry["id"], group=entry["id"].rsplit(".", 1)[0], zh=entry["zh"], en=entry["en"],
             ref=entry["ref"], channel_12377=entry.get("channel_12377"), dsa=entry.get("dsa"),
             anonymous_notice=bool(entry.get("anonymous_notice", False)),
+            topics=tuple(entry["topics"]),
         ))
     if errors:
         raise ValueError("\n".join(errors))

@@ -94,6 +94,7 @@ def choices(adapter, kind: str, lang: str) -> list[dict]:
             "label": cats.label(category, lang),
             "group": category.group,
             "group_label": cats.group_label(category.group, lang),
+            "topics": list(category.topics),
             "ref": category.ref,
             "mode": mode,
             "reason": _reason_dict(entry),

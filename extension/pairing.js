@@ -1,0 +1,44 @@
+// Pairing with the feedlens service, for the extension's pages (options and welcome): the
+// address and a one-time code from `feedlens pair` (or the token itself) go to the background
+// worker, which stores the token; no page ever sees it.
+"use strict";
+
+globalThis.feedlensPairing ??= (() => {
+  const {browser, t} = globalThis.feedlensShared;
+  const LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]"];
+  const call = (type, data = {}) => browser.runtime.sendMessage({type, ...data});
+
+  // The service only listens on this computer: refuse anything else before asking.
+  function serviceOrigin(text) {
+    let parsed;
+    try {
+      parsed = new URL(String(text || "").trim().replace(/\/+$/, ""));
+    } catch {
+      return null;
+    }
+    return parsed.protocol === "http:" && LOCAL_HOSTS.includes(parsed.hostname) ? parsed : null;
+  }
+
+  // Firefox grants MV3 host permissions only on request (inside the click): the service and
+  // the feed sites. Chromium granted them at install.
+  async function permitted(parsed) {
+    if (typeof browser.runtime.getBrowserInfo !== "function") return true;
+    const origins = [`http://${parsed.hostname}/*`, ...browser.runtime.getManifest().content_scripts[0].matches];
+    return browser.permissions.request({origins}).catch(() => false);
+  }
+
+  // Call from the submit handler (the permission prompt needs the user's click).
+  // Returns {ok: true, url} or {ok: false, text} (what to tell the user).
+  async function pair(urlText, code) {
+    const parsed = serviceOrigin(urlText);
+    if (!parsed) return {ok: false, text: t("optionsBadUrl")};
+    if (!(await permitted(parsed))) return {ok: false, text: t("optionsNoPermission")};
+    const reply = await call("pair", {url: parsed.origin, code: String(code || "")});
+    if (reply.ok) return {ok: true, url: parsed.origin};
+    const reason = reply.message === "bad-url" ? t("optionsBadUrl") : reply.error === "offline"
+      ? t("popupOffline", parsed.origin) : reply.message;
+    return {ok: false, text: t("optionsFailed", reason)};
+  }
+
+  return {pair, serviceOrigin, call};
+})();
