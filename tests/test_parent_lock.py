@@ -9,6 +9,7 @@ import time
 import pytest
 from argon2 import PasswordHasher
 
+from feedlens import myrules
 from feedlens.minors import audit
 from feedlens.minors.pin import BASE_LOCKOUT_SECONDS, MAX_FAILURES, ParentPin, PinError
 from feedlens.service import ServiceConfig, init_app
@@ -204,6 +205,7 @@ async def snapshot(runtime, rules_dir) -> dict:
             "devices": [(d["name"], d["profile"]) for d in await runtime.minors.devices()],
             "requests": await runtime.minors.time_requests("pending"),
             "usage": (await runtime.minors.usage("user:kid", time.time()))["extra_minutes"],
+            "my_rules": myrules.layer_path().read_text() if myrules.layer_path().exists() else None,
             "extension": (runtime.config.data_dir / "extension.json").read_text()
             if (runtime.config.data_dir / "extension.json").exists() else None}
 
