@@ -135,12 +135,18 @@ def entries(text: str) -> list[dict]:
     for spec in data.get("rules") or []:
         if not isinstance(spec, dict):
             continue
-        when = {k: spec[k] for k in ("when", "unless") if k in spec}
         out.append({"id": str(spec.get("id")), "action": spec.get("action"),
                     "description": spec.get("description"), "switch": myrules.is_switch(str(spec.get("id"))),
-                    "when": yaml.safe_dump(when, allow_unicode=True, default_flow_style=True,
-                                           sort_keys=False).strip() if when else ""})
+                    "when": _flow(spec.get("when")), "unless": _flow(spec.get("unless"))})
     return out
+
+
+def _flow(condition) -> str:
+    """A condition on one line, as a rule file would write it in flow style."""
+    if not condition:
+        return ""
+    return yaml.safe_dump(condition, allow_unicode=True, default_flow_style=True, sort_keys=False,
+                          width=10_000).strip()
 
 
 def compiled_layer(text: str, path: Path | None = None) -> Profile | None:
