@@ -6,7 +6,6 @@ the dashboard's /rules page in English and Chinese (screenshots in test-artifact
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from urllib.parse import quote
 

@@ -45,21 +45,20 @@ def _locked(app) -> bool:
         app[CONFIG].rules_dir, active_profile(runtime))
 
 
-async def _add(request: web.Request, text: str, pin: str | None = None) -> tuple[rule_draft.Draft, str | None]:
-    """Check the draft and put it first in My rules; (draft, None) or (draft, error)."""
+async def _add(request: web.Request, text: str, pin: str | None = None) -> rule_draft.Draft:
+    """Check the draft and put it first in My rules; the draft's errors say why not."""
     draft = rule_draft.check(text)
     if draft.errors:
-        return draft, None
+        return draft
     app = request.app
     async with app[LOCK]:
         await parent_guard.require_pin(request, route="my_rules_add", locked=_locked(app), pin=pin,
                                        profile=active_profile(app[CONFIG].runtime))
         try:
             await my_rules.edit(app, lambda layer: insert_rule(layer, draft.rule))
-        except ApiError as exc:
+        except ApiError as exc:  # e.g. a duplicate id: My rules' own file:line messages
             draft.errors = exc.messages or [exc.message]
-            return draft, exc.message
-    return draft, None
+    return draft
 
 
 async def _remove(request: web.Request, rule_id: str, pin: str | None = None) -> None:
@@ -143,7 +142,7 @@ async def choose(request: web.Request, lang: str, form: dict) -> str:
 async def add(request: web.Request, lang: str, form: dict) -> str:
     lang, text = _lang(form, lang), str(form.get("rule", ""))
     try:
-        draft, _ = await _add(request, text, pin=str(form.get("pin", "")) or None)
+        draft = await _add(request, text, pin=str(form.get("pin", "")) or None)
     except ApiError as exc:
         return _back(lang, _notice(exc), text)
     return _back(lang, "bad_input", text) if draft.errors else _back(lang, "added")
@@ -177,7 +176,7 @@ async def api_check(request: web.Request) -> web.Response:
 
 async def api_add(request: web.Request) -> web.Response:
     body = await v.json_body(request, {"rule": str}, required=frozenset({"rule"}))
-    draft, _ = await _add(request, body["rule"], pin=request.headers.get(parent_guard.PIN_HEADER))
+    draft = await _add(request, body["rule"], pin=request.headers.get(parent_guard.PIN_HEADER))
     if draft.errors:
         raise ApiError(400, "invalid rule; My rules were not changed", draft.errors)
     return json_response({"id": draft.rule["id"], "path": str(myrules.layer_path())}, status=201)
