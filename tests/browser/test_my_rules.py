@@ -75,7 +75,18 @@ def test_hide_author_then_hide_personalised_keeps_the_author_hidden(browser, fee
         api(feedlens, "/api/extension/switch", {"name": "hide_personalized", "on": False})
         api(feedlens, "/api/extension/undo", {"id": rule_id})
     popup.close()
+    forget_my_rules_marks(browser, feedlens, page, [b.id for b in badges])
     page.close()
+
+
+def forget_my_rules_marks(browser, feedlens, page, ids) -> None:
+    """The store keeps the latest mark per item: load the feed once more without My rules, so
+    later tests (sharing this feedlens) do not race a mark our rules decided."""
+    def clean():
+        marks = marks_for(feedlens, "bilibili", ids).values()
+        return not any((m["decision_rule"] or "").startswith(("switch:", "ext-")) for m in marks)
+    open_feed(browser, "bilibili", page=page)
+    wait_until(clean, 15, "marks without My rules")
 
 
 def enter_dashboard(browser, feedlens, lang: str):
