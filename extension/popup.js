@@ -1,7 +1,7 @@
 // The toolbar popup: connection health, the tab's feed composition, profile and quick switches.
 "use strict";
 
-const {browser, PROVENANCE, ORDER, icon, t, translatePage} = globalThis.feedlensShared;
+const {browser, PROVENANCE, ORDER, icon, t, label, translatePage} = globalThis.feedlensShared;
 const $ = (id) => document.getElementById(id);
 const PAUSE_MINUTES = 15;
 let tabId = null;
@@ -66,14 +66,14 @@ function renderComposition(composition) {
     li.style.setProperty("--c", meta.color);
     const hidden = composition.hidden[kind] || 0;
     li.innerHTML = `<span class="swatch">${icon(kind, 12)}</span>`;
-    li.append(`${t(`prov_${kind}`)} ${count}`);
+    li.append(`${label(kind)} ${count}`);
     if (hidden) {
       const small = document.createElement("small");
       small.textContent = ` (${t("popupHidden", hidden)})`;
       li.append(small);
     }
     legend.append(li);
-    described.push(`${t(`prov_${kind}`)} ${count}`);
+    described.push(`${label(kind)} ${count}`);
   }
   bar.setAttribute("aria-label", described.join(", "));
 }

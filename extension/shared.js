@@ -5,18 +5,23 @@
 globalThis.feedlensShared ??= (() => {
   const browser = globalThis.browser ?? globalThis.chrome;
 
-  // Colour + icon + word: never colour alone. White text on these passes WCAG AA (>= 4.5:1).
-  const PROVENANCE = {
-    followed: {color: "#1a7f37", icon: '<path d="M4 12.5l5 5L20 6.5"/>'},
-    personalized: {color: "#8250df", icon: '<circle cx="12" cy="12" r="8"/><circle cx="12" cy="12" r="3.5"/>'},
-    popular: {color: "#bc4c00", icon: '<path d="M3 17l6-6 4 4 8-8"/><path d="M15 7h6v6"/>'},
-    promoted: {color: "#cf222e", icon: '<path d="M3 10v4h3l6 5V5L6 10z"/><path d="M16 9a4 4 0 010 6"/>'},
-    search: {color: "#0969da", icon: '<circle cx="10.5" cy="10.5" r="6"/><path d="M15 15l6 6"/>'},
-    own: {color: "#57606a", icon: '<circle cx="12" cy="8" r="4"/><path d="M4 21c1-5 15-5 16 0"/>'},
-    unknown: {color: "#6e7781", icon: '<path d="M9 9a3 3 0 115 2c-1.5 1-2 1.5-2 3"/><path d="M12 18h.01"/>'},
-    unmarked: {color: "#6e7781", icon: '<circle cx="12" cy="12" r="8" stroke-dasharray="3 3"/>'},
+  // Colour + icon + word: never colour alone. Words and colours come from the one vocabulary
+  // (rules/vocabulary.yaml → generated/vocabulary.js, loaded first); the icons are ours.
+  // White text on these colours passes WCAG AA (>= 4.5:1; tests/test_vocabulary.py checks).
+  const VOCABULARY = globalThis.feedlensVocabulary;
+  const ICONS = {
+    followed: '<path d="M4 12.5l5 5L20 6.5"/>',
+    personalized: '<circle cx="12" cy="12" r="8"/><circle cx="12" cy="12" r="3.5"/>',
+    popular: '<path d="M3 17l6-6 4 4 8-8"/><path d="M15 7h6v6"/>',
+    promoted: '<path d="M3 10v4h3l6 5V5L6 10z"/><path d="M16 9a4 4 0 010 6"/>',
+    search: '<circle cx="10.5" cy="10.5" r="6"/><path d="M15 15l6 6"/>',
+    own: '<circle cx="12" cy="8" r="4"/><path d="M4 21c1-5 15-5 16 0"/>',
+    unknown: '<path d="M9 9a3 3 0 115 2c-1.5 1-2 1.5-2 3"/><path d="M12 18h.01"/>',
+    unmarked: '<circle cx="12" cy="12" r="8" stroke-dasharray="3 3"/>',
   };
-  const ORDER = ["followed", "personalized", "popular", "promoted", "search", "own", "unknown"];
+  const PROVENANCE = Object.fromEntries(Object.entries(ICONS).map(([kind, path]) => [kind, {
+    color: (VOCABULARY.classes[kind] || VOCABULARY.classes.unknown).color, icon: path}]));
+  const ORDER = [...VOCABULARY.order];
 
   function icon(provenance, size = 14) {
     const meta = PROVENANCE[provenance] || PROVENANCE.unknown;
@@ -27,6 +32,8 @@ globalThis.feedlensShared ??= (() => {
   const messages = new Map();  // badges ask for the same few strings hundreds of times
 
   function t(key, ...subs) {
+    const word = key.startsWith("prov_") && VOCABULARY.classes[key.slice(5)];
+    if (word) return label(key.slice(5));  // a class's word: the vocabulary's, not _locales'
     const cacheKey = subs.length ? `${key}\u0000${subs.join("\u0000")}` : key;
     let text = messages.get(cacheKey);
     if (text === undefined) {
@@ -63,6 +70,12 @@ globalThis.feedlensShared ??= (() => {
       !(r.unless && matches(r.unless, item, platform))) || null;
   }
 
+  // A class's word in the UI language (prov_<class> through t() ends here too).
+  function label(kind) {
+    const known = VOCABULARY.classes[kind];
+    return known ? known.label[uiLanguage()] : t(`prov_${kind}`);
+  }
+
   // The catalogue's language, not getUILanguage(): they differ when the browser's UI language has
   // no catalogue of ours, or (headless Chromium with --lang=zh-CN) reports en-US over zh_CN.
   const uiLanguage = () => (t("language") === "zh" ? "zh" : "en");
@@ -72,5 +85,5 @@ globalThis.feedlensShared ??= (() => {
     document.documentElement.lang = uiLanguage() === "zh" ? "zh-CN" : "en";
   }
 
-  return {browser, PROVENANCE, ORDER, icon, t, normalize, matches, firstRule, translatePage, uiLanguage};
+  return {browser, PROVENANCE, ORDER, icon, t, label, normalize, matches, firstRule, translatePage, uiLanguage};
 })();

@@ -158,6 +158,10 @@ API_ROUTES = REPORTS_API_ROUTES + MINORS_API_ROUTES + RESEARCH_API_ROUTES + [
     ("POST", "/api/extension/undo", {"id": "ext-hide-author-20260101-abcdef"}),
     ("POST", "/api/extension/switch", {"name": "hide_personalized", "on": False}),
     ("POST", "/api/extension/pause", {"minutes": 0}),
+    ("GET", "/api/my-rules", None),
+    ("POST", "/api/my-rules", {"rule": "id: hide-x\nwhen: {author: x}\naction: hide\n"}),
+    ("POST", "/api/my-rules/check", {"rule": "id: hide-x\nwhen: {author: x}\naction: hide\n"}),
+    ("POST", "/api/my-rules/remove", {"id": "never-added"}),
 ]
 
 EXTENSION_ORIGINS = ["chrome-extension://abcdefghijklmnopabcdefghijklmnop",
@@ -167,4 +171,4 @@ FOREIGN_ORIGINS = ["https://evil.example", "http://localhost.evil.example:8787",
                    "https://127.0.0.1", "file://"]
 
 # Paths whose successful answer, on an empty store, is 404 (e.g. undoing what was never done).
-MISSING_OK = {"/api/extension/undo"} | REPORTS_MISSING_OK | MINORS_MISSING_OK | RESEARCH_MISSING_OK
+MISSING_OK = {"/api/extension/undo", "/api/my-rules/remove"} | REPORTS_MISSING_OK | MINORS_MISSING_OK | RESEARCH_MISSING_OK

@@ -48,6 +48,7 @@ def copy(tmp_path) -> Path:
     """The extension and the adapters in a scratch tree: build.py finds both next to itself."""
     shutil.copytree(EXT, tmp_path / "extension")
     shutil.copytree(ROOT / "rules" / "platforms", tmp_path / "rules" / "platforms")
+    shutil.copy(ROOT / "rules" / "vocabulary.yaml", tmp_path / "rules" / "vocabulary.yaml")
     return tmp_path
 
 

@@ -9,6 +9,7 @@ import time
 import pytest
 from argon2 import PasswordHasher
 
+from feedlens import myrules
 from feedlens.minors import audit
 from feedlens.minors.pin import BASE_LOCKOUT_SECONDS, MAX_FAILURES, ParentPin, PinError
 from feedlens.service import ServiceConfig, init_app
@@ -161,6 +162,13 @@ async def add_ext_rule(client, auth) -> str:
     return (await response.json())["id"]
 
 
+async def setup_my_rule(client, runtime, auth):
+    response = await client.post("/api/my-rules", json={"rule": "id: mine\naction: hide\n"},
+                                 headers=with_pin(auth))
+    assert response.status == 201, await response.text()
+    return {"id": "mine"}
+
+
 async def pending_request(runtime) -> int:
     return (await runtime.minors.add_time_request("user:kid", 20, "homework video"))["id"]
 
@@ -188,6 +196,9 @@ CHANGING_ROUTES = [
     ("extension_switch", "POST", "/api/extension/switch",
      lambda s: {"name": "hide_personalized", "on": True}, no_setup),
     ("extension_pause", "POST", "/api/extension/pause", lambda s: {"minutes": 5}, no_setup),
+    ("my_rules_add", "POST", "/api/my-rules",
+     lambda s: {"rule": "id: hide-x\nwhen: {author: x}\naction: hide\n"}, no_setup),
+    ("my_rules_remove", "POST", "/api/my-rules/remove", lambda s: {"id": s["id"]}, setup_my_rule),
     ("minors_device_put", "PUT", "/api/minors/devices/user:kid",
      lambda s: {"profile": "strict"}, no_setup),
     ("minors_device_remove", "POST", "/api/minors/devices/user:kid/remove", lambda s: None, no_setup),
@@ -204,6 +215,7 @@ async def snapshot(runtime, rules_dir) -> dict:
             "devices": [(d["name"], d["profile"]) for d in await runtime.minors.devices()],
             "requests": await runtime.minors.time_requests("pending"),
             "usage": (await runtime.minors.usage("user:kid", time.time()))["extra_minutes"],
+            "my_rules": myrules.layer_path().read_text() if myrules.layer_path().exists() else None,
             "extension": (runtime.config.data_dir / "extension.json").read_text()
             if (runtime.config.data_dir / "extension.json").exists() else None}
 
@@ -238,7 +250,8 @@ def test_the_route_table_covers_every_changing_api_route():
     setup_routes(app)
     changing = {r.name for r in app.router.routes()
                 if r.method in ("PUT", "POST", "DELETE") and r.resource.canonical.startswith("/api/")}
-    not_settings = {"extension_pair"}  # pairing hands out the token; it changes no profile
+    not_settings = {"extension_pair",  # pairing hands out the token; it changes no profile
+                    "my_rules_check"}  # checks a draft rule; changes nothing
     other_features = {n for n in changing if n.startswith(("report", "research"))}  # no profile changes
     assert changing - not_settings - other_features == {r[0] for r in CHANGING_ROUTES}
 

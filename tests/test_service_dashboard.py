@@ -102,7 +102,7 @@ async def test_the_page_shows_health_and_todays_composition(client, auth, runtim
     assert "Active profile" in text and "Mark only" in text
     assert "demo 3" in text  # adapter and version
     assert "Today&#39;s feed — 4 items" in text  # the apostrophe escaped by Jinja's autoescape
-    assert "recommended 2" in text and "ads 1" in text and "followed 1" in text
+    assert "Personalised 2" in text and "Ad 1" in text and "Following 1" in text  # rules/vocabulary.yaml
     assert "popular" not in text.split("Today")[1]  # three days old: not today's
     assert "hidden 1" in text
     assert "No problems" in text

@@ -15,6 +15,8 @@ from importlib import resources
 
 import yaml
 
+from . import vocabulary
+
 LANGUAGES = ("en", "zh")  # the two UI languages, as language.pick_language names them
 FILES = {"en": "en.yaml", "zh": "zh-CN.yaml"}
 HTML_LANG = {"en": "en", "zh": "zh-CN"}  # the <html lang> of a page in each language
@@ -44,7 +46,10 @@ def messages(lang: str) -> dict[str, str]:
     tree = yaml.safe_load(text)
     if not isinstance(tree, dict):
         raise CatalogueError(f"{FILES[lang]}: the catalogue must be a mapping")
-    return _flatten(tree)
+    flat = _flatten(tree)
+    # the classes' labels have one source, shared with the extension and the docs
+    flat.update({f"common.provenance.{c.id}": vocabulary.label(c.id, lang) for c in vocabulary.classes()})
+    return flat
 
 
 def placeholders(message: str) -> set[str]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from mitmproxy.net import encoding
 
-from . import hooks
+from . import hooks, myrules
 from .adapters import AdapterError, AdapterSet, compile_adapter
 from .engine import Engine, Request
 from .model import Outcome
@@ -56,13 +56,15 @@ class EngineSpec:
     title_prefix: str
     body_cap: int
     gate: tuple[str, tuple[tuple[str, Any], ...]] | None = None  # (gate name, its parameters)
+    layer: tuple[str, str] | None = None  # My rules (path, text), composed over the profile
 
     def build(self) -> Engine:
         return self.engine(_compile_adapters(self.adapters))
 
     def engine(self, adapters: AdapterSet) -> Engine:
         """The engine of this profile, without the gate (it applies per response: gated())."""
-        return Engine(adapters, _compile_profile(self.profile, self.title_prefix), body_cap=self.body_cap)
+        profile = _compile_profile(self.profile, self.layer, self.title_prefix)
+        return Engine(adapters, profile, body_cap=self.body_cap)
 
     def gated(self, profile: Profile) -> Profile | None:
         """The profile for this one response, or None when no gate applies."""
@@ -90,16 +92,25 @@ def _compile_adapters(texts: tuple[tuple[str, str], ...]) -> AdapterSet:
 
 
 @functools.lru_cache(maxsize=16)
-def _compile_profile(spec: tuple[str, str, str] | None, title_prefix: str) -> Profile:
-    """Compiled once per process and profile text (profiles are immutable once compiled)."""
+def _compile_profile(spec: tuple[str, str, str] | None, layer: tuple[str, str] | None,
+                     title_prefix: str) -> Profile:
+    """Compiled once per process and profile text (profiles are immutable once compiled),
+    with My rules composed over it as the Runtime does."""
     profile = MARK_ONLY
     if spec is not None:
         name, path, text = spec
-        try:
-            profile = compile_profile(parse(text, path), name)
-        except (ProfileError, YamlError) as exc:
-            log.error("feedlens worker: %s", exc)
+        profile = _compiled(text, path, name) or MARK_ONLY
+    if layer is not None:
+        profile = myrules.compose(profile, _compiled(layer[1], layer[0], "my-rules"))
     return dataclasses.replace(profile, title_prefix=title_prefix)
+
+
+def _compiled(text: str, path: str, name: str) -> Profile | None:
+    try:
+        return compile_profile(parse(text, path), name)
+    except (ProfileError, YamlError) as exc:  # compiled before; only a bug gets here
+        log.error("feedlens worker: %s", exc)
+        return None
 
 
 def decode(raw: bytes, content_encoding: str | None) -> bytes:
@@ -142,7 +153,7 @@ def _init(spec: EngineSpec, setup) -> None:
 
 
 def _transform(job: EngineSpec, request, raw, content_encoding, content_type):
-    key = (job.profile, job.title_prefix, job.body_cap)
+    key = (job.profile, job.layer, job.title_prefix, job.body_cap)
     engine = _engines.get(key)
     if engine is None:
         engine = _engines[key] = job.engine(_adapters)

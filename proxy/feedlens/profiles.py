@@ -20,19 +20,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from . import schema
+from . import schema, vocabulary
 from .conditions import PhraseCheck, PhraseSpecError, Predicate, library_loader, phrase_check, rule_predicate
 from .model import Item, Provenance
 from .phrases import PhraseError
 from .textmatch import UnsafePattern
 from .yamlsrc import Source, YamlError, parse
 
-DEFAULT_PREFIXES = {
-    "zh": {"personalized": "【推荐】", "popular": "【热门】", "promoted": "【广告】",
-           "followed": "【关注】", "search": "【搜索】", "own": "【我的】", "unknown": "【未知】"},
-    "en": {"personalized": "[Rec] ", "popular": "[Popular] ", "promoted": "[Ad] ",
-           "followed": "[Following] ", "search": "[Search] ", "own": "[Mine] ", "unknown": "[?] "},
-}
+def default_prefix(provenance: str, lang: str) -> str:
+    """The title prefix of a class without a profile's own: its label from the one vocabulary."""
+    if lang == "zh":
+        return f"【{vocabulary.label(provenance, 'zh')}】"
+    return f"[{vocabulary.label(provenance, 'en')}] "
 
 
 class ProfileError(ValueError):
@@ -72,8 +71,7 @@ class Profile:
     def prefix_for(self, provenance: str, lang: str) -> str:
         if provenance in self.prefixes:
             return self.prefixes[provenance]
-        table = DEFAULT_PREFIXES["zh" if lang.startswith("zh") else "en"]
-        return table.get(provenance, "")
+        return default_prefix(provenance, "zh" if lang.startswith("zh") else "en")
 
 
 MARK_ONLY = Profile(name="default", title="Mark only", version="0", rules=[])

@@ -37,5 +37,9 @@ class RecentItems:
         time, url, item = entry
         return {"seen": time, "response_url": url, "item": item.to_dict()}
 
+    def latest(self, n: int) -> list[Item]:
+        """The last `n` items seen, oldest first (the /rules page previews a rule on them)."""
+        return [entry[2] for entry in list(self._items.values())[-n:]] if n > 0 else []
+
     def __len__(self) -> int:
         return len(self._items)

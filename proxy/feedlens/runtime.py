@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__, features, paths
+from . import __version__, features, myrules, paths
 from .adapters import Adapter, AdapterError, AdapterSet, compile_adapter
 from .counters import Counters
 from .gaps import CoverageGaps
@@ -73,6 +73,7 @@ class Runtime:
         self._adapter_texts: tuple[tuple[str, str], ...] = ()
         self._adapter_files: dict[Path, tuple[tuple, Adapter, str]] = {}
         self._profile_stamp: tuple | None = None
+        self.layer = myrules.Layer()  # My rules, composed over the active profile
         self._lock = threading.Lock()
         self._signature: tuple = ()
         self._tasks: list[asyncio.Task] = []
@@ -108,7 +109,8 @@ class Runtime:
     def _signature_now(self) -> tuple:
         files = (paths.layered_files(self.config.rules_dir, "platforms")
                  + paths.layered_files(self.config.rules_dir, "profiles"))
-        return tuple((str(p), _stamp(p)) for p in files) + ((None, _stamp(self.profile_path())),)
+        return (tuple((str(p), _stamp(p)) for p in files) + ((None, _stamp(self.profile_path())),)
+                + (self.layer.signature(),))
 
     # -- reload -----------------------------------------------------------------------------
 
@@ -118,13 +120,14 @@ class Runtime:
             self._signature = self._signature_now()
             adapters = self._load_adapters()
             profile_ok = self._load_profile()
+            layer_ok = self.layer.load()
             self._rebuild(adapters)
             for name in self.minors.assigned_profiles():  # build devices' engines off the proxy path
-                self._entry(name)
-        return not self.adapter_errors and profile_ok
+                self._entry(name, assigned=True)
+        return not self.adapter_errors and profile_ok and layer_ok
 
     def _rebuild(self, adapters: AdapterSet | None = None) -> None:
-        profile = self.profile
+        profile = myrules.compose(self.profile, self.layer.profile)
         if self.config.mark_style != "profile":
             profile = dataclasses.replace(profile, title_prefix=self.config.mark_style)
         self.engine = Engine(adapters or self.engine.adapters, profile, body_cap=self.config.body_cap)
@@ -132,7 +135,8 @@ class Runtime:
             adapters=self._adapter_texts,
             profile=(self.profile.name, self.profile.path, self._profile_text)
             if self._profile_text is not None else None,
-            title_prefix=profile.title_prefix, body_cap=self.config.body_cap)
+            title_prefix=profile.title_prefix, body_cap=self.config.body_cap,
+            layer=self.layer.spec() if myrules.applies_to(self.profile) else None)
         self._active = ProfileEngine(self.engine, self.engine_spec, limits_of(self.profile))
         self._engines = {}
         self._generation += 1
@@ -142,13 +146,14 @@ class Runtime:
     def limits_for(self, name: str | None) -> Limits:
         return self._entry(name).limits
 
-    def profile_engine(self, name: str | None) -> ProfileEngine:
+    def profile_engine(self, name: str | None, *, assigned: bool = False) -> ProfileEngine:
         """Engine, spec and limits of a profile (a device's), taken together (a reload may swap
-        them); the active one for None or an unknown name."""
-        return self._entry(name)
+        them); the active one (with My rules) for None or an unknown name. `assigned`: a parent
+        gave the device this profile, so it runs as written, without My rules."""
+        return self._entry(name, assigned=assigned)
 
-    def _entry(self, name: str | None) -> ProfileEngine:
-        if not name or name == self.profile_name:
+    def _entry(self, name: str | None, assigned: bool = False) -> ProfileEngine:
+        if not name or (name == self.profile_name and not assigned):
             return self._active
         entry = self._engines.get(name)
         if entry is None:
@@ -168,7 +173,7 @@ class Runtime:
             in_force = dataclasses.replace(profile, title_prefix=self.config.mark_style)
         engine = Engine(active.engine.adapters, in_force, body_cap=self.config.body_cap)
         spec = dataclasses.replace(active.spec, profile=(profile.name, profile.path, text),
-                                   title_prefix=in_force.title_prefix)
+                                   title_prefix=in_force.title_prefix, layer=None)
         return ProfileEngine(engine, spec, limits_of(profile))
 
     def _load_named(self, name: str) -> tuple[Profile, str] | None:
@@ -318,6 +323,9 @@ class Runtime:
                         "version": self.profile.version, "path": str(self.profile_path()),
                         "mark_style": self.engine.profile.title_prefix,
                         "errors": list(self.profile_errors)},
+            "my_rules": {"path": str(myrules.layer_path()), "errors": list(self.layer.errors),
+                         "rules": len(self.layer.profile.rules) if self.layer.profile else 0,
+                         "applied": myrules.applies_to(self.profile)},
             "profiles": self.profile_names(),
             "device_profile_errors": dict(self.device_profile_errors),
             "minors": self.minors.health(),

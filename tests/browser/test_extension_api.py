@@ -102,18 +102,21 @@ async def test_state_lists_page_rules(client):
     assert (await client.get("/api/extension/state")).status == 401
 
 
-async def test_rule_then_undo(client, rules_dir):
+async def test_rule_then_undo(client, rules_dir, user_rules):
     body = {"kind": "hide_author", "platform": "bilibili", "author_id": "123", "author": "老李"}
     resp = await client.post("/api/extension/rules", json=body, headers=client.headers)
     data = await resp.json()
-    assert resp.status == 201 and data["profile"] == "test", data
+    assert resp.status == 201 and data["profile"] == "my-rules", data
     assert data["rule"]["when"] == {"platform": ["bilibili"], "author": ["123", "老李"]}
-    text = (rules_dir / "profiles" / "test.yaml").read_text()
-    assert data["id"] in text and "# ads first" in text
+    assert (rules_dir / "profiles" / "test.yaml").read_text() == PROFILE  # the profile is untouched
+    text = (user_rules / "my-rules.yaml").read_text()
+    assert data["id"] in text and "# My rules" in text
     assert client.runtime.engine.profile.rules[0].id == data["id"]  # in force at once
+    assert client.runtime.profile_name == "test"
     undo = await client.post("/api/extension/undo", json={"id": data["id"]}, headers=client.headers)
     assert undo.status == 200
-    assert (rules_dir / "profiles" / "test.yaml").read_text() == PROFILE
+    assert data["id"] not in (user_rules / "my-rules.yaml").read_text()
+    assert client.runtime.engine.profile.rules[0].id == "hide-ads"
     again = await client.post("/api/extension/undo", json={"id": data["id"]}, headers=client.headers)
     assert again.status == 404
 
@@ -128,29 +131,34 @@ async def test_rule_refusals(client):
     assert resp.status == 400
 
 
-async def test_rules_never_go_into_default(client, rules_dir):
+async def test_rules_never_go_into_a_profile(client, rules_dir, user_rules):
     await client.post("/api/profiles/active", json={"name": "default"}, headers=client.headers)
     resp = await client.post("/api/extension/rules", headers=client.headers,
                              json={"kind": "hide_like", "platform": "x", "keyword": "crypto"})
-    assert (await resp.json())["profile"] == "mine"
-    assert client.runtime.profile_name == "mine"
+    assert (await resp.json())["profile"] == "my-rules"
+    assert client.runtime.profile_name == "default"
     assert "crypto" not in (rules_dir / "profiles" / "default.yaml").read_text()
+    assert "crypto" in (user_rules / "my-rules.yaml").read_text()
 
 
 async def test_switch_and_pause(client):
     h = client.headers
+    rule_ids = lambda: [r.id for r in client.runtime.engine.profile.rules]  # noqa: E731
     data = await (await client.post("/api/extension/switch", json={"name": "chronological", "on": True}, headers=h)).json()
-    assert data["active"] == "chronological" and data["switches"]["chronological"]["on"]
+    assert data["active"] == "test" and data["switches"]["chronological"]["on"]
+    assert rule_ids()[:2] == ["switch:chronological", "switch:chronological:others"]
     data = await (await client.post("/api/extension/switch", json={"name": "chronological", "on": False}, headers=h)).json()
-    assert data["active"] == "test"
+    assert data["active"] == "test" and not data["switches"]["chronological"]["on"]
+    assert rule_ids() == ["hide-ads", "blur-gacha"]
     data = await (await client.post("/api/extension/pause", json={"minutes": 15}, headers=h)).json()
-    assert data["active"] == "default" and data["target"] == "test"
+    assert data["active"] == "test" and data["target"] == "test" and rule_ids()[0] == "switch:pause"
     assert data["paused_until"] > time.time() + 14 * 60
     assert [r["id"] for r in data["page_rules"]] == ["blur-gacha"]  # the rules pause returns to
     busy = await client.post("/api/extension/switch", json={"name": "chronological", "on": True}, headers=h)
     assert busy.status == 409
     data = await (await client.post("/api/extension/pause", json={"minutes": 0}, headers=h)).json()
     assert data["active"] == "test" and data["paused_until"] is None
+    assert rule_ids() == ["hide-ads", "blur-gacha"]
 
 
 async def test_locked_profile_refuses_changes(client, rules_dir):

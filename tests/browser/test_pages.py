@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -183,11 +184,12 @@ def test_hide_author_applies_at_once_and_undo(browser, feedlens):
     page.wait_for_selector("article[data-feedlens-hide]", state="attached")
     toast, toast_buttons = wait_until(lambda: shadow.overlay("toast"), 5, "the toast")
     assert "kofi_builds" in toast
-    profile = feedlens.extra["rules"] / "profiles" / "browser-e2e.yaml"
-    assert "ext-hide-author" in profile.read_text()
+    layer = Path(api(feedlens, "/api/my-rules")["path"])  # My rules, in the user's config dir
+    assert "ext-hide-author" in layer.read_text()
+    assert "ext-hide-author" not in (feedlens.extra["rules"] / "profiles" / "browser-e2e.yaml").read_text()
     shadow.click(toast_buttons["Undo"])
     page.wait_for_selector("article[data-feedlens-hide]", state="detached")
-    wait_until(lambda: "ext-hide-author" not in profile.read_text(), 5, "the rule to go")
+    wait_until(lambda: "ext-hide-author" not in layer.read_text(), 5, "the rule to go")
     page.close()
 
 
@@ -237,10 +239,12 @@ def test_popup_switches_and_locked_profile(browser, feedlens):
     popup = browser.new_page()
     popup.goto(browser.url(f"popup.html?tab={tab}"))
     popup.wait_for_selector("#controls:not([hidden])")
-    popup.check("#switch-hide_personalized")
-    wait_until(lambda: api(feedlens, "/api/extension/state")["active"] == "no-personalized", 5, "the switch")
+    popup.check("#switch-hide_personalized")  # a rule in My rules; the profile stays
+    wait_until(lambda: (s := api(feedlens, "/api/extension/state"))["switches"]["hide_personalized"]["on"]
+               and s["active"] == "browser-e2e", 5, "the switch")
     popup.uncheck("#switch-hide_personalized")
-    wait_until(lambda: api(feedlens, "/api/extension/state")["active"] == "browser-e2e", 5, "the switch back")
+    wait_until(lambda: not api(feedlens, "/api/extension/state")["switches"]["hide_personalized"]["on"],
+               5, "the switch back")
     # Clicked straight after, before the switch's own reply lands: that reply must not untick it.
     popup.check("#switch-pause")
     try:

@@ -1,8 +1,8 @@
 """Charts of the user's own item log, as data (the JSON endpoints) and as inline SVG.
 
 The SVG is drawn here on the server: no script, no CDN, no web font. Colours come from CSS
-classes (service/templates/research/_chart.css, in the page's nonce'd <style>), so the page
-keeps its strict CSP.
+classes (palette_css(): the one vocabulary's colours, in the page's nonce'd <style>, with
+service/templates/research/_chart.css for the rest), so the page keeps its strict CSP.
 Each chart carries a <title> and <desc> for screen readers; the page shows the same numbers
 as a table after it. Every text put into the SVG is escaped here, so the page may include it
 as it is.
@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from html import escape
 
+from .. import vocabulary
 from ..model import PROVENANCE_ORDER, provenance_rank
 from . import queries
 
@@ -21,6 +22,11 @@ WIDTH = 700.0  # every chart's viewBox width: text keeps one size at any number 
 
 def css_class(provenance: str) -> str:
     return f"c-{provenance}" if provenance in PROVENANCE_ORDER else "c-other"
+
+
+def palette_css() -> str:
+    """The fill of each class's chart segments, from the one vocabulary (feedlens.vocabulary)."""
+    return vocabulary.css("c-", "fill") + "\n.c-other { fill: #adb5bd; }"
 
 
 # ---- data ----------------------------------------------------------------------------------

@@ -3,10 +3,10 @@ quick switches and pause. Wire with `extension_api.setup(app)`; the route `exten
 must be reachable without the token (it is how the extension gets the token).
 
 The extension never sends rule text: it names an action and the values (author, keyword), and
-the rule is built here, so a compromised extension page cannot write arbitrary rules. Rules go
-to the top of the active profile (first match wins: a click on an item beats general rules),
-inserted as text so the file's comments survive. "default" stays the pristine mark-only
-profile that pause switches to; rules added while it is active go to the profile "mine".
+the rule is built here, so a compromised extension page cannot write arbitrary rules. Rules,
+quick switches and the pause go to My rules (service/my_rules.py: the user's layer over the
+active profile, in the user's config dir), never into a profile: first match wins and My rules
+run first, so a click on an item beats general rules, and switching profiles keeps it.
 """
 
 from __future__ import annotations

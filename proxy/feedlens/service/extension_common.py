@@ -1,5 +1,5 @@
-"""What the extension's routes share: the extension's state file (quick switches, pause),
-the profile the user means, the rules a content script can apply itself, and the parent lock
+"""What the extension's routes share: the extension's state file (the pause's end), the rules
+a content script can apply itself (My rules', then the active profile's), and the parent lock
 on changes. extension_api, extension_rules and extension_switches import this module.
 """
 
@@ -14,16 +14,14 @@ from pathlib import Path
 from aiohttp import web
 
 from ..files import write_atomic
-from ..profiles import ProfileError, load_profile
-from . import parent_guard, profile_files
+from .. import myrules
+from ..profiles import load_profile
+from . import my_rules, parent_guard, profile_files
 from .config import CONFIG
-from .errors import ApiError
 from .views import active_profile
 
 STATE_FILE = "extension.json"
-PRISTINE = "default"  # mark only; never edited from the extension
-MINE = "mine"
-SWITCHES = {"hide_personalized": "no-personalized", "chronological": "chronological"}
+MY_RULES = "my-rules"  # what the extension's answers call the layer its rules go to
 PAGE_ACTIONS = ("keep", "label", "blur", "hide")
 PAGE_KEYS = frozenset({"platform", "author", "keywords"})
 
@@ -54,9 +52,8 @@ def paused_until(app) -> float | None:
 
 
 def target_of(app) -> str:
-    """The profile the user means: while paused, the one pause will return to."""
-    pause_state = read_state(app[CONFIG].data_dir).get("pause")
-    return pause_state["return_to"] if pause_state else active_profile(runtime_of(app))
+    """The profile the user means: the active one (a pause no longer switches profiles)."""
+    return active_profile(runtime_of(app))
 
 
 def page_rule(spec: dict) -> dict | None:
@@ -76,29 +73,41 @@ def page_rule(spec: dict) -> dict | None:
 
 
 def profile_summary(rules_dir: Path, name: str) -> dict:
+    """Title and lock of profile `name`, and the page rules in force: My rules' first (unless
+    the profile is locked), then the profile's."""
     info = profile_files.read_profile(rules_dir, name, name) or {}
-    rules = []
     path = profile_files.profile_path(rules_dir, name)
-    if path.is_file() and info.get("valid"):
-        profile, now = load_profile(path), datetime.now()
-        # compile_profile keeps file order, so compiled rules and their specs pair up
-        for rule, spec in zip(profile.rules, profile.raw.get("rules", []), strict=True):
-            page = page_rule(spec) if rule.active(now) else None
-            if page:
-                rules.append(page)
+    layer = my_rules.compiled_layer(my_rules.read_text())
+    profile = load_profile(path) if path.is_file() and info.get("valid") else None
+    rules = []
+    if layer is not None and not info.get("locked"):
+        rules += _page_rules(layer)
+    if profile is not None:
+        rules += _page_rules(profile)
     return {"title": info.get("title"), "locked": bool(info.get("locked")), "page_rules": rules}
+
+
+def _page_rules(profile) -> list[dict]:
+    now, out = datetime.now(), []
+    # compile_profile keeps file order, so compiled rules and their specs pair up
+    for rule, spec in zip(profile.rules, profile.raw.get("rules", []), strict=True):
+        page = page_rule(spec) if rule.active(now) else None
+        if page:
+            out.append(page)
+    return out
 
 
 async def extension_state(app) -> dict:
     runtime, rules_dir = runtime_of(app), app[CONFIG].rules_dir
     active, target = active_profile(runtime), target_of(app)
     summary = await asyncio.to_thread(profile_summary, rules_dir, target)
-    switches = {key: {"on": active == name, "available": profile_files.exists(rules_dir, name)}
-                for key, name in SWITCHES.items()}
+    layer = await asyncio.to_thread(my_rules.read_text)
+    switches = {key: {"on": my_rules.switch_on(layer, key), "available": True}
+                for key in my_rules.SWITCHES}
     return {"active": active, "target": target, "title": summary["title"],
             "locked": bool(getattr(runtime.engine.profile, "locked", False)) or summary["locked"],
             "paused_until": paused_until(app), "switches": switches,
-            "page_rules": summary["page_rules"]}
+            "page_rules": summary["page_rules"], "my_rules": str(myrules.layer_path())}
 
 
 async def check_lock(request: web.Request, route: str) -> None:
@@ -109,10 +118,3 @@ async def check_lock(request: web.Request, route: str) -> None:
               or parent_guard.profile_locked(app[CONFIG].rules_dir, active)
               or parent_guard.profile_locked(app[CONFIG].rules_dir, target))
     await parent_guard.require_pin(request, route=route, profile=target, locked=locked)
-
-
-async def set_profile(runtime, name: str) -> None:
-    try:
-        await asyncio.to_thread(runtime.set_profile, name)
-    except ProfileError as exc:
-        raise ApiError(400, f"cannot switch to profile {name!r}", exc.messages) from None

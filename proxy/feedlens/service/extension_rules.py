@@ -1,6 +1,7 @@
 """Per-item rules from the extension: hide or always show an author, hide items like one, and
 undo. The extension names an action and the values; the rule is built here and inserted as
-text at the top of the profile the user means, so the file's comments survive.
+text at the top of My rules (the user's layer over the active profile, service/my_rules.py),
+so the file's comments survive and switching profiles or quick switches never undo it.
 """
 
 from __future__ import annotations
@@ -10,16 +11,15 @@ import re
 import secrets
 import time
 
-import yaml
 from aiohttp import web
 
 from ..files import write_atomic
 from ..profiles import ProfileError
-from . import profile_files, validate as v
+from . import my_rules, profile_files, validate as v
 from .config import CONFIG
 from .errors import ApiError, json_response
-from .extension_common import (LOCK, MINE, PRISTINE, check_lock, page_rule, paused_until,
-                               runtime_of, target_of)
+from .extension_common import LOCK, MY_RULES, check_lock, page_rule, runtime_of
+from .rule_text import insert_rule, remove_rule, rule_block  # noqa: F401 (re-exported)
 from .views import active_profile
 
 KINDS = {"hide_author": "hide", "show_author": "keep", "hide_like": "hide"}
@@ -53,76 +53,10 @@ def build_rule(body: dict) -> dict:
             "action": KINDS[kind], "cases": {"match": [case]}}
 
 
-def rule_block(rule: dict, indent: int) -> str:
-    text = yaml.safe_dump([rule], allow_unicode=True, sort_keys=False, default_flow_style=None,
-                          width=10_000)
-    pad = " " * indent
-    return "".join(pad + line + "\n" for line in text.splitlines())
-
-
-_RULES_KEY = re.compile(r"^rules:[ \t]*(\[\])?[ \t]*(#.*)?$")
-
-
-def insert_rule(text: str, rule: dict) -> str:
-    """The profile text with `rule` first in `rules`, leaving every other line as it was."""
-    lines = text.splitlines(keepends=True)
-    for index, line in enumerate(lines):
-        match = _RULES_KEY.match(line.rstrip("\n"))
-        if not match:
-            continue
-        indent = 2
-        for following in lines[index + 1:]:
-            stripped = following.strip()
-            if stripped and not stripped.startswith("#"):
-                if following[0] in " -" and stripped.startswith("-") and not match.group(1):
-                    indent = len(following) - len(following.lstrip(" "))
-                break
-        head = "rules:\n" if match.group(1) else line if line.endswith("\n") else line + "\n"
-        return "".join(lines[:index]) + head + rule_block(rule, indent) + "".join(lines[index + 1:])
-    data = yaml.safe_load(text) or {}  # flow-style or unusual layout: rewrite the document
-    data["rules"] = [rule, *(data.get("rules") or [])]
-    return profile_files.to_yaml(data)
-
-
-def remove_rule(text: str, rule_id: str) -> str | None:
-    """The profile text without the rule `rule_id`, or None when it has no such rule."""
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines)
-                  if re.match(rf"^(\s*)- id: ['\"]?{re.escape(rule_id)}['\"]?\s*$", line)), None)
-    if start is not None:
-        indent = len(lines[start]) - len(lines[start].lstrip(" "))
-        end = start + 1
-        while end < len(lines):
-            line = lines[end]
-            width = len(line) - len(line.lstrip(" "))
-            if line.strip() and width <= indent:  # the next rule, or a key after the list
-                break
-            end += 1
-        return "".join(lines[:start] + lines[end:])
-    data = yaml.safe_load(text) or {}
-    rules = data.get("rules") or []
-    kept = [r for r in rules if not (isinstance(r, dict) and r.get("id") == rule_id)]
-    if len(kept) == len(rules):
-        return None
-    data["rules"] = kept
-    return profile_files.to_yaml(data)
-
-
-_NEW_PROFILE = """\
-title: My rules
-version: 1
-description: Rules added from the browser extension (hide or always show an author, hide items like one).
-mark: {title_prefix: "off"}
-rules: []
-"""
-
-
-async def _edit(app, name: str, change) -> str:
-    """Apply `change(text) -> text` to profile `name`, validated and written atomically."""
+async def _edit_profile(app, name: str, change) -> str:
+    """Apply `change(text) -> text` to profile `name` (rules added there before My rules)."""
     rules_dir = app[CONFIG].rules_dir
-    path = profile_files.profile_path(rules_dir, name)
-    text = path.read_text(encoding="utf-8") if path.is_file() else _NEW_PROFILE
-    new_text = change(text)
+    new_text = change(profile_files.profile_path(rules_dir, name).read_text(encoding="utf-8"))
     path = profile_files.writable_path(rules_dir, name)
     try:
         await asyncio.to_thread(profile_files.validate, new_text, path, name)
@@ -130,9 +64,7 @@ async def _edit(app, name: str, change) -> str:
         raise ApiError(400, f"profile {name!r} would become invalid; it was not changed",
                        exc.messages) from None
     await asyncio.to_thread(write_atomic, path, new_text)
-    runtime = runtime_of(app)
-    if name == active_profile(runtime):
-        await asyncio.to_thread(runtime.reload)
+    await asyncio.to_thread(runtime_of(app).reload)
     return name
 
 
@@ -142,14 +74,10 @@ async def add_rule(request: web.Request) -> web.Response:
     app = request.app
     async with app[LOCK]:
         await check_lock(request, "extension_rules")
-        target = target_of(app)
-        if target == PRISTINE:
-            target = MINE
-        name = await _edit(app, target, lambda text: insert_rule(text, rule))
-        runtime = runtime_of(app)
-        if paused_until(app) is None and active_profile(runtime) != name:
-            await asyncio.to_thread(runtime.set_profile, name)
-    return json_response({"id": rule["id"], "profile": name, "rule": page_rule(rule)}, status=201)
+        # My rules, never the active profile: a quick switch or another profile keeps it
+        await my_rules.edit(app, lambda text: insert_rule(text, rule))
+    return json_response({"id": rule["id"], "profile": MY_RULES, "rule": page_rule(rule)},
+                         status=201)
 
 
 async def undo(request: web.Request) -> web.Response:
@@ -160,12 +88,15 @@ async def undo(request: web.Request) -> web.Response:
     app = request.app
     async with app[LOCK]:
         await check_lock(request, "extension_undo")
-        rules_dir = app[CONFIG].rules_dir
-        for name in dict.fromkeys([target_of(app), MINE, active_profile(runtime_of(app))]):
-            path = profile_files.profile_path(rules_dir, name)
-            text = path.read_text(encoding="utf-8") if path.is_file() else ""
-            new_text = remove_rule(text, rule_id) if text else None
-            if new_text is not None:
-                await _edit(app, name, lambda _: new_text)
-                return json_response({"id": rule_id, "profile": name, "removed": True})
-    raise ApiError(404, f"no rule {rule_id!r} in the active profile")
+        layer = await asyncio.to_thread(my_rules.read_text)
+        if rule_id in my_rules.rule_ids(layer):
+            await my_rules.edit(app, lambda text: remove_rule(text, rule_id) or text)
+            return json_response({"id": rule_id, "profile": MY_RULES, "removed": True})
+        name = active_profile(runtime_of(app))  # a rule added before My rules existed
+        path = profile_files.profile_path(app[CONFIG].rules_dir, name)
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        new_text = remove_rule(text, rule_id) if text else None
+        if new_text is not None:
+            await _edit_profile(app, name, lambda _: new_text)
+            return json_response({"id": rule_id, "profile": name, "removed": True})
+    raise ApiError(404, f"no rule {rule_id!r} in My rules")

@@ -1,5 +1,7 @@
-"""Quick switches (hide personalised, chronological) and pause from the extension. A pause
-switches to the pristine profile and comes back by itself, across restarts too.
+"""Quick switches (hide personalised, chronological) and pause from the extension, as named
+rules in My rules (`switch:…`, service/my_rules.py), so they never change the active profile
+and never undo a per-item rule. A pause is the rule `switch:pause` (keep everything) at the top
+of My rules, removed by itself when the pause ends, across restarts too.
 """
 
 from __future__ import annotations
@@ -10,12 +12,11 @@ import time
 
 from aiohttp import web
 
-from . import profile_files, validate as v
+from . import my_rules, validate as v
 from .config import CONFIG
 from .errors import ApiError, json_response
-from .extension_common import (LOCK, PRISTINE, SWITCHES, TIMER, check_lock, extension_state,
-                               paused_until, read_state, runtime_of, set_profile, write_state)
-from .views import active_profile
+from .extension_common import (LOCK, TIMER, check_lock, extension_state, paused_until, read_state,
+                               write_state)
 
 log = logging.getLogger(__name__)
 
@@ -24,25 +25,14 @@ MAX_PAUSE_MINUTES = 240
 
 async def switch(request: web.Request) -> web.Response:
     body = await v.json_body(request, {"name": str, "on": bool}, required=frozenset({"name", "on"}))
-    if body["name"] not in SWITCHES:
-        raise ApiError(400, f"name must be one of {', '.join(SWITCHES)}")
-    app, profile = request.app, SWITCHES[body["name"]]
+    if body["name"] not in my_rules.SWITCHES:
+        raise ApiError(400, f"name must be one of {', '.join(my_rules.SWITCHES)}")
+    app, rules = request.app, my_rules.SWITCHES[body["name"]]
     async with app[LOCK]:
         await check_lock(request, "extension_switch")
         if paused_until(app) is not None:
             raise ApiError(409, "feedlens is paused; resume it first")
-        data_dir, runtime = app[CONFIG].data_dir, runtime_of(app)
-        saved = read_state(data_dir)
-        current = active_profile(runtime)
-        if body["on"]:
-            if not profile_files.exists(app[CONFIG].rules_dir, profile):
-                raise ApiError(404, f"no profile named {profile!r}")
-            if current not in SWITCHES.values():
-                saved["return_to"] = current
-            await set_profile(runtime, profile)
-        elif current == profile:
-            await set_profile(runtime, saved.pop("return_to", None) or PRISTINE)
-        await asyncio.to_thread(write_state, data_dir, saved)
+        await my_rules.edit(app, lambda text: my_rules.set_switch(text, rules, body["on"]))
     return json_response(await extension_state(app))
 
 
@@ -57,12 +47,12 @@ async def pause(request: web.Request) -> web.Response:
         if minutes == 0:
             await _resume(app)
         else:
-            data_dir, runtime = app[CONFIG].data_dir, runtime_of(app)
+            data_dir = app[CONFIG].data_dir
             saved = read_state(data_dir)
-            return_to = saved.get("pause", {}).get("return_to") or active_profile(runtime)
-            saved["pause"] = {"until": time.time() + minutes * 60, "return_to": return_to}
+            saved["pause"] = {"until": time.time() + minutes * 60}
             await asyncio.to_thread(write_state, data_dir, saved)
-            await set_profile(runtime, PRISTINE)
+            await my_rules.edit(app, lambda text: my_rules.set_switch(text, my_rules.PAUSE, True,
+                                                                      first=True))
             _schedule(app, saved["pause"]["until"])
     return json_response(await extension_state(app))
 
@@ -71,11 +61,9 @@ async def _resume(app) -> None:
     _cancel(app)
     data_dir = app[CONFIG].data_dir
     saved = read_state(data_dir)
-    paused = saved.pop("pause", None)
+    saved.pop("pause", None)
     await asyncio.to_thread(write_state, data_dir, saved)
-    runtime = runtime_of(app)
-    if paused and active_profile(runtime) == PRISTINE and paused["return_to"] != PRISTINE:
-        await set_profile(runtime, paused["return_to"])
+    await my_rules.edit(app, lambda text: my_rules.set_switch(text, my_rules.PAUSE, False))
 
 
 def _schedule(app, until: float) -> None:
@@ -86,7 +74,7 @@ def _schedule(app, until: float) -> None:
         async with app[LOCK]:
             try:
                 await _resume(app)
-            except ApiError as exc:  # e.g. the profile to return to was deleted meanwhile
+            except ApiError as exc:  # e.g. My rules were made invalid by hand meanwhile
                 log.warning("feedlens: could not end the pause: %s %s", exc.message, exc.messages or "")
     app[TIMER]["task"] = asyncio.get_running_loop().create_task(resume_later())
 

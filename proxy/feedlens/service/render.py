@@ -15,10 +15,11 @@ from datetime import datetime
 
 import aiohttp_jinja2
 import jinja2
+import markupsafe
 from aiohttp import web
 
-from .. import i18n
-from ..research.charts import css_class
+from .. import i18n, vocabulary
+from ..research.charts import css_class, palette_css
 
 
 def setup(app: web.Application) -> None:
@@ -27,7 +28,9 @@ def setup(app: web.Application) -> None:
         undefined=jinja2.StrictUndefined,  # a typo in a template fails loudly, in the tests
         trim_blocks=True, lstrip_blocks=True, default_helpers=False)
     env.filters.update(minute_time=minute_time, second_time=second_time, pct=pct)
-    env.globals.update(chart_class=css_class)
+    # the classes' colours, from the one vocabulary: overview bars (.p-*) and charts (.c-*)
+    env.globals.update(chart_class=css_class, palette_css=markupsafe.Markup(
+        vocabulary.css("p-", "background") + "\n" + palette_css()))
 
 
 def minute_time(ts: float | None, missing: str = "—") -> str:

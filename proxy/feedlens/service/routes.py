@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import dashboard, extension_api, minors_api, render, reports_api, research_api, views
+from . import (dashboard, extension_api, minors_api, render, reports_api, research_api,
+               rules_page, views)
 
 
 def setup_routes(app: web.Application) -> None:
@@ -23,6 +24,7 @@ def setup_routes(app: web.Application) -> None:
     router.add_get("/api/profiles/{name}", views.profile, name="profile")
     router.add_put("/api/profiles/{name}", views.put_profile, name="profile_put")
     extension_api.setup(app)
+    rules_page.setup(app)  # /rules and /api/my-rules
     reports_api.setup(app)
     minors_api.setup(app)
     research_api.setup(app)

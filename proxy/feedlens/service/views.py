@@ -132,21 +132,28 @@ async def profile(request: web.Request) -> web.Response:
 
 async def set_active_profile(request: web.Request) -> web.Response:
     body = await v.json_body(request, {"name": str}, required=frozenset({"name"}))
-    name = _name(body["name"])
+    runtime = await choose_profile(request, body["name"])
+    return json_response({"active": active_profile(runtime), "errors": list(runtime.profile_errors)})
+
+
+async def choose_profile(request: web.Request, name: str, *, route: str = "profile_active",
+                         pin: str | None = None):
+    """Make profile `name` active (the API and the /rules page); raises ApiError."""
+    name = _name(name)
     runtime = _runtime(request)
     rules_dir = request.app[CONFIG].rules_dir
     if not profile_files.exists(rules_dir, name):
         raise ApiError(404, f"no profile named {name!r}")
     current = active_profile(runtime)
     # Leaving a locked profile is the parent's call; choosing one only tightens.
-    await parent_guard.require_pin(request, route="profile_active", profile=current,
+    await parent_guard.require_pin(request, route=route, profile=current, pin=pin,
                                    detail=f"to {name}", locked=name != current
                                    and parent_guard.profile_locked(rules_dir, current))
     try:
         await asyncio.to_thread(runtime.set_profile, name)
     except ProfileError as exc:
         raise ApiError(400, "invalid profile; the previous one stays active", exc.messages) from None
-    return json_response({"active": active_profile(runtime), "errors": list(runtime.profile_errors)})
+    return runtime
 
 
 async def put_profile(request: web.Request) -> web.Response:
