@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, features, paths
-from .clierror import CliError, from_os_error, read_bytes, report
+from .clierror import CliError, from_os_error, profile_path, read_bytes, report
 from .adapters import AdapterError, load_adapter, load_adapters
 from .engine import Engine, Request
 from .model import Outcome
@@ -32,20 +32,10 @@ def _engine(args) -> Engine:
     return Engine(adapters, profile)
 
 
-def profile_names(rules: Path | None) -> list[str]:
-    names = {p.stem for p in paths.layered_files(rules, "profiles")} | {MARK_ONLY.name}
-    return sorted(names)
-
-
 def _load_named_profile(name: str, rules: Path | None):
-    path = paths.resolve_profile(name, rules)
-    if not path.is_file():
-        if path.suffix in (".yaml", ".yml") and path.name != f"{name}.yaml":
-            raise CliError(f"no such profile file: {path}", "check the path")
-        if name == MARK_ONLY.name:
-            return MARK_ONLY
-        raise CliError(f"unknown profile {name!r}",
-                       f"available: {', '.join(profile_names(rules))}")
+    path = profile_path(name, rules)
+    if path is None:
+        return MARK_ONLY
     try:
         return load_profile(path)
     except ProfileError as exc:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from . import paths
+from .profiles import MARK_ONLY
+
 EXIT_BAD_INPUT = 2
 
 
@@ -45,3 +48,21 @@ def read_bytes(path: str | Path, what: str = "file") -> bytes:
         return Path(path).read_bytes()
     except OSError as exc:
         raise from_os_error(exc, what) from None
+
+
+def profile_names(rules: Path | None) -> list[str]:
+    names = {p.stem for p in paths.layered_files(rules, "profiles")} | {MARK_ONLY.name}
+    return sorted(names)
+
+
+def profile_path(name: str, rules: Path | None) -> Path | None:
+    """The file of a profile name or path; None for the built-in mark-only profile; CliError
+    listing the available names when there is no such profile."""
+    path = paths.resolve_profile(name, rules)
+    if path.is_file():
+        return path
+    if path.suffix in (".yaml", ".yml") and path.name != f"{name}.yaml":
+        raise CliError(f"no such profile file: {path}", "check the path")
+    if name == MARK_ONLY.name:
+        return None
+    raise CliError(f"unknown profile {name!r}", f"available: {', '.join(profile_names(rules))}")
