@@ -17,10 +17,10 @@ from datetime import datetime
 from aiohttp import web
 
 from .. import __version__, i18n
-from ..language import pick_language
 from ..model import provenance_rank
 from . import render as r, security, validate as v
 from .config import CONFIG, TOKEN
+from .lang import request_language
 from .errors import json_response
 from .views import active_profile, start_of_day
 
@@ -63,7 +63,7 @@ async def favicon(request: web.Request) -> web.Response:
 
 async def page(request: web.Request) -> web.Response:
     params = v.query(request, {"token": v.text(256), "lang": v.choice(("en", "zh"))})
-    lang = params.get("lang") or pick_language(request.headers.get("Accept-Language"))
+    lang = request_language(request)
     token = request.app[TOKEN]
     cookie = security.dashboard_cookie_name(
         security.local_port(request, request.app[CONFIG].bind_port))

@@ -115,4 +115,5 @@ async def set_profile(runtime, name: str) -> None:
     try:
         await asyncio.to_thread(runtime.set_profile, name)
     except ProfileError as exc:
-        raise ApiError(400, f"cannot switch to profile {name!r}", exc.messages) from None
+        raise ApiError(400, f"cannot switch to profile {name!r}", exc.messages,
+                       code="profile_switch_refused", params={"name": repr(name)}) from None

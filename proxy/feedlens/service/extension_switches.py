@@ -30,13 +30,14 @@ async def switch(request: web.Request) -> web.Response:
     async with app[LOCK]:
         await check_lock(request, "extension_switch")
         if paused_until(app) is not None:
-            raise ApiError(409, "feedlens is paused; resume it first")
+            raise ApiError(409, "feedlens is paused; resume it first", code="paused")
         data_dir, runtime = app[CONFIG].data_dir, runtime_of(app)
         saved = read_state(data_dir)
         current = active_profile(runtime)
         if body["on"]:
             if not profile_files.exists(app[CONFIG].rules_dir, profile):
-                raise ApiError(404, f"no profile named {profile!r}")
+                raise ApiError(404, f"no profile named {profile!r}", code="no_profile",
+                           params={"name": repr(profile)})
             if current not in SWITCHES.values():
                 saved["return_to"] = current
             await set_profile(runtime, profile)

@@ -126,7 +126,8 @@ async def profile(request: web.Request) -> web.Response:
     data = await asyncio.to_thread(profile_files.read_profile, request.app[CONFIG].rules_dir,
                                    name, active)
     if data is None:
-        raise ApiError(404, f"no profile named {name!r}")
+        raise ApiError(404, f"no profile named {name!r}", code="no_profile",
+                       params={"name": repr(name)})
     return json_response(data)
 
 
@@ -136,7 +137,8 @@ async def set_active_profile(request: web.Request) -> web.Response:
     runtime = _runtime(request)
     rules_dir = request.app[CONFIG].rules_dir
     if not profile_files.exists(rules_dir, name):
-        raise ApiError(404, f"no profile named {name!r}")
+        raise ApiError(404, f"no profile named {name!r}", code="no_profile",
+                       params={"name": repr(name)})
     current = active_profile(runtime)
     # Leaving a locked profile is the parent's call; choosing one only tightens.
     await parent_guard.require_pin(request, route="profile_active", profile=current,
@@ -145,7 +147,8 @@ async def set_active_profile(request: web.Request) -> web.Response:
     try:
         await asyncio.to_thread(runtime.set_profile, name)
     except ProfileError as exc:
-        raise ApiError(400, "invalid profile; the previous one stays active", exc.messages) from None
+        raise ApiError(400, "invalid profile; the previous one stays active", exc.messages,
+                       code="invalid_profile") from None
     return json_response({"active": active_profile(runtime), "errors": list(runtime.profile_errors)})
 
 
@@ -161,7 +164,8 @@ async def put_profile(request: web.Request) -> web.Response:
     try:
         compiled = profile_files.validate(text, path, name)
     except ProfileError as exc:
-        raise ApiError(400, "invalid profile; the file was not changed", exc.messages) from None
+        raise ApiError(400, "invalid profile; the file was not changed", exc.messages,
+                       code="invalid_profile_file") from None
     created = not profile_files.profile_path(request.app[CONFIG].rules_dir, name).exists()
     await asyncio.to_thread(write_atomic, path, text)
     runtime = _runtime(request)
