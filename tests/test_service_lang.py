@@ -97,3 +97,51 @@ async def test_picker_keeps_a_local_path_and_refuses_an_unknown_language(client)
     assert response.headers["Location"] == "/reports"
     response = await client.get("/lang?set=fr&next=/", allow_redirects=False)
     assert response.status == 400 and (await response.json())["code"] == "bad_language"
+
+
+# ---- profile titles ------------------------------------------------------------------------
+
+LOCALIZED_PROFILE = """\
+title: {en: Quiet, zh-CN: 安静}
+version: 1
+description:
+  en: Hides ads.
+  zh-CN: 隐藏广告。
+rules: []
+"""
+
+
+async def test_profile_titles_in_the_readers_language(client, auth, rules_dir):
+    (rules_dir / "profiles" / "quiet.yaml").write_text(LOCALIZED_PROFILE, encoding="utf-8")
+    found = (await (await client.get("/api/profiles", headers={**auth, **ZH})).json())["profiles"]
+    quiet = next(p for p in found if p["name"] == "quiet")
+    assert quiet["title"] == "Quiet" and quiet["description"] == "Hides ads."  # as before
+    assert quiet["title_localized"] == "安静" and quiet["description_localized"] == "隐藏广告。"
+    strict = next(p for p in found if p["name"] == "strict")  # a plain string serves both
+    assert strict["title_localized"] == strict["title"] == "No ads"
+    one = await (await client.get("/api/profiles/quiet", headers=auth)).json()
+    assert one["title_localized"] == "Quiet"
+
+
+async def test_dashboard_shows_the_active_profile_title_in_chinese(client, auth, rules_dir):
+    (rules_dir / "profiles" / "quiet.yaml").write_text(LOCALIZED_PROFILE, encoding="utf-8")
+    response = await client.post("/api/profiles/active", json={"name": "quiet"}, headers=auth)
+    assert response.status == 200, await response.text()
+    page = await (await client.get("/", headers={**auth, **ZH})).text()
+    assert "quiet — 安静" in page
+    page = await (await client.get("/", headers={**auth, "Accept-Language": "en"})).text()
+    assert "quiet — Quiet" in page
+
+
+def test_shipped_profiles_have_chinese_titles_and_descriptions():
+    from feedlens import features, paths
+    from feedlens.profiles import load_profile
+
+    features.install()
+    shipped = sorted(paths.profiles_dir(paths.bundled_rules_dir()).glob("*.yaml"))
+    assert len(shipped) >= 8
+    for path in shipped:
+        profile = load_profile(path)
+        for text in (profile.title_in("zh"), profile.description_in("zh")):
+            assert re.search(r"[\u4e00-\u9fff]", text), (path.name, text)
+        assert profile.title_in("en") == profile.title and profile.title.isascii()

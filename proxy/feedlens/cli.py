@@ -40,9 +40,9 @@ def _load_named_profile(name: str, rules: Path | None):
         return load_profile(path)
     except ProfileError as exc:
         first = exc.messages[0] if exc.messages else str(exc)
-        more = f" and {len(exc.messages) - 1} more problems" if len(exc.messages) > 1 else ""
-        raise CliError(f"invalid profile {first}{more}",
-                       f"run `feedlens rules check {path}` for all of them") from None
+        more = f" ({len(exc.messages) - 1} more)" if len(exc.messages) > 1 else ""
+        raise CliError(f"{first}{more}", f"invalid profile; `feedlens rules check {path}` "
+                       "lists every problem") from None
 
 
 # ---- classify -------------------------------------------------------------------------

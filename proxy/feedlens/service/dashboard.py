@@ -40,7 +40,9 @@ async def collect(runtime, now: float) -> dict:
         "version": __version__, "generated": now, "uptime": now - runtime.started,
         "ca_trusted": interception.get("ca_trusted"),  # None: no client has tried TLS yet
         "counters": runtime.counters.snapshot(),
-        "profile": {"name": active_profile(runtime), "title": runtime.engine.profile.title},
+        "profile": {"name": active_profile(runtime), "title": runtime.engine.profile.title,
+                    "title_localized": {lang: runtime.engine.profile.title_in(lang)
+                                        for lang in i18n.LANGUAGES}},
         "adapters": [{"platform": a.platform, "version": a.version, "endpoints": len(a.endpoints)}
                      for a in adapters],
         "problems": list(runtime.adapter_errors) + list(runtime.profile_errors)
@@ -97,6 +99,8 @@ def context(data: dict, lang: str) -> dict:
     """What dashboard.html shows, from collect()'s data: spans and lists in words of `lang`."""
     t = i18n.translator(lang)
     last = data["counters"].get("last_feed") or {}
+    profile = data["profile"]  # the page shows the title in its own language
+    data = {**data, "profile": {**profile, "title": profile["title_localized"][lang]}}
     return {
         "data": data, "current": "/", "refresh": True, "counter_keys": COUNTER_KEYS,
         "adapters": ", ".join(f"{a['platform']} {a['version']}" for a in data["adapters"]),

@@ -15,6 +15,7 @@ from ..profiles import ProfileError
 from . import parent_guard, profile_files, validate as v
 from .config import CONFIG
 from .errors import ApiError, json_response
+from .lang import request_language
 
 PROVENANCES = tuple(p.value for p in Provenance)
 MAX_MARK_IDS = 200
@@ -114,7 +115,8 @@ async def profiles(request: web.Request) -> web.Response:
     v.query(request, {})
     runtime = _runtime(request)
     active = active_profile(runtime)
-    found = await asyncio.to_thread(profile_files.list_profiles, request.app[CONFIG].rules_dir, active)
+    found = await asyncio.to_thread(profile_files.list_profiles, request.app[CONFIG].rules_dir, active,
+                                    request_language(request))
     return json_response({"active": active, "profiles": found,
                           "errors": list(runtime.profile_errors)})
 
@@ -124,7 +126,7 @@ async def profile(request: web.Request) -> web.Response:
     name = _name(request.match_info["name"])
     active = active_profile(_runtime(request))
     data = await asyncio.to_thread(profile_files.read_profile, request.app[CONFIG].rules_dir,
-                                   name, active)
+                                   name, active, request_language(request))
     if data is None:
         raise ApiError(404, f"no profile named {name!r}", code="no_profile",
                        params={"name": repr(name)})
