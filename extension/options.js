@@ -2,11 +2,12 @@
 // The token is stored by the background worker in storage.local and never shown here.
 "use strict";
 
-const {browser, t, translatePage} = globalThis.feedlensShared;
+const {browser, t, translatePage, ready, LANGUAGE_KEY} = globalThis.feedlensShared;
 const $ = (id) => document.getElementById(id);
 const call = (type, data = {}) => browser.runtime.sendMessage({type, ...data});
 
 async function refresh() {
+  await ready;  // a picked language first, so the status is in it
   const reply = await call("settings");
   if (!reply.ok) return;
   // A slow first answer (the worker was starting) must not overwrite what the user typed.
@@ -40,15 +41,22 @@ $("pair-form").addEventListener("submit", async (event) => {
   }
   const reply = await call("pair", {url: parsed.origin, code: $("code").value});
   if (!reply.ok) {
-    const reason = reply.message === "bad-url" ? t("optionsBadUrl") : reply.error === "offline"
-      ? t("popupOffline", parsed.origin) : reply.message;
-    $("status").textContent = t("optionsFailed", reason);
+    $("status").textContent = t("optionsFailed", failureReason(reply, parsed.origin));
     $("status").className = "bad";
     return;
   }
   $("code").value = "";
   await refresh();
 });
+
+// Why pairing failed, in the page's language. The service refuses every bad code with 403 (its
+// text follows the browser's language, which the user may have overridden here).
+function failureReason(reply, origin) {
+  if (reply.message === "bad-url") return t("optionsBadUrl");
+  if (reply.error === "offline") return t("popupOffline", origin);
+  if (reply.status === 403) return t("optionsBadCode");
+  return reply.message;
+}
 
 $("unpair").addEventListener("click", async () => {
   await call("unpair");
@@ -71,6 +79,18 @@ $("screenshots").addEventListener("change", async (event) => {
   await showScreenshots();
 });
 
+// The page's language: stored for every extension page (shared.js loads it), applied by reloading.
+async function showLanguage() {
+  await ready;
+  $("language").value = (await browser.storage.local.get(LANGUAGE_KEY))[LANGUAGE_KEY] || "";
+}
+
+$("language").addEventListener("change", async (event) => {
+  await browser.storage.local.set({[LANGUAGE_KEY]: event.target.value});
+  location.reload();
+});
+
 translatePage();
+showLanguage();
 refresh();
 showScreenshots();

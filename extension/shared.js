@@ -26,12 +26,37 @@ globalThis.feedlensShared ??= (() => {
 
   const messages = new Map();  // badges ask for the same few strings hundreds of times
 
+  // The language picked on the options page beats the browser's. browser.i18n cannot switch
+  // language at runtime, so an extension page loads that _locales file itself (content scripts
+  // keep the browser's language: they cannot fetch extension files).
+  const LANGUAGE_KEY = "uiLanguage";
+  const LOCALE_DIRS = {en: "en", "zh-CN": "zh_CN"};
+  let picked = null;  // the picked catalogue (messages.json), once loaded
+
+  // A messages.json entry with its named placeholders and $1… filled, as getMessage does.
+  function fill(entry, subs) {
+    const named = entry.message.replace(/\$([A-Za-z0-9_@]+)\$/g, (whole, name) =>
+      entry.placeholders?.[name.toLowerCase()]?.content ?? whole);
+    return named.replace(/\$(\$|\d)/g, (whole, c) => (c === "$" ? "$" : String(subs[c - 1] ?? "")));
+  }
+
+  async function loadLanguage() {
+    const choice = (await browser.storage.local.get(LANGUAGE_KEY))[LANGUAGE_KEY];
+    if (!LOCALE_DIRS[choice]) return;
+    const response = await fetch(browser.runtime.getURL(`_locales/${LOCALE_DIRS[choice]}/messages.json`));
+    picked = await response.json();
+    messages.clear();
+  }
+
+  const extensionPage = /^(chrome|moz)-extension:$/.test(globalThis.location?.protocol ?? "");
+  const ready = extensionPage ? loadLanguage().catch(() => {}) : Promise.resolve();
+
   function t(key, ...subs) {
     const cacheKey = subs.length ? `${key}\u0000${subs.join("\u0000")}` : key;
     let text = messages.get(cacheKey);
     if (text === undefined) {
       try {
-        text = browser.i18n.getMessage(key, subs.map(String)) || key;
+        text = picked?.[key] ? fill(picked[key], subs) : browser.i18n.getMessage(key, subs.map(String)) || key;
       } catch {
         return key;  // the extension was reloaded under this page: its APIs are gone
       }
@@ -63,14 +88,20 @@ globalThis.feedlensShared ??= (() => {
       !(r.unless && matches(r.unless, item, platform))) || null;
   }
 
-  // The catalogue's language, not getUILanguage(): they differ when the browser's UI language has
+  // The catalogue's language (the picked one, else the browser's), not getUILanguage(): they differ when the browser's UI language has
   // no catalogue of ours, or (headless Chromium with --lang=zh-CN) reports en-US over zh_CN.
   const uiLanguage = () => (t("language") === "zh" ? "zh" : "en");
 
+  // Now in the browser's language, again once a picked language has loaded.
   function translatePage(root = document) {
-    for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-    document.documentElement.lang = uiLanguage() === "zh" ? "zh-CN" : "en";
+    const apply = () => {
+      for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+      document.documentElement.lang = uiLanguage() === "zh" ? "zh-CN" : "en";
+    };
+    apply();
+    ready.then(() => picked && apply());
   }
 
-  return {browser, PROVENANCE, ORDER, icon, t, normalize, matches, firstRule, translatePage, uiLanguage};
+  return {browser, PROVENANCE, ORDER, icon, t, normalize, matches, firstRule, translatePage, uiLanguage,
+          ready, fill, LANGUAGE_KEY};
 })();
