@@ -113,6 +113,12 @@ def test_run_bad_option_names_the_flag_not_the_mitmproxy_option(tmp_path):
     assert "feedlens_" not in line
 
 
+@pytest.mark.parametrize("flag", ["--upstream-ca", "--device-auth"])
+def test_run_missing_file(tmp_path, flag):
+    result = feedlens(*run_args(tmp_path, free_port(), free_port(), flag, tmp_path / "absent.pem"))
+    assert_one_line_error(result, flag, "absent.pem")
+
+
 def test_run_unknown_profile(tmp_path):
     result = feedlens(*run_args(tmp_path, free_port(), free_port(), "--profile", "nope"))
     assert_one_line_error(result, "unknown profile 'nope'", "no-ads")

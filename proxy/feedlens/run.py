@@ -88,6 +88,16 @@ def as_flags(text: str) -> str:
     return _OPTION_NAME.sub(lambda m: FLAGS[m.group(1)], text)
 
 
+def check_files(args) -> None:
+    """Files named on the command line must be there (mitmproxy would fail later, or not at all)."""
+    device_auth = getattr(args, "device_auth", None)
+    named = [("--upstream-ca", args.upstream_ca),
+             ("--device-auth", device_auth if device_auth not in (None, "any") else None)]
+    for flag, name in named:
+        if name is not None and not Path(name).is_file():
+            raise CliError(f"{flag}: no such file: {name}", "check the path")
+
+
 def check_ports(args) -> None:
     """Refuse a busy port before mitmproxy starts, naming the flag that moves it (mitmproxy's
     own message suggests its `--mode` option, which `feedlens run` does not have)."""
@@ -148,6 +158,7 @@ async def _run(args) -> int:
     data_dir = _data_dir(args)
     if args.profile:
         profile_path(args.profile, Path(args.rules) if getattr(args, "rules", None) else None)
+    check_files(args)
     check_ports(args)
     mitm, ours = _options(args, data_dir)
     (data_dir / "mitmproxy").mkdir(parents=True, exist_ok=True)
