@@ -145,3 +145,10 @@ def test_shipped_profiles_have_chinese_titles_and_descriptions():
         for text in (profile.title_in("zh"), profile.description_in("zh")):
             assert re.search(r"[\u4e00-\u9fff]", text), (path.name, text)
         assert profile.title_in("en") == profile.title and profile.title.isascii()
+
+
+async def test_extension_state_has_the_title_in_each_language(client, auth, rules_dir):
+    (rules_dir / "profiles" / "quiet.yaml").write_text(LOCALIZED_PROFILE, encoding="utf-8")
+    await client.post("/api/profiles/active", json={"name": "quiet"}, headers=auth)
+    state = await (await client.get("/api/extension/state", headers=auth)).json()
+    assert state["title"] == "Quiet" and state["title_localized"] == {"en": "Quiet", "zh-CN": "安静"}

@@ -14,7 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ..files import write_atomic
-from ..profiles import ProfileError, load_profile
+from ..profiles import MARK_ONLY, TEXT_LANGS, ProfileError, load_profile
 from . import parent_guard, profile_files
 from .config import CONFIG
 from .errors import ApiError
@@ -77,16 +77,26 @@ def page_rule(spec: dict) -> dict | None:
 
 def profile_summary(rules_dir: Path, name: str) -> dict:
     info = profile_files.read_profile(rules_dir, name, name) or {}
-    rules = []
+    rules, titles = [], None
     path = profile_files.profile_path(rules_dir, name)
+    if name == profile_files.BUILTIN and not path.is_file():
+        titles = _titles(MARK_ONLY)
     if path.is_file() and info.get("valid"):
         profile, now = load_profile(path), datetime.now()
+        titles = _titles(profile)
         # compile_profile keeps file order, so compiled rules and their specs pair up
         for rule, spec in zip(profile.rules, profile.raw.get("rules", []), strict=True):
             page = page_rule(spec) if rule.active(now) else None
             if page:
                 rules.append(page)
-    return {"title": info.get("title"), "locked": bool(info.get("locked")), "page_rules": rules}
+    return {"title": info.get("title"), "titles": titles, "locked": bool(info.get("locked")),
+            "page_rules": rules}
+
+
+def _titles(profile) -> dict[str, str]:
+    """The title in each UI language, by language tag: the extension shows the one its user
+    picked, which need not be the browser's (and so not the request's) language."""
+    return {TEXT_LANGS[lang]: profile.title_in(lang) for lang in TEXT_LANGS}
 
 
 async def extension_state(app) -> dict:
@@ -96,6 +106,7 @@ async def extension_state(app) -> dict:
     switches = {key: {"on": active == name, "available": profile_files.exists(rules_dir, name)}
                 for key, name in SWITCHES.items()}
     return {"active": active, "target": target, "title": summary["title"],
+            "title_localized": summary["titles"],
             "locked": bool(getattr(runtime.engine.profile, "locked", False)) or summary["locked"],
             "paused_until": paused_until(app), "switches": switches,
             "page_rules": summary["page_rules"]}
