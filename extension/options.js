@@ -2,7 +2,7 @@
 // The token is stored by the background worker in storage.local and never shown here.
 "use strict";
 
-const {browser, t, translatePage, ready, LANGUAGE_KEY} = globalThis.feedlensShared;
+const {browser, t, translatePage, ready, pickedLanguage, pickLanguage} = globalThis.feedlensShared;
 const $ = (id) => document.getElementById(id);
 const call = (type, data = {}) => browser.runtime.sendMessage({type, ...data});
 
@@ -79,18 +79,13 @@ $("screenshots").addEventListener("change", async (event) => {
   await showScreenshots();
 });
 
-// The page's language: stored for every extension page (shared.js loads it), applied by reloading.
-async function showLanguage() {
-  await ready;
-  $("language").value = (await browser.storage.local.get(LANGUAGE_KEY))[LANGUAGE_KEY] || "";
-}
-
-$("language").addEventListener("change", async (event) => {
-  await browser.storage.local.set({[LANGUAGE_KEY]: event.target.value});
+// The extension pages' language: kept by shared.js for every page, applied by reloading.
+$("language").value = pickedLanguage();
+$("language").addEventListener("change", (event) => {
+  pickLanguage(event.target.value);
   location.reload();
 });
 
 translatePage();
-showLanguage();
 refresh();
 showScreenshots();

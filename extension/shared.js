@@ -27,10 +27,13 @@ globalThis.feedlensShared ??= (() => {
   const messages = new Map();  // badges ask for the same few strings hundreds of times
 
   // The language picked on the options page beats the browser's. browser.i18n cannot switch
-  // language at runtime, so an extension page loads that _locales file itself (content scripts
-  // keep the browser's language: they cannot fetch extension files).
-  const LANGUAGE_KEY = "uiLanguage";
+  // language at runtime, so an extension page loads that _locales file itself. The choice is
+  // kept in the extension origin's localStorage, not in the extension's key-value store: that
+  // holds the service credential, and this file also runs as a content script, which must never touch it.
+  // Content scripts (on a web page's origin) skip this and keep the browser's language.
+  const LANGUAGE_KEY = "feedlensLanguage";
   const LOCALE_DIRS = {en: "en", "zh-CN": "zh_CN"};
+  const extensionPage = /^(chrome|moz)-extension:$/.test(globalThis.location?.protocol ?? "");
   let picked = null;  // the picked catalogue (messages.json), once loaded
 
   // A messages.json entry with its named placeholders and $1… filled, as getMessage does.
@@ -40,15 +43,23 @@ globalThis.feedlensShared ??= (() => {
     return named.replace(/\$(\$|\d)/g, (whole, c) => (c === "$" ? "$" : String(subs[c - 1] ?? "")));
   }
 
+  // "en", "zh-CN" or "" (as the browser); only extension pages have a choice.
+  const pickedLanguage = () => (extensionPage ? globalThis.localStorage.getItem(LANGUAGE_KEY) || "" : "");
+
+  function pickLanguage(choice) {
+    if (!extensionPage) return;
+    if (LOCALE_DIRS[choice]) globalThis.localStorage.setItem(LANGUAGE_KEY, choice);
+    else globalThis.localStorage.removeItem(LANGUAGE_KEY);
+  }
+
   async function loadLanguage() {
-    const choice = (await browser.storage.local.get(LANGUAGE_KEY))[LANGUAGE_KEY];
-    if (!LOCALE_DIRS[choice]) return;
-    const response = await fetch(browser.runtime.getURL(`_locales/${LOCALE_DIRS[choice]}/messages.json`));
+    const dir = LOCALE_DIRS[pickedLanguage()];
+    if (!dir) return;
+    const response = await fetch(browser.runtime.getURL(`_locales/${dir}/messages.json`));
     picked = await response.json();
     messages.clear();
   }
 
-  const extensionPage = /^(chrome|moz)-extension:$/.test(globalThis.location?.protocol ?? "");
   const ready = extensionPage ? loadLanguage().catch(() => {}) : Promise.resolve();
 
   function t(key, ...subs) {
@@ -103,5 +114,5 @@ globalThis.feedlensShared ??= (() => {
   }
 
   return {browser, PROVENANCE, ORDER, icon, t, normalize, matches, firstRule, translatePage, uiLanguage,
-          ready, fill, LANGUAGE_KEY};
+          ready, fill, pickedLanguage, pickLanguage};
 })();

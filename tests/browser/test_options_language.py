@@ -26,7 +26,8 @@ def test_picking_chinese_in_an_english_browser(browser, feedlens):
     page = browser.new_page()
     page.goto(browser.url("options.html"))
     assert page.locator("h2 label[for=language]").inner_text() == "Language"
-    page.select_option("#language", "zh-CN")  # stored, then the page reloads in it
+    with page.expect_navigation():  # stored, then the page reloads in it
+        page.select_option("#language", "zh-CN")
     page.wait_for_function("document.documentElement.lang === 'zh-CN'")
     assert page.locator("h2 label[for=language]").inner_text() == "语言"
     assert page.locator("#language").input_value() == "zh-CN"
@@ -42,6 +43,7 @@ def test_picking_chinese_in_an_english_browser(browser, feedlens):
     popup.goto(browser.url("report.html"))
     popup.wait_for_function("document.documentElement.lang === 'zh-CN'")
     popup.close()
-    page.select_option("#language", "")
+    with page.expect_navigation():
+        page.select_option("#language", "")
     page.wait_for_function("document.documentElement.lang === 'en'")
     page.close()
