@@ -2,11 +2,12 @@
 // The token is stored by the background worker in storage.local and never shown here.
 "use strict";
 
-const {browser, t, translatePage} = globalThis.feedlensShared;
+const {browser, t, translatePage, ready, pickedLanguage, pickLanguage} = globalThis.feedlensShared;
 const $ = (id) => document.getElementById(id);
 const call = (type, data = {}) => browser.runtime.sendMessage({type, ...data});
 
 async function refresh() {
+  await ready;  // a picked language first, so the status is in it
   const reply = await call("settings");
   if (!reply.ok) return;
   // A slow first answer (the worker was starting) must not overwrite what the user typed.
@@ -47,6 +48,13 @@ $("screenshots").addEventListener("change", async (event) => {
   if (event.target.checked) await browser.permissions.request(ALL_SITES).catch(() => false);
   else await browser.permissions.remove(ALL_SITES).catch(() => false);
   await showScreenshots();
+});
+
+// The extension pages' language: kept by shared.js for every page, applied by reloading.
+$("language").value = pickedLanguage();
+$("language").addEventListener("change", (event) => {
+  pickLanguage(event.target.value);
+  location.reload();
 });
 
 translatePage();

@@ -35,9 +35,16 @@ globalThis.feedlensPairing ??= (() => {
     if (!(await permitted(parsed))) return {ok: false, text: t("optionsNoPermission")};
     const reply = await call("pair", {url: parsed.origin, code: String(code || "")});
     if (reply.ok) return {ok: true, url: parsed.origin};
-    const reason = reply.message === "bad-url" ? t("optionsBadUrl") : reply.error === "offline"
-      ? t("popupOffline", parsed.origin) : reply.message;
-    return {ok: false, text: t("optionsFailed", reason)};
+    return {ok: false, text: t("optionsFailed", failureReason(reply, parsed.origin))};
+  }
+
+  // Why pairing failed, in the page's language. The service refuses every bad code with 403 (its
+  // text follows the browser's language, which the user may have overridden in the options).
+  function failureReason(reply, origin) {
+    if (reply.message === "bad-url") return t("optionsBadUrl");
+    if (reply.error === "offline") return t("popupOffline", origin);
+    if (reply.status === 403) return t("optionsBadCode");
+    return reply.message;
   }
 
   return {pair, serviceOrigin, call};

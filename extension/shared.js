@@ -31,6 +31,42 @@ globalThis.feedlensShared ??= (() => {
 
   const messages = new Map();  // badges ask for the same few strings hundreds of times
 
+  // The language picked on the options page beats the browser's. browser.i18n cannot switch
+  // language at runtime, so an extension page loads that _locales file itself. The choice is
+  // kept in the extension origin's localStorage, not in the extension's key-value store: that
+  // holds the service credential, and this file also runs as a content script, which must never touch it.
+  // Content scripts (on a web page's origin) skip this and keep the browser's language.
+  const LANGUAGE_KEY = "feedlensLanguage";
+  const LOCALE_DIRS = {en: "en", "zh-CN": "zh_CN"};
+  const extensionPage = /^(chrome|moz)-extension:$/.test(globalThis.location?.protocol ?? "");
+  let picked = null;  // the picked catalogue (messages.json), once loaded
+
+  // A messages.json entry with its named placeholders and $1… filled, as getMessage does.
+  function fill(entry, subs) {
+    const named = entry.message.replace(/\$([A-Za-z0-9_@]+)\$/g, (whole, name) =>
+      entry.placeholders?.[name.toLowerCase()]?.content ?? whole);
+    return named.replace(/\$(\$|\d)/g, (whole, c) => (c === "$" ? "$" : String(subs[c - 1] ?? "")));
+  }
+
+  // "en", "zh-CN" or "" (as the browser); only extension pages have a choice.
+  const pickedLanguage = () => (extensionPage ? globalThis.localStorage.getItem(LANGUAGE_KEY) || "" : "");
+
+  function pickLanguage(choice) {
+    if (!extensionPage) return;
+    if (LOCALE_DIRS[choice]) globalThis.localStorage.setItem(LANGUAGE_KEY, choice);
+    else globalThis.localStorage.removeItem(LANGUAGE_KEY);
+  }
+
+  async function loadLanguage() {
+    const dir = LOCALE_DIRS[pickedLanguage()];
+    if (!dir) return;
+    const response = await fetch(browser.runtime.getURL(`_locales/${dir}/messages.json`));
+    picked = await response.json();
+    messages.clear();
+  }
+
+  const ready = extensionPage ? loadLanguage().catch(() => {}) : Promise.resolve();
+
   function t(key, ...subs) {
     const word = key.startsWith("prov_") && VOCABULARY.classes[key.slice(5)];
     if (word) return label(key.slice(5));  // a class's word: the vocabulary's, not _locales'
@@ -38,7 +74,7 @@ globalThis.feedlensShared ??= (() => {
     let text = messages.get(cacheKey);
     if (text === undefined) {
       try {
-        text = browser.i18n.getMessage(key, subs.map(String)) || key;
+        text = picked?.[key] ? fill(picked[key], subs) : browser.i18n.getMessage(key, subs.map(String)) || key;
       } catch {
         return key;  // the extension was reloaded under this page: its APIs are gone
       }
@@ -76,14 +112,20 @@ globalThis.feedlensShared ??= (() => {
     return known ? known.label[uiLanguage()] : t(`prov_${kind}`);
   }
 
-  // The catalogue's language, not getUILanguage(): they differ when the browser's UI language has
+  // The catalogue's language (the picked one, else the browser's), not getUILanguage(): they differ when the browser's UI language has
   // no catalogue of ours, or (headless Chromium with --lang=zh-CN) reports en-US over zh_CN.
   const uiLanguage = () => (t("language") === "zh" ? "zh" : "en");
 
+  // Now in the browser's language, again once a picked language has loaded.
   function translatePage(root = document) {
-    for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-    document.documentElement.lang = uiLanguage() === "zh" ? "zh-CN" : "en";
+    const apply = () => {
+      for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+      document.documentElement.lang = uiLanguage() === "zh" ? "zh-CN" : "en";
+    };
+    apply();
+    ready.then(() => picked && apply());
   }
 
-  return {browser, PROVENANCE, ORDER, icon, t, label, normalize, matches, firstRule, translatePage, uiLanguage};
+  return {browser, PROVENANCE, ORDER, icon, t, label, normalize, matches, firstRule, translatePage,
+          uiLanguage, ready, fill, pickedLanguage, pickLanguage};
 })();

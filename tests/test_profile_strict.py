@@ -186,10 +186,25 @@ def test_classify_refuses_a_profile_with_a_typo(bad_rules, what, old, new, line,
     result = feedlens("--rules", bad_rules, "classify", "--url", "https://api.demo.test/feed/home",
                       DATA / "demo_home.json", "--profile", profile)
     assert result.returncode == 2
-    assert f"{profile}:{line}: {message}" in result.stderr.splitlines()
+    [printed] = result.stderr.splitlines()  # one line: `error: file:line: message (hint)`
+    assert printed.startswith(f"error: {profile}:{line}: {message} (invalid profile;")
 
 
 def test_classify_accepts_the_profile_without_mistakes(bad_rules):
     result = feedlens("--rules", bad_rules, "classify", "--url", "https://api.demo.test/feed/home",
                       DATA / "demo_home.json", "--profile", bad_rules / "profiles" / "good.yaml")
     assert result.returncode == 0, result.stderr
+
+
+def test_a_localized_title_allows_only_known_languages(tmp_path):
+    from feedlens.profiles import ProfileError, load_profile
+
+    good = tmp_path / "good.yaml"
+    good.write_text("title: {en: Quiet, zh-CN: 安静}\nversion: 1\nrules: []\n", encoding="utf-8")
+    assert load_profile(good).title_in("zh") == "安静"
+    for title in ("{en: Quiet, fr: Calme}", "{zh-CN: 安静}"):  # unknown language; no English
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(f"title: {title}\nversion: 1\nrules: []\n", encoding="utf-8")
+        with pytest.raises(ProfileError) as caught:
+            load_profile(bad)
+        assert caught.value.messages[0].startswith(f"{bad}:1:")

@@ -130,7 +130,7 @@ def test_export_uses_a_default_name_in_the_current_directory(data_dir, tmp_path,
 def test_export_of_an_unknown_report_fails(data_dir, tmp_path, capsys):
     code, _, err = run(capsys, "reports", "export", "9", "--data-dir", str(data_dir), "-o",
                        str(tmp_path / "x.zip"))
-    assert code == 1 and "no report 9" in err and not (tmp_path / "x.zip").exists()
+    assert code == 2 and err.startswith("error: no report 9") and not (tmp_path / "x.zip").exists()
 
 
 def edited(source, target, change) -> None:
@@ -177,4 +177,4 @@ def test_verify_of_something_that_is_not_a_bundle(tmp_path, capsys):
     plain.write_bytes(buffer.getvalue())
     code, out, _ = run(capsys, "reports", "verify", str(plain))
     assert code == 1 and "bad manifest: manifest.json is missing" in out
-    assert run(capsys, "reports", "verify", str(tmp_path / "absent.zip"))[0] == 1
+    assert run(capsys, "reports", "verify", str(tmp_path / "absent.zip"))[0] == 2  # bad input: a one-line error, exit 2

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, features, paths
+from .clierror import CliError, from_os_error, profile_path, read_bytes, report
 from .adapters import AdapterError, load_adapter, load_adapters
 from .engine import Engine, Request
 from .model import Outcome
@@ -27,20 +28,29 @@ def _engine(args) -> Engine:
         print(f"warning: {message}", file=sys.stderr)
     profile = MARK_ONLY
     if args.profile:
-        profile = load_profile(paths.resolve_profile(args.profile, rules))
+        profile = _load_named_profile(args.profile, rules)
     return Engine(adapters, profile)
+
+
+def _load_named_profile(name: str, rules: Path | None):
+    path = profile_path(name, rules)
+    if path is None:
+        return MARK_ONLY
+    try:
+        return load_profile(path)
+    except ProfileError as exc:
+        first = exc.messages[0] if exc.messages else str(exc)
+        more = f" ({len(exc.messages) - 1} more)" if len(exc.messages) > 1 else ""
+        raise CliError(f"{first}{more}", f"invalid profile; `feedlens rules check {path}` "
+                       "lists every problem") from None
 
 
 # ---- classify -------------------------------------------------------------------------
 
 def cmd_classify(args) -> int:
-    try:
-        engine = _engine(args)
-    except ProfileError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    body = Path(args.file).read_bytes()
-    request_body = Path(args.request_body).read_bytes() if args.request_body else None
+    body = read_bytes(args.file, "response body file")
+    request_body = read_bytes(args.request_body, "request body file") if args.request_body else None
+    engine = _engine(args)
     request = Request(method=args.method.upper(), url=args.url, body=request_body,
                       content_type=args.request_content_type)
     content_type = args.content_type or _guess_content_type(args.file)
@@ -50,6 +60,9 @@ def cmd_classify(args) -> int:
     if not outcome.is_feed:
         print(f"no change: {outcome.reason}", file=sys.stderr)
         return 1
+    if not outcome.items and (outcome.reason or "").startswith(BAD_BODY):
+        raise CliError(f"{args.file}: {outcome.reason}", "save the response body itself, not an "
+                       "error page or a cut-off download; check --content-type")
     if args.format == "jsonl":
         for item in outcome.items:
             print(json.dumps(item.to_dict(), ensure_ascii=False))
@@ -61,6 +74,10 @@ def cmd_classify(args) -> int:
         state = "rewritten" if outcome.changed else "unchanged"
         print(f"wrote {args.rewrite} ({state})", file=sys.stderr)
     return 0
+
+
+# Engine reasons that mean the file is not what the endpoint serves (see engine._Pass).
+BAD_BODY = ("body is not", "JSON body is not", "body of ", "no embedded feed data")
 
 
 def _guess_content_type(file: str) -> str:
@@ -78,11 +95,13 @@ def _clip(text, width: int) -> str:
 
 
 def _table(outcome: Outcome) -> str:
-    header = ("#", "id", "kind", "provenance", "conf", "reason", "evidence", "decision", "rule")
+    header = ("#", "id", "kind", "provenance", "title", "author", "conf", "reason", "evidence",
+              "decision", "rule")
     rows = [header]
     for item in outcome.items:
         rows.append((str(item.position), _clip(item.id, 22), _clip(item.kind, 10), str(item.provenance),
-                     f"{item.confidence:.2f}", _clip(item.reason, 16), _clip(_evidence_text(item), 48),
+                     _clip(item.title, 24), _clip(item.author, 14),
+                     f"{item.confidence:.2f}", _clip(item.reason, 16), _clip(_evidence_text(item), 40),
                      item.decision, _clip(item.decision_rule or item.rule, 28)))
     widths = [max(_width(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
@@ -216,7 +235,7 @@ def cmd_addon_path(args) -> int:
 # ---- entry point ----------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="feedlens", description=__doc__)
+    parser = Parser(prog="feedlens", description=__doc__)
     parser.add_argument("--version", action="version", version=f"feedlens {__version__}")
     parser.add_argument("--rules", help="rules directory (default: the bundled rules, with your "
                         "own layer from $XDG_CONFIG_HOME/feedlens/rules on top)")
@@ -249,11 +268,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors like every other refusal (subcommands inherit it)."""
+
+    def error(self, message: str):
+        sys.exit(report(CliError(message, f"see `{self.prog} --help`")))
+
+
 def main(argv: list[str] | None = None) -> int:
     features.install()  # the full schema: a profile's `limits:`, an adapter's `report:`
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        return report(exc)
+    except OSError as exc:  # an input file the command opened itself (a bug would be caught too late to matter)
+        if exc.filename is None:
+            raise
+        return report(from_os_error(exc))
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -28,7 +28,12 @@ _lock = threading.Lock()  # the service redeems on worker threads
 
 
 class PairingError(Exception):
-    """Why a code was refused (the message is shown in the options page)."""
+    """Why a code was refused (the message is shown in the options page); `code` is the
+    service's stable error code for it."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
 
 
 def normalize(code: str) -> str:
@@ -56,19 +61,22 @@ def redeem(data_dir: Path, code: str, now: float | None = None) -> None:
         try:
             state = json.loads(path.read_text())
         except (OSError, ValueError):
-            raise PairingError("no pairing code is waiting: run `feedlens pair` first") from None
+            raise PairingError("no pairing code is waiting: run `feedlens pair` first",
+                               "no_pairing_code") from None
         if now > state.get("expires", 0):
             path.unlink(missing_ok=True)
-            raise PairingError("the pairing code has expired: run `feedlens pair` again")
+            raise PairingError("the pairing code has expired: run `feedlens pair` again",
+                               "pairing_code_expired")
         if secrets.compare_digest(_digest(code), str(state.get("sha256", ""))):
             path.unlink(missing_ok=True)
             return
         state["tries"] = state.get("tries", 0) + 1
         if state["tries"] >= MAX_TRIES:
             path.unlink(missing_ok=True)
-            raise PairingError("too many wrong codes: run `feedlens pair` again")
+            raise PairingError("too many wrong codes: run `feedlens pair` again",
+                               "too_many_pairing_tries")
         write_atomic(path, json.dumps(state), mode=0o600)
-        raise PairingError("wrong pairing code")
+        raise PairingError("wrong pairing code", "bad_pairing_code")
 
 
 # ---- `feedlens pair` -----------------------------------------------------------------------

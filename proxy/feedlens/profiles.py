@@ -68,13 +68,32 @@ class Profile:
     path: str = ""
     raw: dict = field(default_factory=dict, repr=False)
 
+    def title_in(self, lang: str) -> str:
+        return localized(self.raw.get("title"), lang) or self.title
+
+    def description_in(self, lang: str) -> str | None:
+        return localized(self.raw.get("description"), lang)
+
     def prefix_for(self, provenance: str, lang: str) -> str:
         if provenance in self.prefixes:
             return self.prefixes[provenance]
         return default_prefix(provenance, "zh" if lang.startswith("zh") else "en")
 
 
-MARK_ONLY = Profile(name="default", title="Mark only", version="0", rules=[])
+# UI language ("en", "zh", as language.pick_language names them) -> key of a localized text.
+TEXT_LANGS = {"en": "en", "zh": "zh-CN"}
+
+
+def localized(value, lang: str) -> str | None:
+    """A title or description in `lang`: a plain string serves every language; a mapping
+    (`{en: …, zh-CN: …}`) falls back to English."""
+    if not isinstance(value, dict):
+        return value
+    return value.get(TEXT_LANGS.get(lang, lang)) or value.get("en")
+
+
+MARK_ONLY = Profile(name="default", title="Mark only", version="0", rules=[],
+                    raw={"title": {"en": "Mark only", "zh-CN": "仅标注"}})
 
 
 @dataclass(slots=True)
@@ -175,7 +194,7 @@ def compile_profile(source: Source, name: str | None = None) -> Profile:
         raise ProfileError(errors)
     mark = data.get("mark", {})
     return Profile(
-        name=name or Path(source.path).stem, title=data["title"], version=str(data["version"]),
+        name=name or Path(source.path).stem, title=localized(data["title"], "en"), version=str(data["version"]),
         rules=rules, title_prefix=mark.get("title_prefix", "off"), prefixes=mark.get("prefixes", {}),
         locked=bool(data.get("locked", False)), path=source.path, raw=data,
     )

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
+import re
 import signal
+import socket
 import sys
 from pathlib import Path
 
 from . import __version__, paths
+from .clierror import CliError, profile_path
 from .settings import MARK_STYLES
 
 CA_FILE = "mitmproxy-ca-cert.pem"
@@ -69,6 +73,76 @@ def _options(args, data_dir: Path) -> tuple[dict, dict]:
     return mitm, ours
 
 
+# mitmproxy's and the add-on's option names, as the `feedlens run` flags that set them: an
+# error must name what the user can type, not an option they never saw.
+FLAGS = {"feedlens_service_port": "--service-port", "feedlens_data_dir": "--data-dir",
+         "feedlens_profile": "--profile", "feedlens_mark_style": "--mark-style",
+         "feedlens_resolve": "--resolve", "feedlens_rules": "--rules",
+         "ssl_verify_upstream_trusted_ca": "--upstream-ca", "proxyauth": "--device-auth",
+         "listen_port": "--listen-port", "listen_host": "--listen-host", "confdir": "--data-dir"}
+_OPTION_NAME = re.compile(r"\b(" + "|".join(sorted(FLAGS, key=len, reverse=True)) + r")\b")
+
+
+def as_flags(text: str) -> str:
+    """The text with option names replaced by flags (`feedlens_service_port` -> `--service-port`)."""
+    return _OPTION_NAME.sub(lambda m: FLAGS[m.group(1)], text)
+
+
+def check_files(args) -> None:
+    """Files named on the command line must be there (mitmproxy would fail later, or not at all)."""
+    device_auth = getattr(args, "device_auth", None)
+    named = [("--upstream-ca", args.upstream_ca),
+             ("--device-auth", device_auth if device_auth not in (None, "any") else None)]
+    for flag, name in named:
+        if name is not None and not Path(name).is_file():
+            raise CliError(f"{flag}: no such file: {name}", "check the path")
+
+
+def check_ports(args) -> None:
+    """Refuse a busy port before mitmproxy starts, naming the flag that moves it (mitmproxy's
+    own message suggests its `--mode` option, which `feedlens run` does not have)."""
+    wanted = [(args.listen_host, args.listen_port, "proxy", "--listen-port"),
+              ("127.0.0.1", args.service_port, "companion service", "--service-port")]
+    if args.listen_port == args.service_port:
+        raise CliError(f"the proxy and the companion service cannot share port {args.listen_port}",
+                       "give --listen-port and --service-port different values")
+    for host, port, what, flag in wanted:
+        if not 0 < port < 65536:
+            raise CliError(f"{flag} {port} is not a port number", "give 1 to 65535")
+        if not _port_free(host, port):
+            raise CliError(f"port {port} for the {what} is already in use",
+                           f"stop the program using it, or choose another port with {flag}")
+
+
+def _port_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # as asyncio's servers do: a port left in TIME_WAIT is free, a listening one is not
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host or "0.0.0.0", port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                           "check --listen-host") from None
+    return True
+
+
+class _FlagNames(logging.Filter):
+    """Rewrites startup errors logged after the checks (a port taken in between) in flags."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if "--mode" in text:
+            text = re.sub(r"Try specifying a different port by using `--mode [^`]*`\.",
+                          "Choose another port with --listen-port.", text)
+        if "companion service cannot listen" in text:
+            text += " (choose another port with --service-port)"
+        record.msg, record.args = as_flags(text), None
+        return True
+
+
 def load_addon():
     from .addons import FeedLens  # mitmproxy is imported only when the proxy runs
 
@@ -82,6 +156,10 @@ async def _run(args) -> int:
     logging.getLogger().setLevel(logging.INFO)  # mitmproxy's term log filters further
     logging.getLogger("mitmproxy.proxy.server").setLevel(logging.WARNING)  # per-connection chatter
     data_dir = _data_dir(args)
+    if args.profile:
+        profile_path(args.profile, Path(args.rules) if getattr(args, "rules", None) else None)
+    check_files(args)
+    check_ports(args)
     mitm, ours = _options(args, data_dir)
     (data_dir / "mitmproxy").mkdir(parents=True, exist_ok=True)
     opts = options.Options()
@@ -92,10 +170,12 @@ async def _run(args) -> int:
         master.addons.add(addon, Banner(args, data_dir, addon))
         opts.update(**ours)  # configures the add-on, now that it is in the chain
     except exceptions.OptionsError as exc:
-        print(f"feedlens run: {exc}", file=sys.stderr)
-        return 2
+        raise CliError(as_flags(str(exc)), "see `feedlens run --help`") from None
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_FlagNames())
     _install_signals(master)
-    await master.run()  # startup errors exit through mitmproxy's errorcheck
+    await master.run()  # startup errors exit through mitmproxy's errorcheck (status 1)
+    print("stopped", file=sys.stderr, flush=True)  # Ctrl-C or SIGTERM: a clean stop, status 0
     return 0
 
 

@@ -21,6 +21,14 @@ ACTIONS = ["keep", "label", "blur", "warn", "hide", "move_to_end", "limit", "chr
 
 _str_or_list = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
 _expr = {"type": "string", "minLength": 1}
+# A profile's title or description: one string for every language, or one per language
+# (`{en: …, zh-CN: …}`; English required, it is what the rest falls back to).
+LOCALIZED_LANGS = ["en", "zh-CN"]
+_localized = {"oneOf": [
+    {"type": "string"},
+    {"type": "object", "required": ["en"], "additionalProperties": False,
+     "properties": {lang: {"type": "string"} for lang in LOCALIZED_LANGS}},
+]}
 _fields = {
     "type": "object",
     "properties": {
@@ -231,9 +239,9 @@ PROFILE = {
     "type": "object",
     "required": ["title", "version", "rules"],
     "properties": {
-        "title": {"type": "string"},
+        "title": _localized,
         "version": {"type": ["string", "number"]},
-        "description": {"type": "string"},
+        "description": _localized,
         "expires": {"type": "string"},
         "homepage": {"type": "string"},
         "licence": {"type": "string"},

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import paths
+from ..clierror import CliError
 from ..store import FILE_NAME, Store
 from . import audit
 from .pin import ParentPin, PinError, check_new_pin
@@ -84,8 +85,7 @@ async def _set_pin(store, args, lines: list[str] | None) -> int:
     try:
         check_new_pin(new)
     except PinError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        raise CliError(str(exc)) from None
     await pin.set_pin(new)
     await audit.record(store, route="cli_set_pin", outcome="pin_reset" if already and args.reset
                        else "pin_set")

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import paths
+from ..clierror import CliError
 from ..store import FILE_NAME, open_readonly
 from . import bundle, store as rstore
 
@@ -93,13 +94,11 @@ def _table(rows: list[dict]) -> str:
 def cmd_export(args) -> int:
     conn = open_log(args.data_dir)
     if conn is None or not rstore.has_tables(conn):
-        print("error: no reports in this data directory", file=sys.stderr)
-        return 1
+        raise CliError("no reports in this data directory", "check --data-dir")
     report, parts = rstore.get(conn, args.id), rstore.parts(conn, args.id)
     conn.close()
     if report is None:
-        print(f"error: no report {args.id}", file=sys.stderr)
-        return 1
+        raise CliError(f"no report {args.id}", "`feedlens reports list` shows them")
     output = Path(args.output or f"feedlens-report-{args.id}.zip")
     output.write_bytes(bundle.export_zip(parts, args.id, report["created"]))
     evidence = len(parts) - 1  # every part but the manifest
@@ -110,8 +109,7 @@ def cmd_export(args) -> int:
 def cmd_verify(args) -> int:
     path = Path(args.zip)
     if not path.is_file():
-        print(f"error: no file {path}", file=sys.stderr)
-        return 1
+        raise CliError(f"no such file: {path}", "check the path")
     count, problems = bundle.check(path)
     for problem in problems:
         print(problem)

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import paths
+from ..clierror import CliError
 from ..store import FILE_NAME
 
 
@@ -59,8 +60,7 @@ def cmd_export(args) -> int:
     try:
         written = export(data_dir / FILE_NAME, args.format, output, args.since, args.until)
     except (ExportError, OSError) as exc:
-        print(f"feedlens export: {exc}", file=sys.stderr)
-        return 2
+        raise CliError(str(exc), "see `feedlens export --help`") from None
     where = f" to {output}" if output else ""
     print(f"exported {written:,} records{where}", file=sys.stderr)
     return 0
@@ -167,8 +167,7 @@ def cmd_consent(args) -> int:
     try:
         state = _run(args, work)
     except ValueError as exc:  # ConsentError or a malformed study key
-        print(f"feedlens research consent: {exc}", file=sys.stderr)
-        return 2
+        raise CliError(str(exc), "see `feedlens research consent --help`") from None
     consent = state["consent"]
     print(f"research mode on: study {consent['study_id']}, consent {consent['consent_version']}, "
           f"raw fields: {', '.join(consent['fields']) or 'none'}, kept {consent['retention_days']} days")
@@ -197,8 +196,7 @@ def cmd_disable(args) -> int:
 
 def cmd_preview(args) -> int:
     if not 1 <= args.limit <= 500:
-        print("feedlens research preview: --limit must be from 1 to 500", file=sys.stderr)
-        return 2
+        raise CliError("--limit must be from 1 to 500")
     rows = _run(args, lambda research: research.preview(args.limit))
     dumps = json.JSONEncoder(ensure_ascii=False).encode  # as `feedlens export --format jsonl`
     for row in rows:
@@ -209,11 +207,9 @@ def cmd_preview(args) -> int:
 def cmd_delete(args) -> int:
     ranged = args.since is not None or args.until is not None
     if args.all == ranged:
-        print("feedlens research delete: give --since and/or --until, or --all", file=sys.stderr)
-        return 2
+        raise CliError("give --since and/or --until, or --all", "see `feedlens research delete --help`")
     if args.since is not None and args.until is not None and args.since >= args.until:
-        print("feedlens research delete: --since must be before --until", file=sys.stderr)
-        return 2
+        raise CliError("--since must be before --until")
     deleted = _run(args, lambda research: research.delete(args.since, args.until))
     print(f"deleted {deleted:,} research records")
     return 0

@@ -17,10 +17,10 @@ from datetime import datetime
 from aiohttp import web
 
 from .. import __version__, i18n
-from ..language import pick_language
 from ..model import provenance_rank
 from . import render as r, security, validate as v
 from .config import CONFIG, TOKEN
+from .lang import request_language
 from .errors import json_response
 from .views import active_profile, start_of_day
 
@@ -40,7 +40,9 @@ async def collect(runtime, now: float) -> dict:
         "version": __version__, "generated": now, "uptime": now - runtime.started,
         "ca_trusted": interception.get("ca_trusted"),  # None: no client has tried TLS yet
         "counters": runtime.counters.snapshot(),
-        "profile": {"name": active_profile(runtime), "title": runtime.engine.profile.title},
+        "profile": {"name": active_profile(runtime), "title": runtime.engine.profile.title,
+                    "title_localized": {lang: runtime.engine.profile.title_in(lang)
+                                        for lang in i18n.LANGUAGES}},
         "adapters": [{"platform": a.platform, "version": a.version, "endpoints": len(a.endpoints)}
                      for a in adapters],
         "problems": list(runtime.adapter_errors) + list(runtime.profile_errors)
@@ -63,7 +65,7 @@ async def favicon(request: web.Request) -> web.Response:
 
 async def page(request: web.Request) -> web.Response:
     params = v.query(request, {"token": v.text(256), "lang": v.choice(("en", "zh"))})
-    lang = params.get("lang") or pick_language(request.headers.get("Accept-Language"))
+    lang = request_language(request)
     token = request.app[TOKEN]
     cookie = security.dashboard_cookie_name(
         security.local_port(request, request.app[CONFIG].bind_port))
@@ -97,6 +99,8 @@ def context(data: dict, lang: str) -> dict:
     """What dashboard.html shows, from collect()'s data: spans and lists in words of `lang`."""
     t = i18n.translator(lang)
     last = data["counters"].get("last_feed") or {}
+    profile = data["profile"]  # the page shows the title in its own language
+    data = {**data, "profile": {**profile, "title": profile["title_localized"][lang]}}
     return {
         "data": data, "current": "/", "refresh": True, "counter_keys": COUNTER_KEYS,
         "adapters": ", ".join(f"{a['platform']} {a['version']}" for a in data["adapters"]),

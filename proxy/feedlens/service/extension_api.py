@@ -46,7 +46,7 @@ async def pair(request: web.Request) -> web.Response:
     try:
         await asyncio.to_thread(pairing.redeem, request.app[CONFIG].data_dir, body["code"])
     except pairing.PairingError as exc:
-        raise ApiError(403, str(exc)) from None
+        raise ApiError(403, str(exc), code=exc.code) from None
     return json_response({"token": request.app[TOKEN]})
 
 

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from ..files import write_atomic
 from .. import myrules
-from ..profiles import load_profile
+from ..profiles import MARK_ONLY, TEXT_LANGS, load_profile
 from . import my_rules, parent_guard, profile_files
 from .config import CONFIG
 from .views import active_profile
@@ -79,12 +79,23 @@ def profile_summary(rules_dir: Path, name: str) -> dict:
     path = profile_files.profile_path(rules_dir, name)
     layer = my_rules.compiled_layer(my_rules.read_text())
     profile = load_profile(path) if path.is_file() and info.get("valid") else None
+    if profile is None and name == profile_files.BUILTIN:
+        profile_titles = _titles(MARK_ONLY)
+    else:
+        profile_titles = _titles(profile) if profile is not None else None
     rules = []
     if layer is not None and not info.get("locked"):
         rules += _page_rules(layer)
     if profile is not None:
         rules += _page_rules(profile)
-    return {"title": info.get("title"), "locked": bool(info.get("locked")), "page_rules": rules}
+    return {"title": info.get("title"), "titles": profile_titles, "locked": bool(info.get("locked")),
+            "page_rules": rules}
+
+
+def _titles(profile) -> dict[str, str]:
+    """The title in each UI language, by language tag: the extension shows the one its user
+    picked, which need not be the browser's (and so not the request's) language."""
+    return {TEXT_LANGS[lang]: profile.title_in(lang) for lang in TEXT_LANGS}
 
 
 def _page_rules(profile) -> list[dict]:
@@ -105,6 +116,7 @@ async def extension_state(app) -> dict:
     switches = {key: {"on": my_rules.switch_on(layer, key), "available": True}
                 for key in my_rules.SWITCHES}
     return {"active": active, "target": target, "title": summary["title"],
+            "title_localized": summary["titles"],
             "locked": bool(getattr(runtime.engine.profile, "locked", False)) or summary["locked"],
             "paused_until": paused_until(app), "switches": switches,
             "page_rules": summary["page_rules"], "my_rules": str(myrules.layer_path())}

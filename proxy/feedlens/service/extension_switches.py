@@ -31,7 +31,7 @@ async def switch(request: web.Request) -> web.Response:
     async with app[LOCK]:
         await check_lock(request, "extension_switch")
         if paused_until(app) is not None:
-            raise ApiError(409, "feedlens is paused; resume it first")
+            raise ApiError(409, "feedlens is paused; resume it first", code="paused")
         await my_rules.edit(app, lambda text: my_rules.set_switch(text, rules, body["on"]))
     return json_response(await extension_state(app))
 

@@ -8,13 +8,15 @@ from aiohttp import web
 
 from . import security
 from .config import CONFIG, TOKEN
-from .errors import ApiError, json_error
+from .errors import ApiError, error_response, json_error
+from .lang import request_language
 
 log = logging.getLogger(__name__)
 
 # Routes reachable without the token: the dashboard checks its own credentials, and health
 # answers a minimal {ok, version} to anyone local.
-PUBLIC_ROUTES = frozenset({"dashboard", "favicon", "extension_pair"})  # pairing: the one-time code is the secret
+# pairing: the one-time code is the secret; lang: sets a display-language cookie, nothing else
+PUBLIC_ROUTES = frozenset({"dashboard", "favicon", "extension_pair", "lang"})
 TOKEN_OPTIONAL_ROUTES = frozenset({"health"})
 # Dashboard sub-pages and their forms check the dashboard cookie themselves (service/pages.py).
 PAGE_PREFIX = "page_"
@@ -32,10 +34,13 @@ _SECURITY_HEADERS = {
 async def origin_guard(request: web.Request, handler) -> web.StreamResponse:
     port = security.local_port(request, request.app[CONFIG].bind_port)
     origin = request.headers.get("Origin")
+    lang = request_language(request)
     if not security.host_allowed(request.headers.get("Host"), port):
-        response = json_error(403, "Host header must name this service on loopback")
+        response = json_error(403, "Host header must name this service on loopback",
+                              code="host_refused", lang=lang)
     elif origin is not None and not security.origin_allowed(origin, port):
-        response = json_error(403, f"origin {origin!r} is not allowed")
+        response = json_error(403, f"origin {origin!r} is not allowed", code="origin_refused",
+                              params={"origin": repr(origin)}, lang=lang)
     elif request.method == "OPTIONS":
         response = _preflight(origin)
     else:
@@ -63,19 +68,21 @@ def _preflight(origin: str | None) -> web.Response:
 
 @web.middleware
 async def errors_to_json(request: web.Request, handler) -> web.StreamResponse:
+    lang = request_language(request)
     try:
         return await handler(request)
     except ApiError as exc:
-        return json_error(exc.status, exc.message, exc.messages, headers=exc.headers)
+        return error_response(exc, lang)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         headers = {k: v for k, v in exc.headers.items()
                    if k.lower() not in ("content-type", "content-length")}
-        return json_error(exc.status, exc.text or exc.reason, headers=headers)
+        return json_error(exc.status, exc.text or exc.reason, headers=headers, lang=lang)
     except Exception:
         log.exception("service: %s %s failed", request.method, request.path)
-        return json_error(500, "internal error (see the feedlens log)")
+        return json_error(500, "internal error (see the feedlens log)", code="internal_error",
+                          lang=lang)
 
 
 @web.middleware
@@ -90,5 +97,5 @@ async def require_token(request: web.Request, handler) -> web.StreamResponse:
     if not security.bearer_matches(header, request.app[TOKEN]):
         raise ApiError(401, "missing or wrong token: send 'Authorization: Bearer <token>' "
                             "(the token is in the data directory's 'token' file)",
-                       headers={"WWW-Authenticate": "Bearer"})
+                       headers={"WWW-Authenticate": "Bearer"}, code="bad_token")
     return await handler(request)

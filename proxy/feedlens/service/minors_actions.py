@@ -67,7 +67,8 @@ async def apply_set_device(request: web.Request, name: str, profile: str, label:
     app = request.app
     profile = v.profile_name(profile)
     if not profile_files.exists(app[CONFIG].rules_dir, profile):
-        raise ApiError(404, f"no profile named {profile!r}")
+        raise ApiError(404, f"no profile named {profile!r}", code="no_profile",
+                           params={"name": repr(profile)})
     minors = minors_of(app)
     await parent_guard.require_pin(request, route="minors_device_put", device=name, profile=profile,
                                    locked=locked(app, minors.device_profile(name), profile),

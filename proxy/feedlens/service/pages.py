@@ -19,18 +19,17 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..language import pick_language
 from . import render as r, security
 from .config import CONFIG, TOKEN
 from .dashboard import has_credentials
+from .lang import request_language
 
 Render = Callable[[web.Request, str], Awaitable[tuple[str, dict]]]
 Act = Callable[[web.Request, str, dict], Awaitable[str]]
 
 
 def language(request: web.Request) -> str:
-    lang = request.query.get("lang")
-    return lang if lang in ("en", "zh") else pick_language(request.headers.get("Accept-Language"))
+    return request_language(request)  # ?lang=, the picker's cookie, Accept-Language
 
 
 def authorized(request: web.Request) -> bool:

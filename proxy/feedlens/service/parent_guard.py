@@ -27,6 +27,7 @@ from .errors import ApiError
 log = logging.getLogger(__name__)
 
 PIN_HEADER = "X-Feedlens-Pin"
+NO_PIN = "locked: no parent PIN is set yet; set one with `feedlens parent set-pin`"
 PIN = web.AppKey("feedlens_parent_pin", dict)  # {"pin": ParentPin}, made on first use
 CONTACT = web.AppKey("feedlens_extension_contact", dict)
 CONTACT_KEY = "extension_last_contact"
@@ -74,8 +75,10 @@ async def require_pin(request: web.Request, *, route: str, locked: bool,
     if not pin:
         unset = not await checker.is_set()
         await audit.record(store, outcome="refused_pin_unset" if unset else "refused_no_pin", **where)
-        raise ApiError(403, "locked: no parent PIN is set yet; set one with `feedlens parent set-pin`"
-                       if unset else f"locked: send the parent PIN in the {PIN_HEADER} header")
+        if unset:
+            raise ApiError(403, NO_PIN, code="pin_not_set")
+        raise ApiError(403, f"locked: send the parent PIN in the {PIN_HEADER} header",
+                       code="profile_locked", params={"header": PIN_HEADER})
     verdict = await checker.verify(pin)
     if verdict.ok:
         await audit.record(store, outcome="allowed_with_pin", **where)
@@ -84,11 +87,13 @@ async def require_pin(request: web.Request, *, route: str, locked: bool,
         await audit.record(store, outcome="refused_locked_out", **where)
         wait = max(1, int((verdict.locked_until or time.time()) - time.time()))
         raise ApiError(429, f"too many wrong PINs: try again in {wait // 60 + 1} minutes",
-                       headers={"Retry-After": str(wait)})
+                       headers={"Retry-After": str(wait)}, code="pin_locked_out",
+                       params={"minutes": wait // 60 + 1})
     outcome = "refused_pin_unset" if verdict.reason == "unset" else "refused_wrong_pin"
     await audit.record(store, outcome=outcome, **where)
-    raise ApiError(403, "locked: wrong parent PIN" if verdict.reason == "wrong"
-                   else "locked: no parent PIN is set yet; set one with `feedlens parent set-pin`")
+    if verdict.reason == "wrong":
+        raise ApiError(403, "locked: wrong parent PIN", code="wrong_pin")
+    raise ApiError(403, NO_PIN, code="pin_not_set")
 
 
 # ---- the extension's last contact ---------------------------------------------------------

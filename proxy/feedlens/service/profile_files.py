@@ -27,37 +27,41 @@ def exists(rules_dir: Path, name: str) -> bool:
 
 
 def _summary(name: str, path: Path | None, profile: Profile | None, errors: list[str],
-             active: str) -> dict:
+             active: str, lang: str = "en") -> dict:
+    """`title` and `description` in English (as before: clients may compare them);
+    `*_localized` in `lang`, for showing."""
     out = {"name": name, "path": str(path) if path else None, "active": name == active,
            "builtin": path is None, "valid": not errors, "errors": errors}
     if profile is not None:
         out.update(title=profile.title, version=profile.version,
-                   description=profile.raw.get("description"), locked=profile.locked,
-                   rules=len(profile.rules), title_prefix=profile.title_prefix)
+                   description=profile.description_in("en"), locked=profile.locked,
+                   rules=len(profile.rules), title_prefix=profile.title_prefix,
+                   title_localized=profile.title_in(lang),
+                   description_localized=profile.description_in(lang))
     return out
 
 
-def summarize(path: Path, active: str) -> dict:
+def summarize(path: Path, active: str, lang: str = "en") -> dict:
     try:
         profile = load_profile(path)
     except ProfileError as exc:
         return _summary(path.stem, path, None, exc.messages, active)
-    return _summary(path.stem, path, profile, [], active)
+    return _summary(path.stem, path, profile, [], active, lang)
 
 
-def list_profiles(rules_dir: Path, active: str) -> list[dict]:
-    found = [summarize(p, active) for p in paths.layered_files(rules_dir, "profiles")]
+def list_profiles(rules_dir: Path, active: str, lang: str = "en") -> list[dict]:
+    found = [summarize(p, active, lang) for p in paths.layered_files(rules_dir, "profiles")]
     if not any(entry["name"] == BUILTIN for entry in found):
-        found.insert(0, _summary(BUILTIN, None, MARK_ONLY, [], active))
+        found.insert(0, _summary(BUILTIN, None, MARK_ONLY, [], active, lang))
     return found
 
 
-def read_profile(rules_dir: Path, name: str, active: str) -> dict | None:
+def read_profile(rules_dir: Path, name: str, active: str, lang: str = "en") -> dict | None:
     path = profile_path(rules_dir, name)
     if path.is_file():
-        return summarize(path, active) | {"yaml": path.read_text(encoding="utf-8")}
+        return summarize(path, active, lang) | {"yaml": path.read_text(encoding="utf-8")}
     if name == BUILTIN:
-        return _summary(BUILTIN, None, MARK_ONLY, [], active) | {"yaml": None}
+        return _summary(BUILTIN, None, MARK_ONLY, [], active, lang) | {"yaml": None}
     return None
 
 

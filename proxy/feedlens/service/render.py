@@ -20,6 +20,7 @@ from aiohttp import web
 
 from .. import i18n, vocabulary
 from ..research.charts import css_class, palette_css
+from .lang import picker_links
 
 
 def setup(app: web.Application) -> None:
@@ -55,6 +56,7 @@ def html_response(request: web.Request, template: str, lang: str, context: dict 
     """The page `template` in `lang`, with the strict CSP bound to a fresh nonce."""
     nonce = secrets.token_urlsafe(16)
     full = {"t": i18n.translator(lang), "lang": lang, "nonce": nonce, "current": None,
+            "languages": picker_links(request.path),
             "refresh": False, "csrf": csrf or _no_forms, **(context or {})}
     body = aiohttp_jinja2.render_string(template, request, full)
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import (dashboard, extension_api, minors_api, render, reports_api, research_api,
+from . import (dashboard, extension_api, lang, minors_api, render, reports_api, research_api,
                rules_page, views)
 
 
@@ -13,6 +13,7 @@ def setup_routes(app: web.Application) -> None:
     router = app.router
     router.add_get("/", dashboard.page, name="dashboard")
     router.add_get("/favicon.ico", dashboard.favicon, name="favicon")
+    router.add_get("/lang", lang.set_language, name="lang")
     router.add_get("/api/health", views.health, name="health")
     router.add_get("/api/dashboard", dashboard.data, name="dashboard_json")
     router.add_get("/api/marks", views.marks, name="marks")

@@ -26,17 +26,20 @@ async def json_body(request: web.Request, fields: dict[str, type],
                     required: frozenset[str] = frozenset()) -> dict:
     """The body as a dict with only `fields`, each of its declared type."""
     if request.content_type != "application/json":
-        raise ApiError(415, "request body must be JSON (Content-Type: application/json)")
+        raise ApiError(415, "request body must be JSON (Content-Type: application/json)",
+                       code="body_not_json_type")
     limit = request.app[CONFIG].max_body  # init_app gives aiohttp the same limit
     if request.content_length is not None and request.content_length > limit:
-        raise ApiError(413, f"request body over {limit} bytes")
+        raise ApiError(413, f"request body over {limit} bytes", code="body_too_large",
+                       params={"limit": limit})
     raw = await request.read()  # raises 413 itself for chunked bodies over the limit
     try:
         data = json.loads(raw)
     except ValueError as exc:
-        raise ApiError(400, f"request body is not valid JSON: {exc}") from None
+        raise ApiError(400, f"request body is not valid JSON: {exc}", code="body_not_json",
+                       params={"reason": str(exc)}) from None
     if not isinstance(data, dict):
-        raise ApiError(400, "request body must be a JSON object")
+        raise ApiError(400, "request body must be a JSON object", code="body_not_object")
     check_fields(data, fields, required)
     return data
 
@@ -44,11 +47,13 @@ async def json_body(request: web.Request, fields: dict[str, type],
 def check_fields(data: dict, fields: dict[str, type], required: frozenset[str]) -> None:
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise ApiError(400, f"unknown field(s): {', '.join(unknown)}; allowed: "
-                            f"{', '.join(sorted(fields))}")
+        names = {"fields": ", ".join(unknown), "allowed": ", ".join(sorted(fields))}
+        raise ApiError(400, "unknown field(s): {fields}; allowed: {allowed}".format(**names),
+                       code="unknown_field", params=names)
     missing = sorted(required - set(data))
     if missing:
-        raise ApiError(400, f"missing field(s): {', '.join(missing)}")
+        raise ApiError(400, f"missing field(s): {', '.join(missing)}", code="missing_field",
+                       params={"fields": ", ".join(missing)})
     for name, value in data.items():
         if not _is_type(value, fields[name]):
             raise ApiError(400, f"field {name!r} must be {_TYPE_NAMES[fields[name]]}")
@@ -70,8 +75,9 @@ def query(request: web.Request, spec: dict[str, Converter],
     params = request.query
     unknown = sorted(set(params) - set(spec))
     if unknown:
-        raise ApiError(400, f"unknown query parameter(s): {', '.join(unknown)}; allowed: "
-                            f"{', '.join(sorted(spec))}")
+        names = {"names": ", ".join(unknown), "allowed": ", ".join(sorted(spec))}
+        raise ApiError(400, "unknown query parameter(s): {names}; allowed: {allowed}".format(**names),
+                       code="unknown_query", params=names)
     out: dict[str, Any] = {}
     for name, convert in spec.items():
         values = params.getall(name, [])

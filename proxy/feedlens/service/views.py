@@ -15,6 +15,7 @@ from ..profiles import ProfileError
 from . import parent_guard, profile_files, validate as v
 from .config import CONFIG
 from .errors import ApiError, json_response
+from .lang import request_language
 
 PROVENANCES = tuple(p.value for p in Provenance)
 MAX_MARK_IDS = 200
@@ -114,7 +115,8 @@ async def profiles(request: web.Request) -> web.Response:
     v.query(request, {})
     runtime = _runtime(request)
     active = active_profile(runtime)
-    found = await asyncio.to_thread(profile_files.list_profiles, request.app[CONFIG].rules_dir, active)
+    found = await asyncio.to_thread(profile_files.list_profiles, request.app[CONFIG].rules_dir, active,
+                                    request_language(request))
     return json_response({"active": active, "profiles": found,
                           "errors": list(runtime.profile_errors)})
 
@@ -124,9 +126,10 @@ async def profile(request: web.Request) -> web.Response:
     name = _name(request.match_info["name"])
     active = active_profile(_runtime(request))
     data = await asyncio.to_thread(profile_files.read_profile, request.app[CONFIG].rules_dir,
-                                   name, active)
+                                   name, active, request_language(request))
     if data is None:
-        raise ApiError(404, f"no profile named {name!r}")
+        raise ApiError(404, f"no profile named {name!r}", code="no_profile",
+                       params={"name": repr(name)})
     return json_response(data)
 
 
@@ -143,7 +146,8 @@ async def choose_profile(request: web.Request, name: str, *, route: str = "profi
     runtime = _runtime(request)
     rules_dir = request.app[CONFIG].rules_dir
     if not profile_files.exists(rules_dir, name):
-        raise ApiError(404, f"no profile named {name!r}")
+        raise ApiError(404, f"no profile named {name!r}", code="no_profile",
+                       params={"name": repr(name)})
     current = active_profile(runtime)
     # Leaving a locked profile is the parent's call; choosing one only tightens.
     await parent_guard.require_pin(request, route=route, profile=current, pin=pin,
@@ -152,7 +156,8 @@ async def choose_profile(request: web.Request, name: str, *, route: str = "profi
     try:
         await asyncio.to_thread(runtime.set_profile, name)
     except ProfileError as exc:
-        raise ApiError(400, "invalid profile; the previous one stays active", exc.messages) from None
+        raise ApiError(400, "invalid profile; the previous one stays active", exc.messages,
+                       code="invalid_profile") from None
     return runtime
 
 
@@ -168,7 +173,8 @@ async def put_profile(request: web.Request) -> web.Response:
     try:
         compiled = profile_files.validate(text, path, name)
     except ProfileError as exc:
-        raise ApiError(400, "invalid profile; the file was not changed", exc.messages) from None
+        raise ApiError(400, "invalid profile; the file was not changed", exc.messages,
+                       code="invalid_profile_file") from None
     created = not profile_files.profile_path(request.app[CONFIG].rules_dir, name).exists()
     await asyncio.to_thread(write_atomic, path, text)
     runtime = _runtime(request)
