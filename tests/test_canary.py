@@ -129,3 +129,15 @@ async def test_a_non_json_body_on_a_platform_host_is_not_scanned(running):
                                     content_type="text/html"))
     assert f.response.content.startswith(b"<html>")
     assert running.runtime.health()["coverage"]["unclaimed"] == []
+
+
+def test_classify_prints_the_unclaimed_line(tmp_path, capsys):
+    from feedlens.cli import main
+
+    body = tmp_path / "body.json"
+    body.write_bytes((paths.platforms_dir() / "bilibili.fixtures" / "popular.json").read_bytes())
+    assert main(["classify", "--url", "https://api.bilibili.com/x/feedlens-unknown?pn=2",
+                 str(body)]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("feedlens unclaimed: api.bilibili.com/x/feedlens-unknown items=4 ")
+    assert out.endswith("passed unchanged") and "pn=2" not in out

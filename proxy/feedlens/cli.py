@@ -11,7 +11,8 @@ from . import __version__, features, paths
 from .clierror import CliError, from_os_error, profile_path, read_bytes, report
 from .adapters import AdapterError, load_adapter, load_adapters
 from .engine import Engine, Request
-from .model import Outcome
+from .gaps import FORMAT_CHANGE, Gap
+from .model import UNCLAIMED, Outcome
 from .profiles import MARK_ONLY, ProfileError, check_cases, load_profile
 from .pairing import add_pair_parser
 from .reports.section import check_report
@@ -63,6 +64,10 @@ def cmd_classify(args) -> int:
     if not outcome.items and (outcome.reason or "").startswith(BAD_BODY):
         raise CliError(f"{args.file}: {outcome.reason}", "save the response body itself, not an "
                        "error page or a cut-off download; check --content-type")
+    if outcome.unclaimed:
+        print(_gap_line(engine, request, outcome))
+        if outcome.endpoint == UNCLAIMED:
+            return 0  # the placeholders say nothing more than the line
     if args.format == "jsonl":
         for item in outcome.items:
             print(json.dumps(item.to_dict(), ensure_ascii=False))
@@ -74,6 +79,16 @@ def cmd_classify(args) -> int:
         state = "rewritten" if outcome.changed else "unchanged"
         print(f"wrote {args.rewrite} ({state})", file=sys.stderr)
     return 0
+
+
+def _gap_line(engine: Engine, request: Request, outcome: Outcome) -> str:
+    """The same content-free line health shows for a coverage gap (feedlens.gaps)."""
+    adapter = engine.adapters.by_platform(outcome.platform)
+    kind = UNCLAIMED if outcome.endpoint == UNCLAIMED else FORMAT_CHANGE
+    gap = Gap(kind, outcome.platform, request.host, request.path,
+              adapter.version if adapter else "?", None if kind == UNCLAIMED else outcome.endpoint,
+              responses=1, items=outcome.unclaimed)
+    return gap.report_line() + " — passed unchanged"
 
 
 # Engine reasons that mean the file is not what the endpoint serves (see engine._Pass).
