@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import dashboard, extension_api, minors_api, render, reports_api, research_api, views
+from . import (dashboard, extension_api, minors_api, render, reports_api, research_api, setup_page,
+               views)
 
 
 def setup_routes(app: web.Application) -> None:
@@ -26,3 +27,4 @@ def setup_routes(app: web.Application) -> None:
     reports_api.setup(app)
     minors_api.setup(app)
     research_api.setup(app)
+    setup_page.setup(app)
