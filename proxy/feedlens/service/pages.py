@@ -66,6 +66,8 @@ def form_action(act: Act) -> Callable[[web.Request], Awaitable[web.Response]]:
         if form is None or not security.secret_matches(
                 str(form.get("csrf", "")), csrf_value(request.app[TOKEN], request.path)):
             return message(request, lang, "forms.refused", 403)
+        if form.get("lang") in ("en", "zh"):  # the page's language travels in the form
+            lang = str(form["lang"])
         try:
             target = await act(request, lang, form)
         except ApiError as exc:  # a form without its own notice for this: still a page
