@@ -1,12 +1,14 @@
-"""The dashboard at `/`: health and today's composition, rendered on the server.
+"""The dashboard at `/`: the setup checklist, health and today's composition, rendered on
+the server.
 
 How it stays safe without handing the token to a page: the page contains no token and no
 script that calls the API; everything it shows is rendered here, read-only. To see it you
 either send `Authorization: Bearer <token>` (curl) or open the URL `feedlens run` prints,
-`/?token=<one-time token>` (service/login.py), once: that answers with a redirect to `/` that sets an HttpOnly,
-SameSite=Strict cookie derived from the token (an HMAC, useless against /api) and drops the
-token from the address bar. Another site can neither read the page (no CORS, Host check,
-frame-ancestors 'none') nor change anything through it (it has no actions).
+`/?token=<one-time token>` (service/login.py), once: that answers with a redirect to `/`
+that sets an HttpOnly, SameSite=Strict cookie derived from the token (an HMAC, useless
+against /api) and drops the token from the address bar. Another site can neither read the
+page (no CORS, Host check, frame-ancestors 'none') nor change anything through it (the
+overview has no forms; other pages' forms: docs/security.md).
 """
 
 from __future__ import annotations
