@@ -53,7 +53,26 @@ def notice(page, selector: str = ".notice") -> tuple[str, bool]:
     return box.inner_text().strip(), "bad" in (box.get_attribute("class") or "")
 
 
+# Elements whose right edge passes the body's, unless a scrolling or clipping box holds them.
+OVERFLOW = """() => {
+  const right = document.body.getBoundingClientRect().right + 1;
+  const held = (e) => {
+    for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (["auto", "scroll", "hidden"].includes(getComputedStyle(p).overflowX)) return true;
+    }
+    return false;
+  };
+  return [...document.body.querySelectorAll("*")]
+    .filter((e) => e.getBoundingClientRect().right > right && !held(e))
+    .map((e) => e.tagName + "." + e.className).slice(0, 5);
+}"""
+
+
 def shoot(page, name: str) -> Path:
+    """A full-page screenshot, once the page is checked not to overflow sideways (wide tables
+    scroll inside their own container)."""
+    sticking_out = page.evaluate(OVERFLOW)
+    assert not sticking_out, f"{name}: sticking out of the page: {sticking_out}"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
