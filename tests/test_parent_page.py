@@ -280,6 +280,8 @@ async def test_changing_the_pin_needs_the_current_one(client, token, family, run
                                                    "confirm_pin": "9999"})
     assert "notice=pin_saved" in done.headers["Location"]
     assert (await ParentPin(runtime.store).verify("9999")).ok
+    outcomes = [r["outcome"] for r in await audit.entries(runtime.store) if r["route"] == "page_set_pin"]
+    assert outcomes == ["allowed_with_pin", "refused_wrong_pin"]
 
 
 async def test_renaming_a_device_keeps_its_profile_and_needs_the_pin(client, token, family, runtime):

@@ -49,7 +49,8 @@ async def set_pin(request: web.Request, lang: str, form: dict) -> str:
     checker = parent_guard.parent_pin(request.app)
     store = request.app[CONFIG].runtime.store
     new, confirm = str(form.get("new_pin", "")), str(form.get("confirm_pin", ""))
-    if await checker.is_set():
+    changing = await checker.is_set()
+    if changing:
         verdict = await checker.verify(str(form.get("pin", "")))
         if not verdict.ok:
             outcome = "refused_locked_out" if verdict.reason == "locked" else "refused_wrong_pin"
@@ -61,7 +62,8 @@ async def set_pin(request: web.Request, lang: str, form: dict) -> str:
         await checker.set_pin(check_new_pin(new))
     except PinError:
         return back("pin_format", lang)
-    await audit.record(store, route="page_set_pin", method="POST", outcome="allowed")
+    await audit.record(store, route="page_set_pin", method="POST",
+                       outcome="allowed_with_pin" if changing else "allowed")
     return back("pin_saved", lang)
 
 
