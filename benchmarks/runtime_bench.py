@@ -53,26 +53,25 @@ def server_connect(data):
         data.server.sni = data.server.sni or host
         data.server.address = MAP[host]
 '''
-# Variants of the add-on for the stall measurement only (the shipped add-on is left as it is).
+# Variants of the add-on for the stall measurement only (the shipped add-on is left as it is):
+# they patch the Classify add-on's module before the chain is built.
 VARIANT = '''
-import asyncio, importlib.util, sys
-spec = importlib.util.spec_from_file_location("feedlens_variant", {addon!r})
-module = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = module
-spec.loader.exec_module(module)
+import asyncio
+from feedlens.addons import classify as module
 {patch}
-addons = module.addons
+from feedlens.addons import FeedLens
+addons = [FeedLens()]
 '''
 INLINE = "module.OFFLOAD_MIN_BYTES = 1 << 62  # every body on the event loop"
 THREAD = '''
-async def _transform(self, engine, spec, flow):  # large bodies on a thread instead of a process
+async def _transform(self, state, flow):  # large bodies on a thread instead of a process
     r = flow.response
-    args = (module._engine_request(flow), r.raw_content, r.headers.get("content-encoding"),
+    args = (module.engine_request(flow), r.raw_content, r.headers.get("content-encoding"),
             r.headers.get("content-type"))
     if len(r.raw_content) >= module.OFFLOAD_MIN_BYTES:
-        return await asyncio.to_thread(module.transform, engine, *args)
-    return module.transform(engine, *args)
-module.FeedLens._transform = _transform
+        return await asyncio.to_thread(module.transform, state.engine, *args, profile=state.gated)
+    return module.transform(state.engine, *args, profile=state.gated)
+module.Classify._transform = _transform
 '''
 VARIANTS = {"feedlens-thread": THREAD, "feedlens-inline": INLINE}
 
@@ -162,7 +161,7 @@ def start_proxies(stack: ExitStack, work: Path, variants: bool) -> dict[str, Pro
     scripts = [("feedlens", ROOT / "addons" / "feedlens.py")]
     for name, patch in VARIANTS.items() if variants else ():
         script = work / f"{name}.py"
-        script.write_text(VARIANT.format(addon=str(ROOT / "addons" / "feedlens.py"), patch=patch))
+        script.write_text(VARIANT.format(patch=patch))
         scripts.append((name, script))
     for name, script in scripts:
         service = free_port()

@@ -98,6 +98,7 @@ def real_runtime(data_dir: Path, rules_dir: Path) -> Runtime:
     counters.responses_seen, counters.feed_responses, counters.items_marked = 12, 3, 30
     counters.error("demo", "example failure")
     counters.last_feed = {"demo": time.time() - 120}
+    counters.client("127.0.0.1")  # the browser these responses went to
     return runtime
 
 

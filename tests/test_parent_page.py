@@ -242,3 +242,66 @@ async def test_assigning_a_profile_from_the_page_needs_the_pin(client, token, fa
     assert "notice=done" in done.headers["Location"]
     assert runtime.minors.device_profile("user:kid") == "default"
     assert [d["label"] for d in await runtime.minors.devices()] == ["Mia"]  # the label stays
+
+
+# ---- PIN and names from the page ---------------------------------------------------------------
+
+def form_csrf(html: str, action: str) -> str:
+    form = re.search(rf'<form method="post" action="{re.escape(action)}"[^>]*>(.*?)</form>', html, re.S)
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', form.group(1)).group(1)
+
+
+async def test_the_first_pin_is_set_on_the_page_with_a_confirmation(client, token, runtime):
+    await enter(client, token)
+    _, text = await get_page(client)
+    assert "Set the parent PIN" in text and 'name="confirm_pin"' in text and 'name="pin"' not in text.split('id="pin-form"')[1].split("</form>")[0]
+    csrf = form_csrf(text, "/parent/pin")
+    differ = await post_form(client, "/parent/pin", {"csrf": csrf, "new_pin": "1357", "confirm_pin": "1358"})
+    short = await post_form(client, "/parent/pin", {"csrf": csrf, "new_pin": "12", "confirm_pin": "12"})
+    assert "notice=pin_mismatch" in differ.headers["Location"]
+    assert "notice=pin_format" in short.headers["Location"]
+    assert not await ParentPin(runtime.store).is_set()
+    done = await post_form(client, "/parent/pin", {"csrf": csrf, "new_pin": "1357", "confirm_pin": "1357"})
+    assert "notice=pin_saved" in done.headers["Location"]
+    assert (await ParentPin(runtime.store).verify("1357")).ok
+    after = await (await client.get(done.headers["Location"])).text()
+    assert "The parent PIN is saved." in after and "Change the parent PIN" in after
+
+
+async def test_changing_the_pin_needs_the_current_one(client, token, family, runtime):
+    await enter(client, token, "zh")
+    _, text = await get_page(client, "zh")
+    csrf = form_csrf(text, "/parent/pin")
+    wrong = await post_form(client, "/parent/pin", {"csrf": csrf, "pin": "0000", "new_pin": "9999",
+                                                    "confirm_pin": "9999", "lang": "zh"})
+    assert "notice=wrong_pin" in wrong.headers["Location"]
+    assert "密码错误" in await (await client.get(wrong.headers["Location"])).text()
+    done = await post_form(client, "/parent/pin", {"csrf": csrf, "pin": PIN, "new_pin": "9999",
+                                                   "confirm_pin": "9999"})
+    assert "notice=pin_saved" in done.headers["Location"]
+    assert (await ParentPin(runtime.store).verify("9999")).ok
+    outcomes = [r["outcome"] for r in await audit.entries(runtime.store) if r["route"] == "page_set_pin"]
+    assert outcomes == ["allowed_with_pin", "refused_wrong_pin"]
+
+
+async def test_renaming_a_device_keeps_its_profile_and_needs_the_pin(client, token, family, runtime):
+    await enter(client, token)
+    _, text = await get_page(client)
+    fields = {"csrf": form_csrf(text, "/parent/rename"), "device": "user:kid", "label": "Mia's tablet"}
+    refused = await post_form(client, "/parent/rename", {**fields, "pin": ""})
+    assert "notice=no_pin" in refused.headers["Location"]
+    done = await post_form(client, "/parent/rename", {**fields, "pin": PIN})
+    assert "notice=renamed" in done.headers["Location"]
+    [device] = await runtime.minors.devices()
+    assert (device["label"], device["profile"]) == ("Mia's tablet", "strict")
+    page = await (await client.get("/parent?lang=en")).text()
+    assert "Mia&#39;s tablet (user:kid)" in page and '<div class="scroll"><table>' in page
+
+
+async def test_numbers_have_units_and_an_unassigned_device_shows_the_active_profile(client, token, family, runtime):
+    await runtime.minors.set_device("addr:10.0.0.5", None, None)
+    await enter(client, token)
+    _, text = await get_page(client)
+    assert "(cn.bad.gore_shock): 1 item" in text and "hidden: 1 item" in text
+    row = text.split("<tr><td>addr:10.0.0.5")[1].split("</tr>")[0]
+    assert '<option value="default" selected>' in row  # the active profile it uses

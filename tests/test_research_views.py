@@ -231,7 +231,8 @@ async def test_the_audit_forms_start_switch_and_finish(client, token, runtime):
     headers = {"Origin": origin(client)}
     started = await client.post("/research/audit?lang=en", headers=headers, allow_redirects=False,
                                 data={"platform": "demo", "note": "", "csrf": csrf_value(token, "/research/audit")})
-    assert started.status == 303 and started.headers["Location"] == "/research?lang=en#audit"
+    assert started.status == 303
+    assert started.headers["Location"] == "/research?lang=en&notice=started#audit"
     [session] = await audit.list_sessions(runtime.store)
     assert session.condition == "on" and session.note is None
     path = f"/research/audit/{session.id}"
@@ -245,6 +246,18 @@ async def test_the_audit_forms_start_switch_and_finish(client, token, runtime):
                                  data={"csrf": csrf_value(token, path + "/finish")})
     assert finished.status == 303 and finished.headers["Location"] == f"{path}?lang=zh"
     assert (await audit.get(runtime.store, session.id)).finished is not None
+    again = await client.post(path + "/finish?lang=zh", headers=headers,
+                              data={"csrf": csrf_value(token, path + "/finish")})
+    assert again.status == 200 and again.content_type == "text/html"  # the page, not JSON
+    assert "该审计会话已结束" in await again.text()
+
+
+async def test_a_bad_audit_form_answers_with_the_page_and_a_translated_error(client, token):
+    await enter(client, token)
+    response = await client.post("/research/audit?lang=en", headers={"Origin": origin(client)},
+                                 data={"platform": "nope", "csrf": csrf_value(token, "/research/audit")})
+    assert response.status == 200 and response.content_type == "text/html"
+    assert "The audit could not start" in await response.text()
 
 
 async def test_audit_forms_need_the_csrf_field_and_own_origin(client, token, runtime):

@@ -26,6 +26,9 @@ class Counters:
         self.last_tls_ok: float | None = None
         self.last_tls_failure: dict | None = None
         self.clients: dict[str, float] = {}
+        # per client address: {"ok", "failed", "last_ok", "last_failure", "sni"}: which device
+        # trusts the CA (the setup checklist on the dashboard)
+        self.tls_clients: dict[str, dict] = {}
 
     def client(self, address: str | None) -> None:
         if not address:
@@ -43,10 +46,26 @@ class Counters:
     def tls_failed(self, client: str | None, sni: str | None, error: str | None) -> None:
         self.tls_failures += 1
         self.last_tls_failure = {"time": time.time(), "client": client, "sni": sni, "error": error}
+        entry = self._tls_client(client)
+        if entry is not None:
+            entry.update(failed=entry["failed"] + 1, last_failure=time.time(), sni=sni)
 
-    def tls_established(self) -> None:
+    def tls_established(self, client: str | None = None) -> None:
         self.tls_ok += 1
         self.last_tls_ok = time.time()
+        entry = self._tls_client(client)
+        if entry is not None:
+            entry.update(ok=entry["ok"] + 1, last_ok=self.last_tls_ok)
+
+    def _tls_client(self, client: str | None) -> dict | None:
+        if not client:
+            return None
+        entry = self.tls_clients.pop(client, None) or {
+            "ok": 0, "failed": 0, "last_ok": None, "last_failure": None, "sni": None}
+        self.tls_clients[client] = entry  # most recent last, like clients
+        if len(self.tls_clients) > MAX_CLIENTS:
+            self.tls_clients.pop(next(iter(self.tls_clients)))
+        return entry
 
     def ca_trusted(self) -> bool | None:
         """None until a client tried TLS; False while its latest handshakes failed."""
@@ -64,4 +83,5 @@ class Counters:
             "tls_ok": self.tls_ok, "tls_failures": self.tls_failures,
             "last_tls_failure": self.last_tls_failure, "clients_seen": len(self.clients),
             "clients": dict(self.clients),
+            "tls_clients": {c: dict(e) for c, e in self.tls_clients.items()},
         }

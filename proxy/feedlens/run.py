@@ -42,6 +42,8 @@ def add_run_parser(subparsers) -> argparse.ArgumentParser:
                           "and password, or only the users of this htpasswd file")
     run.add_argument("--upstream-ca", metavar="PEM",
                      help="also trust these CAs for upstream servers (private or test servers)")
+    run.add_argument("--open", action="store_true",
+                     help="open the dashboard in your web browser (logged in)")
     run.set_defaults(func=cmd_run)
     return run
 
@@ -196,10 +198,15 @@ class Banner:
 
     def running(self) -> None:
         if self.addon.service is not None:  # else the add-on logged why, and mitmproxy exits
-            print(banner(self.args, self.data_dir), flush=True)
+            from .service import dashboard_link
+            link = dashboard_link(self.addon.service)  # one-time: opens once, then useless
+            print(banner(self.args, self.data_dir, link), flush=True)
+            if getattr(self.args, "open", False):
+                import webbrowser  # its own link: the printed one stays good for another browser
+                webbrowser.open(dashboard_link(self.addon.service))
 
 
-def banner(args, data_dir: Path) -> str:
+def banner(args, data_dir: Path, link: str | None = None) -> str:
     ca = data_dir / "mitmproxy" / CA_FILE
     host = "127.0.0.1" if args.listen_host in ("", "0.0.0.0", "::") else args.listen_host
     return "\n".join([
@@ -209,11 +216,15 @@ def banner(args, data_dir: Path) -> str:
         f"  CA cert    {ca}",
         "             trust it once, then HTTPS feeds can be read:",
         f"               Firefox: Settings > Privacy & Security > Certificates > View > Import {ca.name}",
-        f"               Chrome/system (Debian): sudo cp {ca} /usr/local/share/ca-certificates/feedlens.crt"
+        f"               Chrome/Chromium on Linux (NSS): certutil -d sql:$HOME/.pki/nssdb -A -t C,, "
+        f"-n feedlens -i {ca}",
+        f"               system (Debian, curl): sudo cp {ca} /usr/local/share/ca-certificates/feedlens.crt"
         " && sudo update-ca-certificates",
         f"               macOS: sudo security add-trusted-cert -d -p ssl -k /Library/Keychains/System.keychain {ca}",
         "               phone: set the Wi-Fi proxy to this machine, open http://mitm.it and follow the steps",
-        f"  dashboard  http://127.0.0.1:{args.service_port}/  (API token in {data_dir / 'token'})",
+        f"  dashboard  {link or f'http://127.0.0.1:{args.service_port}/'}",
+        "             (open this link once to log in; API token in "
+        f"{data_dir / 'token'})",
         *(["  devices    by proxy user name: set e.g. http://kid-tablet:x@HOST:PORT as each "
            "device's proxy"] if getattr(args, "device_auth", None) else []),
         f"  data       {data_dir}",

@@ -41,7 +41,8 @@ class TlsHealth:
 
     def tls_established_client(self, data: tls.TlsData) -> None:
         if self.shared.runtime is not None:
-            self.shared.runtime.counters.tls_established()
+            peer = data.context.client.peername
+            self.shared.runtime.counters.tls_established(peer[0] if peer else None)
 
     def tls_failed_client(self, data: tls.TlsData) -> None:
         # Most often the client does not trust mitmproxy's CA (or pins its certificate).

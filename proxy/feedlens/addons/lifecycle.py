@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from mitmproxy import ctx
+
 from ..runtime import Runtime
 from ..service import ServiceConfig, serve
 from .state import Shared
@@ -37,7 +39,8 @@ class Lifecycle:
         await shared.runtime.start()
         shared.offload.warm(shared.runtime.engine_spec)
         try:
-            shared.service = await serve(ServiceConfig(runtime=shared.runtime))
+            shared.service = await serve(ServiceConfig(runtime=shared.runtime,
+                                                       proxy=proxy_address()))
         except OSError as exc:
             log.error("feedlens: the companion service cannot listen on %s: %s",
                       shared.config.service_url, exc.strerror or exc)
@@ -52,3 +55,11 @@ class Lifecycle:
             await runner.cleanup()
         shared.offload.close()
         await shared.runtime.close()
+
+
+def proxy_address() -> tuple[str, int] | None:
+    """mitmproxy's listen address, for the dashboard's setup steps (None outside mitmproxy)."""
+    try:
+        return ctx.options.listen_host or "", ctx.options.listen_port or 8080
+    except (AttributeError, KeyError):
+        return None

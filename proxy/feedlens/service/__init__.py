@@ -13,12 +13,14 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from .. import features
+from . import login
 from .config import CONFIG, TOKEN, ServiceConfig
 from .middlewares import errors_to_json, origin_guard, require_token
 from .routes import setup_routes
 from .security import dashboard_url, is_loopback, load_or_create_token
 
-__all__ = ["ServiceConfig", "init_app", "serve", "dashboard_url", "load_or_create_token"]
+__all__ = ["ServiceConfig", "init_app", "serve", "dashboard_url", "load_or_create_token",
+           "dashboard_link"]
 
 
 def init_app(config: ServiceConfig) -> web.Application:
@@ -26,11 +28,17 @@ def init_app(config: ServiceConfig) -> web.Application:
     app = web.Application(middlewares=[origin_guard, errors_to_json, require_token],
                           client_max_size=config.max_body)
     app[CONFIG] = config
+    login.setup(app)
     app.cleanup_ctx.append(_token_ctx)
     if config.manage_runtime:
         app.cleanup_ctx.append(_runtime_ctx)
     setup_routes(app)
     return app
+
+
+def dashboard_link(runner: web.AppRunner) -> str:
+    """A fresh one-time dashboard link of a running service (what `feedlens run` prints)."""
+    return login.new_link(runner.app)
 
 
 async def _token_ctx(app: web.Application) -> AsyncIterator[None]:

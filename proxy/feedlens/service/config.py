@@ -37,6 +37,8 @@ class ServiceConfig:
     # Start and close the runtime with the app (standalone use); the add-on owns it otherwise.
     manage_runtime: bool = False
     max_body: int = MAX_BODY
+    # Where the proxy listens, (host, port), for the setup checklist; None when not known.
+    proxy: tuple[str, int] | None = None
 
     @property
     def bind_host(self) -> str:

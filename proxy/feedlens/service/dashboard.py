@@ -1,12 +1,14 @@
-"""The dashboard at `/`: health and today's composition, rendered on the server.
+"""The dashboard at `/`: the setup checklist, health and today's composition, rendered on
+the server.
 
 How it stays safe without handing the token to a page: the page contains no token and no
 script that calls the API; everything it shows is rendered here, read-only. To see it you
 either send `Authorization: Bearer <token>` (curl) or open the URL `feedlens run` prints,
-`/?token=<token>`, once: that answers with a redirect to `/` that sets an HttpOnly,
-SameSite=Strict cookie derived from the token (an HMAC, useless against /api) and drops the
-token from the address bar. Another site can neither read the page (no CORS, Host check,
-frame-ancestors 'none') nor change anything through it (it has no actions).
+`/?token=<one-time token>` (service/login.py), once: that answers with a redirect to `/`
+that sets an HttpOnly, SameSite=Strict cookie derived from the token (an HMAC, useless
+against /api) and drops the token from the address bar. Another site can neither read the
+page (no CORS, Host check, frame-ancestors 'none') nor change anything through it (the
+overview has no forms; other pages' forms: docs/security.md).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from aiohttp import web
 
 from .. import __version__, i18n
 from ..model import provenance_rank
-from . import render as r, security, validate as v
+from . import login, render as r, security, setup_page, validate as v
 from .config import CONFIG, TOKEN
 from .lang import request_language
 from .errors import json_response
@@ -70,20 +72,15 @@ async def page(request: web.Request) -> web.Response:
     cookie = security.dashboard_cookie_name(
         security.local_port(request, request.app[CONFIG].bind_port))
     if "token" in params:
-        if not security.secret_matches(params["token"], token):
+        given = params["token"]
+        if not (login.redeem(request.app, given) or security.secret_matches(given, token)):
             return r.locked(request, lang)
         return _enter(token, cookie, params.get("lang"))
-    if not has_credentials(request, token, cookie):
+    if not security.has_credentials(request, token, cookie):
         return r.locked(request, lang)
     data = await collect(request.app[CONFIG].runtime, time.time())
-    return r.html_response(request, "dashboard.html", lang, context(data, lang))
-
-
-def has_credentials(request: web.Request, token: str, cookie: str) -> bool:
-    if security.bearer_matches(request.headers.get("Authorization"), token):
-        return True
-    given = request.cookies.get(cookie)
-    return given is not None and security.secret_matches(given, security.dashboard_cookie_value(token))
+    first_run = await setup_page.context(request, data["counters"], data["problems"])
+    return r.html_response(request, "dashboard.html", lang, {**context(data, lang), **first_run})
 
 
 def _enter(token: str, cookie: str, lang: str | None) -> web.Response:

@@ -7,8 +7,9 @@ template extends base.html and gets the navigation, `t`, `lang` and `csrf` (rend
 
 A form handler is `async act(request, lang, form) -> redirect_path`; `form_action(act)` checks
 the same credentials plus the form's `csrf` field (an HMAC of the token, bound to the form's
-action path) and that the request comes from the dashboard's own origin. Templates put
-`m.csrf_field(action_path)` inside each <form method=post action=action_path>.
+action path) and that the request comes from the dashboard's own origin (docs/security.md).
+Templates put `m.csrf_field(action_path)` inside each <form method=post action=action_path>.
+A refused or failed form answers with a page and a translated message, never JSON.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from aiohttp import web
 
 from . import render as r, security
 from .config import CONFIG, TOKEN
-from .dashboard import has_credentials
 from .lang import request_language
+from .errors import ApiError
 
 Render = Callable[[web.Request, str], Awaitable[tuple[str, dict]]]
 Act = Callable[[web.Request, str, dict], Awaitable[str]]
@@ -35,7 +36,7 @@ def language(request: web.Request) -> str:
 def authorized(request: web.Request) -> bool:
     app = request.app
     cookie = security.dashboard_cookie_name(security.local_port(request, app[CONFIG].bind_port))
-    return has_credentials(request, app[TOKEN], cookie)
+    return security.has_credentials(request, app[TOKEN], cookie)
 
 
 def page(render: Render) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -57,13 +58,24 @@ def csrf_value(token: str, action: str) -> str:
 def form_action(act: Act) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
         lang = language(request)
-        origin = request.headers.get("Origin")
         port = security.local_port(request, request.app[CONFIG].bind_port)
-        own = origin is not None and security.is_own_origin(origin, port)
+        own = security.same_origin_form(request.headers.get("Origin"),
+                                        request.headers.get("Sec-Fetch-Site"), port)
         form = dict(await request.post()) if own and authorized(request) else None
         if form is None or not security.secret_matches(
                 str(form.get("csrf", "")), csrf_value(request.app[TOKEN], request.path)):
-            return r.locked(request, lang, status=403)
-        target = await act(request, lang, form)
+            return message(request, lang, "forms.refused", 403)
+        if form.get("lang") in ("en", "zh"):  # the page's language travels in the form
+            lang = str(form["lang"])
+        try:
+            target = await act(request, lang, form)
+        except ApiError as exc:  # a form without its own notice for this: still a page
+            return message(request, lang, "forms.failed", exc.status, detail=exc.message)
         raise web.HTTPSeeOther(target)
     return handler
+
+
+def message(request: web.Request, lang: str, key: str, status: int, detail: str = "") -> web.Response:
+    """A page with one translated message (and the service's detail), linking back."""
+    return r.html_response(request, "message.html", lang,
+                           {"message_key": key, "detail": detail}, status=status)

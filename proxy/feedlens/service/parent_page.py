@@ -12,13 +12,16 @@ from urllib.parse import quote
 from aiohttp import web
 
 from .. import i18n, paths, phrases
-from . import minors_actions, profile_files, validate as v
+from . import minors_actions, parent_forms, profile_files, validate as v
 from .config import CONFIG
 from .errors import ApiError
 from .pages import form_action, page
+from .parent_forms import notice_for
 
 NOTICES = ("done", "wrong_pin", "locked_out", "no_pin", "pin_unset", "not_found", "bad_input",
-           "unavailable")
+           "unavailable", "pin_saved", "pin_mismatch", "pin_format", "renamed")
+BAD_NOTICES = frozenset({"wrong_pin", "locked_out", "no_pin", "pin_unset", "not_found", "bad_input",
+                         "unavailable", "pin_mismatch", "pin_format"})
 AUDIT_ROWS = 20
 
 
@@ -28,13 +31,15 @@ def setup(app: web.Application) -> None:
     router.add_post("/parent/requests/{id}", form_action(decide), name="page_parent_decide")
     router.add_post("/parent/grant", form_action(grant), name="page_parent_grant")
     router.add_post("/parent/device", form_action(assign), name="page_parent_device")
+    parent_forms.setup(app)
 
 
 # ---- the page's context ------------------------------------------------------------------
 
 async def render(request: web.Request, lang: str) -> tuple[str, dict]:
     notice = request.query.get("notice")
-    context = {"notice": notice if notice in NOTICES else None, "unavailable": False}
+    notice = notice if notice in NOTICES else None
+    context = {"notice": notice, "notice_bad": notice in BAD_NOTICES, "unavailable": False}
     try:
         data = await minors_actions.build_overview(request.app)
     except ApiError:
@@ -44,7 +49,8 @@ async def render(request: web.Request, lang: str) -> tuple[str, dict]:
     profiles = [p["name"] for p in profile_files.list_profiles(request.app[CONFIG].rules_dir, "")
                 if p.get("valid")]
     return "parent.html", {
-        **context, "pin_state": _pin(data["pin"], t), "profiles": profiles,
+        **context, "pin_state": _pin(data["pin"], t), "pin_is_set": data["pin"]["set"],
+        "profiles": profiles, "active_profile": data["active_profile"],
         "devices": [_device(d, names, t) for d in data["devices"]],
         "requests": data["requests"], "signals": data["signals"],
         "audit": data["audit"][:AUDIT_ROWS], "clock": clock}
@@ -66,12 +72,17 @@ def _minutes(value, t: i18n.Translator) -> str:
     return t("parent.unlimited") if value is None else t("parent.minutes", n=round(value))
 
 
+def _items(n: int, t: i18n.Translator) -> str:
+    return t("parent.items_one") if n == 1 else t("parent.items", n=n)
+
+
 def _filtered(counts: dict | None, names: dict[str, str], t: i18n.Translator) -> list[str]:
     """Lines: each category (named from its phrase list), then each decision."""
     counts = counts or {}
-    lines = [f"{names[c]} ({c}): {n}" if c in names else f"{c}: {n}"
+    lines = [f"{names[c]} ({c}): {_items(n, t)}" if c in names
+             else f"{c}: {_items(n, t)}"
              for c, n in sorted((counts.get("by_category") or {}).items(), key=lambda kv: -kv[1])]
-    lines += [f"{t.get('parent.decision.' + d, d)}: {n}"
+    lines += [f"{t.get('parent.decision.' + d, d)}: {_items(n, t)}"
               for d, n in (counts.get("by_decision") or {}).items()]
     return lines
 
@@ -114,20 +125,6 @@ def _lang(form: dict, fallback: str) -> str:
     return form["lang"] if form.get("lang") in i18n.LANGUAGES else fallback
 
 
-def _notice_for(exc: ApiError) -> str:
-    if exc.status == 429:
-        return "locked_out"
-    if exc.status == 404:
-        return "not_found"
-    if exc.status == 503:
-        return "unavailable"
-    if exc.status == 403:
-        if "no parent PIN is set" in exc.message:
-            return "pin_unset"
-        return "wrong_pin" if "wrong" in exc.message else "no_pin"
-    return "bad_input"
-
-
 def _form_minutes(form: dict) -> int | None:
     text = str(form.get("minutes", "")).strip()
     if not text:
@@ -147,7 +144,7 @@ async def decide(request: web.Request, lang: str, form: dict) -> str:
                                         _form_minutes(form) if approve else None,
                                         pin=str(form.get("pin", "")))
     except ApiError as exc:
-        return _back(_notice_for(exc), lang)
+        return _back(notice_for(exc), lang)
     return _back("done", lang)
 
 
@@ -160,7 +157,7 @@ async def grant(request: web.Request, lang: str, form: dict) -> str:
             raise ApiError(400, "minutes missing")
         await minors_actions.apply_grant(request, device, minutes, pin=str(form.get("pin", "")))
     except ApiError as exc:
-        return _back(_notice_for(exc), lang)
+        return _back(notice_for(exc), lang)
     return _back("done", lang)
 
 
@@ -172,5 +169,5 @@ async def assign(request: web.Request, lang: str, form: dict) -> str:
         await minors_actions.apply_set_device(request, device, str(form.get("profile", "")), None,
                                           pin=str(form.get("pin", "")))
     except ApiError as exc:
-        return _back(_notice_for(exc), lang)
+        return _back(notice_for(exc), lang)
     return _back("done", lang)

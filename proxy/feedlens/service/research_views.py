@@ -192,7 +192,8 @@ def _plain(value) -> dict | None:
 
 
 async def render_research(request: web.Request, lang: str) -> tuple[str, dict]:
-    params = v.query(request, {"days": DAYS, "month": MONTH, "lang": v.choice(("en", "zh"))})
+    params = v.query(request, {"days": DAYS, "month": MONTH, "lang": v.choice(("en", "zh")),
+                               "notice": v.choice(AUDIT_NOTICES)})
     runtime, now = _runtime(request), time.time()
     days = params.get("days", DEFAULT_DAYS)
     store = runtime.store
@@ -204,6 +205,7 @@ async def render_research(request: web.Request, lang: str) -> tuple[str, dict]:
         "sessions": [s.to_dict() for s in await audit.list_sessions(store)],
         "platforms": platforms(runtime),
         "monthly": await monthly.report(store, *(params.get("month") or monthly.current_month(now))),
+        "notice": params.get("notice"),
     }
     return "research/page.html", research_context(data, lang)
 
@@ -214,16 +216,36 @@ async def render_audit(request: web.Request, lang: str) -> tuple[str, dict]:
     return "research/audit.html", audit_context(report, lang)
 
 
+# Form outcomes shown inline on /research (words: forms.audit.<notice>).
+AUDIT_NOTICES = ("started", "switched", "bad_input", "not_found", "conflict")
+_NOTICE_BY_STATUS = {404: "not_found", 409: "conflict"}
+
+
+def _audit_back(lang: str, notice: str) -> str:
+    return f"/research?lang={lang}&notice={notice}#audit"
+
+
+async def _audit_form(call, lang: str, notice: str) -> str:
+    """Run a form's audit operation; its refusal becomes a notice on the page, not JSON."""
+    try:
+        await call
+    except ApiError as exc:
+        return _audit_back(lang, _NOTICE_BY_STATUS.get(exc.status, "bad_input"))
+    return _audit_back(lang, notice)
+
+
 async def form_audit_start(request: web.Request, lang: str, form: dict) -> str:
-    await _start(request, str(form.get("platform", "")), str(form.get("note", "")) or None, "on")
-    return f"/research?lang={lang}#audit"
+    return await _audit_form(_start(request, str(form.get("platform", "")),
+                                    str(form.get("note", "")) or None, "on"), lang, "started")
 
 
 async def form_audit_condition(request: web.Request, lang: str, form: dict) -> str:
-    await _switch(request, str(form.get("condition", "")))
-    return f"/research?lang={lang}#audit"
+    return await _audit_form(_switch(request, str(form.get("condition", ""))), lang, "switched")
 
 
 async def form_audit_finish(request: web.Request, lang: str, form: dict) -> str:
-    await _session_call(audit.finish(_store(request), _session_id(request), time.time()))
+    try:
+        await _session_call(audit.finish(_store(request), _session_id(request), time.time()))
+    except ApiError as exc:
+        return _audit_back(lang, _NOTICE_BY_STATUS.get(exc.status, "bad_input"))
     return f"/research/audit/{_session_id(request)}?lang={lang}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import (dashboard, extension_api, lang, minors_api, render, reports_api, research_api,
-               rules_page, views)
+               rules_page, setup_page, views)
 
 
 def setup_routes(app: web.Application) -> None:
@@ -29,3 +29,4 @@ def setup_routes(app: web.Application) -> None:
     reports_api.setup(app)
     minors_api.setup(app)
     research_api.setup(app)
+    setup_page.setup(app)

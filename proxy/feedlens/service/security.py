@@ -71,6 +71,14 @@ def dashboard_cookie_value(token: str) -> str:
     return hmac.new(token.encode(), b"feedlens dashboard v1", hashlib.sha256).hexdigest()
 
 
+def has_credentials(request: web.Request, token: str, cookie: str) -> bool:
+    """The bearer token (curl) or the dashboard cookie."""
+    if bearer_matches(request.headers.get("Authorization"), token):
+        return True
+    given = request.cookies.get(cookie)
+    return given is not None and secret_matches(given, dashboard_cookie_value(token))
+
+
 def dashboard_cookie_name(port: int) -> str:
     # Cookies are shared by all ports of a host; the port keeps two instances apart.
     return f"feedlens_dashboard_{port}"
@@ -122,6 +130,16 @@ def is_own_origin(origin: str, port: int) -> bool:
 
 def origin_allowed(origin: str, port: int) -> bool:
     return is_extension_origin(origin) or is_own_origin(origin, port)
+
+
+def same_origin_form(origin: str | None, fetch_site: str | None, port: int) -> bool:
+    """Whether a form POST comes from one of our own pages.
+
+    Our own Origin is proof. A browser that hides the origin (`Origin: null`, or none at all)
+    still says where the request started in `Sec-Fetch-Site`, which no page can set."""
+    if origin is not None and origin != "null":
+        return is_own_origin(origin, port)
+    return fetch_site == "same-origin"
 
 
 def is_loopback(host: str) -> bool:
