@@ -76,7 +76,9 @@ class Servers:
         from aiohttp import web
 
         from feedlens import paths
+        from feedlens import features
         from feedlens.adapters import load_adapters
+        features.install()  # the shipped adapters' report: sections, the features' tables
 
         adapters = load_adapters([paths.platforms_dir()])
         bilibili = next(a for a in adapters.adapters if a.platform == "bilibili")

@@ -42,9 +42,11 @@ PER_RESPONSE = 20
 def fixture_items() -> list[Item]:
     """The items the engine extracts from the Bilibili web home fixture, repeated to 20."""
     from feedlens import paths
+    from feedlens import features
     from feedlens.adapters import load_adapters
     from feedlens.engine import Engine
     from tests.e2e.replay import served_cases
+    features.install()  # the shipped adapters' report: sections, the features' tables
 
     case = next(c[6] for c in served_cases() if c[6].name == "web-home-recommend")
     items = Engine(load_adapters([paths.platforms_dir()])).process(

@@ -166,7 +166,10 @@ def start_proxies(stack: ExitStack, work: Path, variants: bool) -> dict[str, Pro
     for name, script in scripts:
         service = free_port()
         proxies[name] = start_mitmdump(stack, name, script, common, resolve + [
-            "--set", f"feedlens_data_dir={work / name}", "--set", f"feedlens_service_port={service}",
+            # not work/"feedlens": mitmproxy puts the script's folder on sys.path, where a folder
+            # of that name would shadow the (editable-installed) package as a namespace package
+            "--set", f"feedlens_data_dir={work / ('data-' + name)}",
+            "--set", f"feedlens_service_port={service}",
             "--set", "feedlens_profile=no-ads"], ready_port=service)
     return proxies
 
@@ -316,9 +319,11 @@ def children_rss(proxy: Proxy) -> int:
 
 def ingest_rate(work: Path, records: int = 5000, per_record: int = 20) -> float:
     from feedlens import paths
+    from feedlens import features
     from feedlens.adapters import load_adapters
     from feedlens.engine import Engine
     from feedlens.store import ResponseRecord, Store
+    features.install()  # the shipped adapters' report: sections, the features' tables
 
     case = next(c[6] for c in served_cases() if c[6].name == "web-home-recommend")
     items = Engine(load_adapters([paths.platforms_dir()])).process(

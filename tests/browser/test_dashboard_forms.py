@@ -165,3 +165,43 @@ def test_a_form_from_another_origin_is_refused(dash):
     [device] = overview["devices"]
     assert device["usage"]["extra_minutes"] == 0
     assert [e for e in overview["audit"] if e["route"] == "minors_grant"] == []
+
+
+def test_every_rules_form(dash):
+    feedlens, page, lang, base = dash
+    t = words(lang)
+    page.goto(f"{base}/rules?lang={lang}")
+    choose = 'form[action="/rules/active"]'
+    page.locator(f'{choose} input[name=profile][value="no-ads"]').evaluate("r => { r.value = 'nope'; }")
+    page.check(f'{choose} input[name=profile][value="nope"]')
+    submit(page, choose)
+    assert notice(page) == (t("rules_page.notice.not_found"), True)
+    page.check(f'{choose} input[name=profile][value="no-ads"]')
+    submit(page, choose)
+    assert notice(page) == (t("rules_page.notice.done"), False)
+    assert feedlens.api("/api/health")[1]["profile"]["active"] == "no-ads"
+
+    page.fill("textarea[name=draft]", "id: bad\nwhen: {provenance: personalised}\naction: hide\n")
+    with page.expect_navigation():
+        page.click('form[action="/rules"] button')
+    assert "personalized" in page.inner_text("ul.errors")  # the loader's suggestion, inline
+    assert page.locator('form[action="/rules/add"]').count() == 0  # nothing to add yet
+    page.fill("textarea[name=draft]", "id: no-search\nwhen: {provenance: search}\naction: hide\n")
+    with page.expect_navigation():
+        page.click('form[action="/rules"] button')
+    submit(page, 'form[action="/rules/add"]')
+    assert notice(page) == (t("rules_page.notice.added"), False)
+    assert "no-search" in my_rule_ids(feedlens)
+    shoot(page, f"rules-forms-{lang}")
+
+    remove = 'form[action="/rules/remove"]'
+    page.locator(f"{remove} input[name=id]").evaluate("e => { e.value = 'never-added'; }")
+    submit(page, remove)
+    assert notice(page) == (t("rules_page.notice.not_found"), True)
+    submit(page, remove)
+    assert notice(page) == (t("rules_page.notice.removed"), False)
+    assert "no-search" not in my_rule_ids(feedlens)
+
+
+def my_rule_ids(feedlens) -> list[str]:
+    return [rule["id"] for rule in feedlens.api("/api/my-rules")[1]["rules"]]

@@ -100,6 +100,7 @@ async def render(request: web.Request, lang: str) -> tuple[str, dict]:
         "draft": draft, "draft_text": draft_text or EXAMPLE,
         "preview": _preview(request, draft) if draft else None,
         "notice": query.get("notice") if query.get("notice") in NOTICES else None,
+        "notice_bad": query.get("notice") in ERROR_NOTICES,
     }
 
 
@@ -117,16 +118,19 @@ def _lang(form: dict, fallback: str) -> str:
     return form["lang"] if form.get("lang") in i18n.LANGUAGES else fallback
 
 
+# The parent lock's refusals, by their stable error codes (service/parent_guard.py).
+_NOTICE_OF_CODE = {"pin_not_set": "pin_unset", "wrong_pin": "wrong_pin",
+                   "profile_locked": "no_pin", "pin_locked_out": "locked_out"}
+ERROR_NOTICES = frozenset({"no_pin", "wrong_pin", "pin_unset", "locked_out", "not_found",
+                           "bad_input"})
+
+
 def _notice(exc: ApiError) -> str:
+    if exc.code in _NOTICE_OF_CODE:
+        return _NOTICE_OF_CODE[exc.code]
     if exc.status == 429:
         return "locked_out"
-    if exc.status == 404:
-        return "not_found"
-    if exc.status == 403:
-        if "no parent PIN is set" in exc.message:
-            return "pin_unset"
-        return "wrong_pin" if "wrong" in exc.message else "no_pin"
-    return "bad_input"
+    return "not_found" if exc.status == 404 else "bad_input"
 
 
 async def choose(request: web.Request, lang: str, form: dict) -> str:
