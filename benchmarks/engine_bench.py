@@ -85,6 +85,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
+    if not corpus.corpus_dir().is_dir():
+        sys.exit(f"error: no corpus at {corpus.corpus_dir()} (set FEEDLENS_CORPUS to its folder)")
     adapters = load_adapters([paths.platforms_dir()])
     engines = {"mark": Engine(adapters, MARK_ONLY), "rewrite": Engine(adapters, REWRITE)}
     rows = ["| capture | KiB | items | parse+serialise ms | engine mark ms | × | engine rewrite ms | × |",
