@@ -159,3 +159,18 @@ async def test_the_overview_links_to_the_reports_parent_and_research_pages(clien
     html = await response.text()
     for path in ("/reports", "/parent", "/research"):
         assert f'href="{path}"' in html
+
+
+@pytest.mark.parametrize("lang, heading", [("en", "Feeds feedlens did not read"),
+                                           ("zh", "feedlens 未能读取的信息流")])
+async def test_coverage_gaps_are_shown_with_their_report_line(client, auth, runtime, lang, heading):
+    _, before = await page(client, auth, f"?lang={lang}")
+    assert heading not in before  # nothing to show yet
+    runtime.gaps.seen("unclaimed", "demo", "api.demo.test", "/feed/other", 7, "3")
+    runtime.gaps.seen("format_change", "demo", "api.demo.test", "/feed/home", 4, "3", endpoint="home")
+    _, text = await page(client, auth, f"?lang={lang}")
+    assert heading in text
+    assert "feedlens unclaimed: api.demo.test/feed/other items=7 responses=1 adapter=demo@3" in text
+    assert "feedlens format_change: api.demo.test/feed/home items=4 responses=1 adapter=demo@3 endpoint=home" in text
+    data = await (await client.get("/api/dashboard", headers=auth)).json()
+    assert [g["path"] for g in data["coverage"]["unclaimed"]] == ["/feed/other"]

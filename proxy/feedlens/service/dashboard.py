@@ -51,6 +51,7 @@ async def collect(runtime, now: float) -> dict:
         + ([runtime.store.last_error] if runtime.store.last_error else []),
         "store": runtime.store.status(),
         "today": await runtime.store.stats(since=since, until=now + 1),
+        "coverage": runtime.gaps.snapshot(),  # feeds no adapter read: shown, never hidden
     }
 
 
