@@ -126,3 +126,13 @@ async def test_a_locked_active_profile_needs_the_pin_for_my_rules(client, auth, 
                            headers={**auth, "X-Feedlens-Pin": "8642"})
     assert ok.status == 201
     assert [r.id for r in runtime.engine.profile.rules] == []  # never applied to a locked profile
+
+
+async def test_profile_titles_and_descriptions_follow_the_page_language(client, auth, rules_dir):
+    (rules_dir / "profiles" / "bilingual.yaml").write_text(
+        "title: {en: Calm feed, zh-CN: 安静的信息流}\nversion: 1\n"
+        "description: {en: Fewer ads., zh-CN: 少一些广告。}\nrules: []\n", encoding="utf-8")
+    zh = await (await client.get("/rules?lang=zh", headers=auth)).text()
+    en = await (await client.get("/rules?lang=en", headers=auth)).text()
+    assert "安静的信息流" in zh and "少一些广告。" in zh and "Calm feed" not in zh
+    assert "Calm feed" in en and "Fewer ads." in en and "安静的信息流" not in en

@@ -90,7 +90,8 @@ async def render(request: web.Request, lang: str) -> tuple[str, dict]:
     app, runtime = request.app, request.app[CONFIG].runtime
     query = request.query
     active = active_profile(runtime)
-    profiles = await asyncio.to_thread(profile_files.list_profiles, app[CONFIG].rules_dir, active)
+    profiles = await asyncio.to_thread(profile_files.list_profiles, app[CONFIG].rules_dir, active,
+                                       lang)
     layer = await asyncio.to_thread(my_rules.read_text)
     draft_text = query.get("draft", "")[:rule_draft.MAX_CHARS + 1]
     draft = rule_draft.check(draft_text) if "draft" in query else None
