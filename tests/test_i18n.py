@@ -62,3 +62,12 @@ def test_html_language_tags():
     assert i18n.translator("zh").html_lang == "zh-CN"
     assert i18n.translator("en").html_lang == "en"
     assert i18n.translator("fr").lang == "en"  # an unknown language falls back to English
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_audit_outcome_has_words_for_the_parent_page(lang):
+    from feedlens.minors.audit import OUTCOMES
+
+    t = i18n.translator(lang)
+    missing = [o for o in OUTCOMES if t.get(f"parent.audit_outcome.{o}", None) is None]
+    assert missing == []
