@@ -59,9 +59,10 @@ def test_wheel_holds_rules_addon_and_every_module(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped_rules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "rules").rglob("*")
                      if p.is_file() and "__pycache__" not in p.parts}
-    modules = {p.relative_to(ROOT / "proxy").as_posix() for p in PACKAGE.rglob("*.py")}
+    package_files = {p.relative_to(ROOT / "proxy").as_posix() for p in PACKAGE.rglob("*")
+                     if p.is_file() and "__pycache__" not in p.parts}  # modules, templates, catalogues
     assert {f"feedlens/{name}" for name in shipped_rules} <= names
-    assert modules <= names
+    assert package_files - names == set()
     assert "feedlens/script.py" in names
     assert any(n.startswith("feedlens/rules/platforms/") and n.endswith(".yaml") for n in names)
     assert not any(n.startswith(("proxy/", "tests/", "addons/")) for n in names)
@@ -105,6 +106,8 @@ def test_run_serves_health_outside_the_checkout(installed, tmp_path):
         assert _wait_for_health(service_port, process)["ok"] is True
         token = (tmp_path / "data" / "token").read_text().strip()
         health = _get(f"http://127.0.0.1:{service_port}/api/health", token)
+        page = _dashboard(f"http://127.0.0.1:{service_port}/?token={token}&lang=zh")
+        assert "<html" in page and "feedlens" in page  # templates and catalogues were installed
         assert len(health["adapters"]) == len(list((ROOT / "rules" / "platforms").glob("*.yaml")))
     finally:
         process.terminate()
@@ -127,3 +130,12 @@ def _get(url: str, token: str | None = None) -> dict:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as answer:
         return json.load(answer)
+
+
+def _dashboard(url: str) -> str:
+    """The page behind the login link, following its redirect with the cookie it sets."""
+    import http.cookiejar
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(url, timeout=10) as answer:
+        return answer.read().decode("utf-8")
