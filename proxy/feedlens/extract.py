@@ -202,7 +202,7 @@ def _evidence(endpoint: Endpoint, rule: ProvenanceRule, located: Located, reques
         observed = [(text, get_steps(located.node, steps)[1]) for text, steps in rule.when.paths]
         present = [(t, v) for t, v in observed if v is not None] or observed[:1]
         evidence.extend(Evidence(path=t, value=summarize(v)) for t, v in present)
-    if rule.is_default:
+    if rule.is_default or rule.request is not None:  # the surface decided (with the request)
         evidence.append(Evidence(path="endpoint", value=endpoint.key, source="endpoint"))
         if rule.why:
             evidence.append(Evidence(path="why", value=rule.why, source="endpoint"))

@@ -61,6 +61,21 @@ def from_headers(headers: Iterable[tuple[str, str]], extra_cookies: Iterable[str
     return SessionFacts(known=True, cookies=tuple(cookies), auth=auth)
 
 
+def from_header_lines(lines: Iterable[str], cookie_names_csv: str | None) -> SessionFacts:
+    """The command line's `--header NAME:VALUE` (repeatable) and `--cookie-names a,b`: UNKNOWN
+    when neither is given. Raises ValueError for a header without a colon."""
+    lines = list(lines)
+    if not lines and cookie_names_csv is None:
+        return UNKNOWN
+    pairs = []
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if not sep or not name.strip():
+            raise ValueError(f"{line.split(':')[0].split('=')[0][:40]!r} is not NAME:VALUE")
+        pairs.append((name, value))
+    return from_headers(pairs, [n.strip() for n in (cookie_names_csv or "").split(",")])
+
+
 @dataclass(frozen=True, slots=True)
 class SessionSpec:
     """An adapter's `session:` declaration: the cookie names and Authorization schemes that
