@@ -10,6 +10,7 @@ from pathlib import Path
 from . import schema
 from .canary import Canary, shape_of
 from .jmes import Expr, compile_expr, is_container_path, path_alternatives
+from .session import SessionSpec
 from .yamlsrc import Source, YamlError, load
 
 FIELD_NAMES = ("id", "kind", "author_id", "author", "title", "text", "url", "published")
@@ -30,6 +31,7 @@ class ProvenanceRule:
     when: Expr | None
     type: str | None
     context: Expr | None
+    request: Expr | None  # a condition on the request context (session, query, …)
     reason: Expr | None
     confidence: float
     label: str | None
@@ -70,6 +72,7 @@ class Endpoint:
     dom: dict | None
     lang: str
     source: str = ""
+    session: SessionSpec | None = None  # the adapter's `session:` (who is logged in)
 
     @property
     def key(self) -> str:
@@ -174,6 +177,7 @@ class _Compiler:
                 when=self.expr(rule["when"], spot + ("when",)) if "when" in rule else None,
                 type=rule.get("type"),
                 context=self.expr(rule["context"], spot + ("context",)) if "context" in rule else None,
+                request=self.expr(rule["request"], spot + ("request",)) if "request" in rule else None,
                 reason=self.expr(rule["reason"], spot + ("reason",)) if "reason" in rule else None,
                 confidence=float(rule.get("confidence", 0.5 if is_default else 0.9)),
                 label=rule.get("label"),
@@ -241,6 +245,7 @@ class _Compiler:
             dom=spec.get("dom"),
             lang=lang,
             source=f"{self.source.path}:{self.source.line(where)}",
+            session=SessionSpec.of(self.source.data.get("session")),
         )
 
     def adapter(self) -> Adapter:

@@ -52,8 +52,13 @@ def cmd_classify(args) -> int:
     body = read_bytes(args.file, "response body file")
     request_body = read_bytes(args.request_body, "request body file") if args.request_body else None
     engine = _engine(args)
+    from .session import from_header_lines  # here: only classify reads request headers
+    try:  # names-level only, as the add-on reads them; neither flag: no request context
+        facts = from_header_lines(args.header, args.cookie_names)
+    except ValueError as exc:
+        raise CliError(f"--header: {exc}", "give NAME:VALUE, e.g. --header 'Cookie: a=1; b=2'") from None
     request = Request(method=args.method.upper(), url=args.url, body=request_body,
-                      content_type=args.request_content_type)
+                      content_type=args.request_content_type, session=facts)
     content_type = args.content_type or _guess_content_type(args.file)
     outcome = engine.process(request, body, content_type)
     if outcome.error:
@@ -266,6 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--profile", help="preference profile name or file")
     classify.add_argument("--format", choices=("table", "jsonl"), default="table")
     classify.add_argument("--rewrite", metavar="OUT", help="write the rewritten body here")
+    classify.add_argument("--header", action="append", default=[], metavar="NAME:VALUE",
+                          help="a request header (repeatable); only cookie names and the "
+                               "Authorization scheme are read, values are dropped")
+    classify.add_argument("--cookie-names", metavar="A,B", help="names of the cookies the request carried")
     classify.set_defaults(func=cmd_classify)
 
     rules = sub.add_parser("rules", help="work with rule files")

@@ -18,6 +18,7 @@ from . import embedded
 from .adapters import AdapterSet, Endpoint, graphql_operation
 from .extract import build_item, locate
 from .canary import unclaimed_items
+from .session import UNKNOWN, SessionFacts, SessionSpec, context as session_context
 from .model import UNCLAIMED, Item, Outcome
 from .profiles import MARK_ONLY, Profile, decide
 from .rewrite import prefix_titles, reorder
@@ -34,6 +35,9 @@ class Request:
     url: str
     body: bytes | None = None
     content_type: str | None = None
+    # Names-level facts of the request headers (session.py): cookie names and the
+    # Authorization scheme, never their values. UNKNOWN: no headers (an offline body).
+    session: SessionFacts = UNKNOWN
 
     @cached_property
     def _parts(self):
@@ -49,10 +53,17 @@ class Request:
 
     @cached_property
     def context(self) -> dict:
-        """The request as data, for `match.request` conditions."""
+        """The request as data, for `match.request` conditions and provenance `request` rules.
+        `session.logged_in` needs the platform's declaration: see `context_for`."""
         return {"method": self.method.upper(), "host": self.host, "path": self.path,
                 "query": dict(parse_qsl(self._parts.query, keep_blank_values=True)),
-                "body": self._parsed_body()}
+                "body": self._parsed_body(), "session": session_context(self.session, None)}
+
+    def context_for(self, spec: SessionSpec | None) -> dict:
+        """The context with `session.logged_in` decided by an adapter's `session:` declaration."""
+        if spec is None:
+            return self.context
+        return {**self.context, "session": session_context(self.session, spec)}
 
     def _parsed_body(self):
         if not self.body:
@@ -101,7 +112,7 @@ class Engine:
                 body = request.context["body"]
                 if not isinstance(body, dict) or body.get("operationName") != endpoint.graphql:
                     continue
-            if endpoint.request is not None and not endpoint.request.holds(request.context):
+            if endpoint.request is not None and not endpoint.request.holds(request.context_for(endpoint.session)):
                 continue
             yield endpoint
 
@@ -119,7 +130,7 @@ class Engine:
             endpoint = endpoint or self.select(request, candidates)
             if endpoint is None:
                 return self._unclaimed(request, body, content_type)
-            return _Pass(self, profile or self.profile).run(endpoint, body, content_type)
+            return _Pass(self, profile or self.profile, request).run(endpoint, body, content_type)
         except Exception as exc:  # fail open: the caller passes the original body on
             return Outcome(endpoint=getattr(endpoint, "name", None),
                            platform=getattr(endpoint, "platform", None),
@@ -143,8 +154,8 @@ class Engine:
 class _Pass:
     """One response through the engine, with the profile in force for it."""
 
-    def __init__(self, engine: Engine, profile: Profile):
-        self.engine, self.profile = engine, profile
+    def __init__(self, engine: Engine, profile: Profile, request: Request):
+        self.engine, self.profile, self.request = engine, profile, request
 
     def run(self, endpoint: Endpoint, body: bytes, content_type: str | None) -> Outcome:
         outcome = Outcome(endpoint=endpoint.name, platform=endpoint.platform, surface=endpoint.surface)
@@ -209,7 +220,8 @@ class _Pass:
     def _handle(self, endpoint: Endpoint, doc, outcome: Outcome, start: int) -> bool:
         """Extract, classify, decide and rewrite one document. Returns whether it changed."""
         located = locate(endpoint, doc)
-        items = [build_item(endpoint, loc, start + i) for i, loc in enumerate(located)]
+        request = self.request.context_for(endpoint.session)
+        items = [build_item(endpoint, loc, start + i, request) for i, loc in enumerate(located)]
         self._decide(items)
         outcome.items.extend(items)
         if not items:

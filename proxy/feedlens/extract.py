@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from .adapters import Endpoint, ItemShape, ProvenanceRule
 from .jmes import get_steps, summarize
 from .model import Evidence, Item, Provenance
+from .session import NO_CONTEXT
 
 
 @dataclass(slots=True)
@@ -158,15 +159,20 @@ def to_unix(value) -> int | None:
     return int(parsed.timestamp())
 
 
-def decide_provenance(endpoint: Endpoint, located: Located) -> tuple[ProvenanceRule, list[Evidence], str | None]:
+def decide_provenance(endpoint: Endpoint, located: Located,
+                      request: dict | None = None) -> tuple[ProvenanceRule, list[Evidence], str | None]:
+    """The first rule that holds. `request` is the request context (Request.context_for), which
+    a rule's `request:` condition tests; without one those rules do not hold."""
     node = located.node
     for rule in endpoint.provenance:
         if rule.type is not None and rule.type != located.type:
             continue
         if rule.context is not None and not rule.context.holds(located.context or {}):
             continue
+        if rule.request is not None and not rule.request.holds(request or {}):
+            continue
         if rule.is_default or rule.when is None or rule.when.holds(node):
-            return rule, _evidence(endpoint, rule, located), _reason(rule, node)
+            return rule, _evidence(endpoint, rule, located, request), _reason(rule, node)
     raise AssertionError("adapters always end with a default rule")
 
 
@@ -178,10 +184,16 @@ def _reason(rule: ProvenanceRule, node: dict) -> str | None:
     return text or None
 
 
-def _evidence(endpoint: Endpoint, rule: ProvenanceRule, located: Located) -> list[Evidence]:
+def _evidence(endpoint: Endpoint, rule: ProvenanceRule, located: Located, request: dict | None) -> list[Evidence]:
     evidence = []
     if rule.type is not None:
         evidence.append(Evidence(path="type", value=rule.type))
+    if rule.request is not None:
+        evidence.extend(Evidence(path=f"request.{text}", value=summarize(get_steps(request, steps)[1]),
+                                 source="request") for text, steps in rule.request.paths)
+    elif _asks_request(endpoint) and not ((request or {}).get("session") or {}).get("known"):
+        # The endpoint would have asked the request, but there was none (an offline body).
+        evidence.append(Evidence(path="request", value=NO_CONTEXT, source="request"))
     if rule.context is not None:
         evidence.extend(Evidence(path=f"context.{text}", value=summarize(get_steps(located.context, steps)[1]),
                                  source="context") for text, steps in rule.context.paths)
@@ -190,17 +202,21 @@ def _evidence(endpoint: Endpoint, rule: ProvenanceRule, located: Located) -> lis
         observed = [(text, get_steps(located.node, steps)[1]) for text, steps in rule.when.paths]
         present = [(t, v) for t, v in observed if v is not None] or observed[:1]
         evidence.extend(Evidence(path=t, value=summarize(v)) for t, v in present)
-    if rule.is_default:
+    if rule.is_default or rule.request is not None:  # the surface decided (with the request)
         evidence.append(Evidence(path="endpoint", value=endpoint.key, source="endpoint"))
         if rule.why:
             evidence.append(Evidence(path="why", value=rule.why, source="endpoint"))
     return evidence
 
 
-def build_item(endpoint: Endpoint, located: Located, position: int) -> Item:
+def _asks_request(endpoint: Endpoint) -> bool:
+    return any(rule.request is not None for rule in endpoint.provenance)
+
+
+def build_item(endpoint: Endpoint, located: Located, position: int, request: dict | None = None) -> Item:
     shape = located.shape
     values = {name: expr.search(located.node) for name, expr in shape.fields.items()}
-    rule, evidence, reason = decide_provenance(endpoint, located)
+    rule, evidence, reason = decide_provenance(endpoint, located, request)
     labels = [label for expr, label in endpoint.labels if expr.holds(located.node)]
     if rule.label and rule.label not in labels:
         labels.append(rule.label)

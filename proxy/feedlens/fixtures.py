@@ -16,6 +16,7 @@ from pathlib import Path
 from . import schema
 from .engine import Engine, Request
 from .model import Outcome
+from .session import UNKNOWN, from_headers
 from .yamlsrc import Source, YamlError, load
 
 _TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict,
@@ -47,9 +48,11 @@ class Case:
 
     def request(self) -> Request:
         body = self.data.get("request_body")
+        headers = self.data.get("request_headers")  # none: an offline body, session unknown
         return Request(method=self.data.get("method", "GET").upper(), url=self.data["url"],
                        body=json.dumps(body).encode() if body is not None else None,
-                       content_type="application/json" if body is not None else None)
+                       content_type="application/json" if body is not None else None,
+                       session=from_headers(headers.items()) if headers is not None else UNKNOWN)
 
     def content_type(self) -> str:
         default = "text/html; charset=utf-8" if self.body_path().suffix == ".html" else "application/json"

@@ -49,6 +49,7 @@ _provenance_rule = {
         "when": _expr,
         "type": {"type": "string"},
         "context": _expr,
+        "request": _expr,  # a condition on the request context (session.logged_in, query, …)
         "is": {"enum": PROVENANCES},
         "default": {"enum": PROVENANCES},
         "reason": _expr,
@@ -58,9 +59,9 @@ _provenance_rule = {
     },
     "additionalProperties": False,
     "oneOf": [
-        {"required": ["is"], "anyOf": [{"required": ["when"]}, {"required": ["type"]}, {"required": ["context"]}],
+        {"required": ["is"], "anyOf": [{"required": [k]} for k in ("when", "type", "context", "request")],
          "not": {"required": ["default"]}},
-        {"required": ["default"], "not": {"anyOf": [{"required": ["is"]}, {"required": ["when"]}]}},
+        {"required": ["default"], "not": {"anyOf": [{"required": [k]} for k in ("is", "when", "request")]}},
     ],
 }
 _find_entry = {
@@ -189,6 +190,13 @@ ADAPTER = {
                           "items": {"type": "string", "pattern": "^/"}},
             },
         },
+        # What "logged in" means here (session.py): cookie names and Authorization schemes
+        # that carry a user's session; provenance `request:` rules test session.logged_in.
+        "session": {
+            "type": "object", "additionalProperties": False, "minProperties": 1,
+            "properties": {k: {"type": "array", "items": {"type": "string", "minLength": 1}}
+                           for k in ("cookies", "auth")},
+        },
         "endpoints": {"type": "array", "minItems": 1, "items": ENDPOINT},
     },
     "additionalProperties": False,
@@ -296,6 +304,8 @@ CASE = {
         "url": {"type": "string", "pattern": "^https?://"},
         "method": {"type": "string"},
         "request_body": {},
+        # Request headers, read names-level only (cookie names, Authorization scheme).
+        "request_headers": {"type": "object", "additionalProperties": {"type": "string"}},
         "body": {"type": "string"},
         "content_type": {"type": "string"},
         "description": {"type": "string"},

@@ -19,7 +19,7 @@ import zlib
 import pytest
 from mitmproxy.net import encoding as mitm_encoding
 
-from feedlens import paths
+from feedlens import paths, session
 from feedlens.adapters import load_adapters
 from feedlens.engine import Engine
 from feedlens.profiles import load_profile
@@ -62,7 +62,10 @@ def test_every_fixture_through_the_proxy_is_what_the_engine_makes(feedlens, case
     host, path, query, key, body, content_type, fixture = case
     request = fixture.request()
     headers = {"content-type": request.content_type} if request.body else {}
+    headers.update(fixture.data.get("request_headers", {}))
     status, _, received = feedlens.fetch(fixture.data["url"], headers, request.body)
+    # Through the proxy there are always request headers: the session is known (names only).
+    request = dataclasses.replace(request, session=session.from_headers(headers.items()))
     outcome = expected_engine().process(request, body, content_type)
     assert status == 200
     assert outcome.is_feed and not outcome.error

@@ -14,6 +14,7 @@ from mitmproxy import http
 from ..engine import Request
 from ..model import Outcome
 from ..offload import transform
+from ..session import from_headers
 from . import flowstate
 from .state import Shared
 
@@ -68,9 +69,14 @@ def processable(flow: http.HTTPFlow) -> bool:
 
 
 def engine_request(flow: http.HTTPFlow) -> Request:
+    """The request as the engine sees it. Of the headers only names-level facts go in (cookie
+    names, the Authorization scheme): no cookie or token value reaches the engine, a worker
+    process or the item log."""
+    headers = flow.request.headers
+    pairs = [(name, value) for name in ("cookie", "authorization") for value in headers.get_all(name)]
     return Request(method=flow.request.method, url=flow.request.pretty_url,
                    body=flow.request.get_content(strict=False) or None,
-                   content_type=flow.request.headers.get("content-type"))
+                   content_type=headers.get("content-type"), session=from_headers(pairs))
 
 
 def set_raw(response: http.Response, raw: bytes) -> None:
