@@ -29,7 +29,8 @@ States:
 - ☑️ **claimed, no fixture** — an endpoint claims the sample and has fixture cases, but none on
   this path (an older or newer path, another host or parameter of the same surface).
 - ❌ **missing** — no endpoint claims it yet; the reason is given. Responses from these surfaces
-  pass unchanged; when they look like a feed, `/api/health` lists them as coverage gaps.
+  pass unchanged; when one comes from a host the platform's adapter knows and looks like a feed,
+  `/api/health` lists it as a coverage gap (docs/adapters.md, `feed_like`).
 
 Every claim is checked mechanically: the sample request (URL, method, body) is routed with the
 same router and request conditions the proxy uses, and must reach the named endpoint; a missing
@@ -80,8 +81,12 @@ def _where(row: Row) -> str:
     parts = urlsplit(surface.sample)
     method = "" if surface.method == "GET" else f"{surface.method} "
     body = ""
-    if surface.request_body:
-        first = next(iter(surface.request_body.items()))
+    request_body = surface.request_body or {}
+    if "continuation" in request_body:
+        graft = ((request_body.get("context") or {}).get("client") or {}).get("mainAppWebInfo") or {}
+        body = " continuation" + (f" from {graft['graftUrl']}" if graft.get("graftUrl") else "")
+    elif request_body:
+        first = next(iter(request_body.items()))
         body = f" {first[0]}={first[1]}" if isinstance(first[1], str) else f" {first[0]}"
     return f"`{method}{parts.hostname}{parts.path}{body}`"
 
