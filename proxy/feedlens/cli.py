@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, features, paths
+from .coverage_report import add_coverage_parser
 from .clierror import CliError, from_os_error, profile_path, read_bytes, report
 from .adapters import AdapterError, load_adapter, load_adapters
 from .engine import Engine, Request
@@ -285,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     addon = sub.add_parser("addon-path", help="print the add-on script for mitmdump -s / mitmweb -s")
     addon.set_defaults(func=cmd_addon_path)
     add_run_parser(sub)
+    add_coverage_parser(sub)
     add_pair_parser(sub)
     add_reports_parser(sub)
     add_parent_parser(sub)
