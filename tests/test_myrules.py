@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from feedlens import myrules
 from feedlens.model import Item, Provenance
 from feedlens.profiles import decide, load_profile_text
 from feedlens.runtime import Config, Runtime
-from tests.test_runtime import DATA, HIDE_ADS, MARK_ONLY, touch_write
+from tests.test_runtime import HIDE_ADS, touch_write, write_demo_rules
 
 NOW = datetime(2026, 1, 15, 12, 0)
 
@@ -84,12 +83,7 @@ def test_a_locked_profile_is_never_weakened():
 
 @pytest.fixture
 def rules(tmp_path) -> Path:
-    root = tmp_path / "rules"
-    (root / "platforms").mkdir(parents=True)
-    (root / "profiles").mkdir()
-    shutil.copy(DATA / "demo.yaml", root / "platforms" / "demo.yaml")
-    (root / "profiles" / "default.yaml").write_text(MARK_ONLY)
-    (root / "profiles" / "no-ads.yaml").write_text(HIDE_ADS)
+    root = write_demo_rules(tmp_path / "rules")
     (root / "profiles" / "kid.yaml").write_text(LOCKED)
     return root
 

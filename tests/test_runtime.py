@@ -26,15 +26,19 @@ rules:
 MARK_ONLY = "title: Mark only\nversion: 1\nrules: []\n"
 
 
-@pytest.fixture
-def rules(tmp_path) -> Path:
-    root = tmp_path / "rules"
+def write_demo_rules(root: Path) -> Path:
+    """A rules dir with the demo adapter, a mark-only default and a no-ads profile."""
     (root / "platforms").mkdir(parents=True)
     (root / "profiles").mkdir()
     shutil.copy(DATA / "demo.yaml", root / "platforms" / "demo.yaml")
     (root / "profiles" / "default.yaml").write_text(MARK_ONLY)
     (root / "profiles" / "no-ads.yaml").write_text(HIDE_ADS)
     return root
+
+
+@pytest.fixture
+def rules(tmp_path) -> Path:
+    return write_demo_rules(tmp_path / "rules")
 
 
 def make(tmp_path, rules, **kw) -> Runtime:
