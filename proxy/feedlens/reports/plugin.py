@@ -1,10 +1,13 @@
-"""The reports feature's part of the adapter schema: the `report:` section (see section.py)."""
+"""What the reports feature plugs into core: the adapter's `report:` section (section.py) and
+its tables."""
 
 from __future__ import annotations
 
-from .. import schema
+from .. import hooks, schema
+from . import schema as tables
 from .section import REPORT_SCHEMA
 
 
 def register() -> None:
     schema.register_adapter_part("report", REPORT_SCHEMA)
+    hooks.register_store_tables("reports", tables.MIGRATIONS)
