@@ -95,5 +95,5 @@ def test_host_wildcards_and_any_host():
 
 
 def load_router(text):
-    from feedlens.adapters import Router
+    from feedlens.router import Router
     return Router(compile_text(text).endpoints)

@@ -1,15 +1,16 @@
-"""Compile adapter YAML into endpoint objects, and route (method, host, path) to them fast."""
+"""Compile adapter YAML into endpoint objects (routed by feedlens.router)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from . import schema
 from .canary import Canary, shape_of
+from .continuations import ContinuationSpec
 from .jmes import Expr, compile_expr, is_container_path, path_alternatives
+from .router import Router
 from .session import SessionSpec
 from .yamlsrc import Source, YamlError, load
 
@@ -73,6 +74,7 @@ class Endpoint:
     lang: str
     source: str = ""
     session: SessionSpec | None = None  # the adapter's `session:` (who is logged in)
+    continuation: ContinuationSpec | None = None  # tokens issued and carried (continuations.py)
 
     @property
     def key(self) -> str:
@@ -246,7 +248,20 @@ class _Compiler:
             lang=lang,
             source=f"{self.source.path}:{self.source.line(where)}",
             session=SessionSpec.of(self.source.data.get("session")),
+            continuation=self.continuation(spec, where),
         )
+
+    def continuation(self, spec: dict, where: tuple) -> ContinuationSpec | None:
+        """The endpoint's `continuation:`, else the adapter's; `continuation: none` opts out."""
+        if "continuation" in spec:
+            data, where = spec["continuation"], where + ("continuation",)
+        else:
+            data, where = self.source.data.get("continuation"), ("continuation",)
+        if not isinstance(data, dict):
+            return None
+        issued = self.expr(data["issued"], where + ("issued",))
+        token = self.expr(data["token"], where + ("token",))
+        return ContinuationSpec(issued, token) if issued is not None and token is not None else None
 
     def adapter(self) -> Adapter:
         data = self.source.data
@@ -288,65 +303,6 @@ def load_adapter(path: str | Path) -> Adapter:
     except YamlError as exc:
         raise AdapterError([str(exc)]) from None
     return compile_adapter(source)
-
-
-class Router:
-    """Finds the endpoints for (method, host, path). Built once; lookups are dict hits.
-
-    Hosts not served by any adapter cost one or two dict lookups, so non-feed traffic
-    is dismissed in microseconds.
-    """
-
-    def __init__(self, endpoints: list[Endpoint]):
-        self._exact: dict[str, list[Endpoint]] = {}
-        self._suffix: dict[str, list[Endpoint]] = {}
-        self._any: list[Endpoint] = []
-        self._any_paths: set[str] = set()
-        self._any_regex_prefixes: tuple[str, ...] = ()
-        prefixes = []
-        for endpoint in endpoints:
-            for host in endpoint.hosts:
-                if host == "*":
-                    self._any.append(endpoint)
-                    self._any_paths.update(endpoint.paths)
-                    if endpoint.path_regex is not None:
-                        prefixes.append(_literal_prefix(endpoint.path_regex.pattern))
-                    if endpoint.graphql is not None:
-                        prefixes.append("/")
-                elif host.startswith("*."):
-                    self._suffix.setdefault(host[2:], []).append(endpoint)
-                else:
-                    self._exact.setdefault(host, []).append(endpoint)
-        self._any_regex_prefixes = tuple(sorted(set(prefixes)))
-        self._for_host = lru_cache(maxsize=4096)(self._candidates_for_host)
-
-    def _candidates_for_host(self, host: str) -> tuple[Endpoint, ...]:
-        found = list(self._exact.get(host, ()))
-        labels = host.split(".")
-        for i in range(len(labels)):
-            found.extend(self._suffix.get(".".join(labels[i:]), ()))
-        return tuple(found)
-
-    def route(self, method: str, host: str, path: str) -> list[Endpoint]:
-        """Endpoints whose host, path and method match (request conditions not yet checked)."""
-        candidates = self._for_host(host.lower())
-        if self._any and (path in self._any_paths or path.startswith(self._any_regex_prefixes)):
-            candidates = candidates + tuple(self._any)
-        if not candidates:
-            return []
-        return [e for e in candidates
-                if (not e.methods or method in e.methods) and e.path_matches(path)]
-
-
-def _literal_prefix(pattern: str) -> str:
-    """The literal text a path regex starts with (after ^), used as a cheap gate."""
-    pattern = pattern.lstrip("^")
-    prefix = ""
-    for char in pattern:
-        if char in ".^$*+?{}[]\\|()":
-            break
-        prefix += char
-    return prefix or "/"
 
 
 @dataclass

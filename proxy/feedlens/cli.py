@@ -60,6 +60,9 @@ def cmd_classify(args) -> int:
         raise CliError(f"--header: {exc}", "give NAME:VALUE, e.g. --header 'Cookie: a=1; b=2'") from None
     request = Request(method=args.method.upper(), url=args.url, body=request_body,
                       content_type=args.request_content_type, session=facts)
+    request.viewer = engine.viewer(request, _header_pairs(args.header))
+    if args.context:
+        _recall_context(engine, args, request, facts)
     content_type = args.content_type or _guess_content_type(args.file)
     outcome = engine.process(request, body, content_type)
     if outcome.error:
@@ -85,6 +88,32 @@ def cmd_classify(args) -> int:
         state = "rewritten" if outcome.changed else "unchanged"
         print(f"wrote {args.rewrite} ({state})", file=sys.stderr)
     return 0
+
+
+def _header_pairs(lines: list[str]) -> list[tuple[str, str]]:
+    return [(name, value.strip()) for name, _, value in (line.partition(":") for line in lines)]
+
+
+def _recall_context(engine: Engine, args, request: Request, facts) -> None:
+    """`--context FILE`: the earlier page this response continues, processed first so that the
+    continuation token it issued leads to its endpoint, as in the proxy."""
+    from .continuations import ContinuationMemory
+    context_body = (read_bytes(args.context_request_body, "context request body file")
+                    if args.context_request_body else None)
+    earlier_request = Request(method=args.method.upper(), url=args.context_url or args.url,
+                              body=context_body, content_type=args.request_content_type, session=facts)
+    earlier = engine.process(earlier_request, read_bytes(args.context, "context response file"),
+                             _guess_content_type(args.context))
+    if not earlier.is_feed or earlier.endpoint == UNCLAIMED:
+        raise CliError(f"{args.context}: the earlier page is not a feed feedlens reads ({earlier.reason})",
+                       "give --context-url (and --context-request-body) for the page it came from")
+    memory = ContinuationMemory()
+    engine.remember(memory, None, earlier)
+    engine.recall(memory, None, request)
+    state = (f"continues {earlier.platform}/{earlier.endpoint}" if request.parent
+             else f"does not continue {earlier.platform}/{earlier.endpoint} (no token of it in the request)")
+    print(f"context: {args.context}: {len(earlier.tokens)} continuation token(s); this request {state}",
+          file=sys.stderr)
 
 
 def _gap_line(engine: Engine, request: Request, outcome: Outcome) -> str:
@@ -276,6 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
                           help="a request header (repeatable); only cookie names and the "
                                "Authorization scheme are read, values are dropped")
     classify.add_argument("--cookie-names", metavar="A,B", help="names of the cookies the request carried")
+    classify.add_argument("--context", metavar="FILE",
+                          help="the earlier page's response this one continues (page 2+)")
+    classify.add_argument("--context-url", metavar="URL", help="URL of the --context page (default: --url)")
+    classify.add_argument("--context-request-body", metavar="FILE", help="request body of the --context page")
     classify.set_defaults(func=cmd_classify)
 
     rules = sub.add_parser("rules", help="work with rule files")

@@ -18,8 +18,9 @@ from . import embedded
 from .adapters import AdapterSet, Endpoint, graphql_operation
 from .extract import build_item, locate
 from .canary import unclaimed_items
-from .session import UNKNOWN, SessionFacts, SessionSpec, context as session_context
-from .model import UNCLAIMED, Item, Outcome
+from .continuations import ContinuationMemory, issued_tokens, request_token
+from .session import UNKNOWN, SessionFacts, SessionSpec, context as session_context, viewer_id
+from .model import UNCLAIMED, Evidence, Item, Outcome
 from .profiles import MARK_ONLY, Profile, decide
 from .rewrite import prefix_titles, reorder
 
@@ -38,6 +39,10 @@ class Request:
     # Names-level facts of the request headers (session.py): cookie names and the
     # Authorization scheme, never their values. UNKNOWN: no headers (an offline body).
     session: SessionFacts = UNKNOWN
+    # The viewer's own user id, read where the request is read (viewer.py), for `own`.
+    viewer: str | None = None
+    # The endpoint that issued this request's continuation token (continuations.py), if known.
+    parent: str | None = None
 
     @cached_property
     def _parts(self):
@@ -57,7 +62,8 @@ class Request:
         `session.logged_in` needs the platform's declaration: see `context_for`."""
         return {"method": self.method.upper(), "host": self.host, "path": self.path,
                 "query": dict(parse_qsl(self._parts.query, keep_blank_values=True)),
-                "body": self._parsed_body(), "session": session_context(self.session, None)}
+                "body": self._parsed_body(), "session": session_context(self.session, None),
+                "viewer": self.viewer}
 
     def context_for(self, spec: SessionSpec | None) -> dict:
         """The context with `session.logged_in` decided by an adapter's `session:` declaration."""
@@ -102,6 +108,13 @@ class Engine:
     def candidates(self, method: str, host: str, path: str) -> list[Endpoint]:
         return self.adapters.router.route(method.upper(), host, path)
 
+    def viewer(self, request: Request, headers, candidates: list[Endpoint] | None = None) -> str | None:
+        """The viewer's own id in these request headers, where this request's platform says to
+        read it (`session.viewer`). Callers put it on the Request; headers stay with them."""
+        if candidates is None:
+            candidates = self.candidates(request.method, request.host, request.path)
+        return viewer_id((e.session for e in candidates), headers)
+
     def matching(self, request: Request, candidates: list[Endpoint] | None = None):
         """Every endpoint that claims this request, request conditions included. `candidates`:
         the router's answer for this request, when the caller already has it."""
@@ -117,8 +130,40 @@ class Engine:
             yield endpoint
 
     def select(self, request: Request, candidates: list[Endpoint] | None = None) -> Endpoint | None:
-        """The endpoint for this request (adapters are tested to claim each URL once)."""
+        """The endpoint for this request (adapters are tested to claim each URL once). A
+        continuation whose token an earlier page issued goes to that page's endpoint."""
+        if candidates is None:
+            candidates = self.candidates(request.method, request.host, request.path)
+        if request.parent is not None:
+            parent = next((e for e in candidates if e.name == request.parent), None)
+            if parent is not None:
+                return parent
         return next(self.matching(request, candidates), None)
+
+    # -- continuations (the memory lives with the caller: one per proxy, per CLI run) --------
+
+    def continuation_key(self, request: Request, candidates: list[Endpoint] | None = None):
+        """(platform, token digest) of the continuation token this request carries, or None."""
+        if candidates is None:
+            candidates = self.candidates(request.method, request.host, request.path)
+        for endpoint in candidates:
+            key = request_token(endpoint.continuation, request.context_for(endpoint.session))
+            if key is not None:
+                return endpoint.platform, key
+        return None
+
+    def recall(self, memory: ContinuationMemory, client: str | None, request: Request,
+               candidates: list[Endpoint] | None = None) -> None:
+        """Set request.parent from the memory when the request continues a remembered page."""
+        found = self.continuation_key(request, candidates)
+        if found is not None:
+            request.parent = memory.parent(client, found[0], found[1])
+
+    @staticmethod
+    def remember(memory: ContinuationMemory, client: str | None, outcome: Outcome) -> None:
+        """Remember the tokens a page issued, with the endpoint that read it."""
+        if outcome.tokens and outcome.endpoint not in (None, UNCLAIMED) and not outcome.error:
+            memory.remember(client, outcome.platform, outcome.tokens, outcome.endpoint)
 
     # -- processing -------------------------------------------------------------------------
 
@@ -219,9 +264,14 @@ class _Pass:
 
     def _handle(self, endpoint: Endpoint, doc, outcome: Outcome, start: int) -> bool:
         """Extract, classify, decide and rewrite one document. Returns whether it changed."""
+        outcome.tokens.extend(k for k in issued_tokens(endpoint.continuation, doc) if k not in outcome.tokens)
         located = locate(endpoint, doc)
         request = self.request.context_for(endpoint.session)
         items = [build_item(endpoint, loc, start + i, request) for i, loc in enumerate(located)]
+        if self.request.parent == endpoint.name:
+            for item in items:
+                item.evidence.append(Evidence(path="request.continuation", source="request",
+                                              value="a later page of a page this endpoint read"))
         self._decide(items)
         outcome.items.extend(items)
         if not items:

@@ -217,6 +217,11 @@ def build_item(endpoint: Endpoint, located: Located, position: int, request: dic
     shape = located.shape
     values = {name: expr.search(located.node) for name, expr in shape.fields.items()}
     rule, evidence, reason = decide_provenance(endpoint, located, request)
+    provenance, confidence, rule_id = Provenance(rule.provenance), rule.confidence, f"{endpoint.name}#{rule.index + 1}"
+    own = own_evidence(endpoint, values, request) if provenance is not Provenance.PROMOTED else None
+    if own is not None:  # precedence 2: after ads, before every per-item or surface signal
+        provenance, confidence, rule_id = Provenance.OWN, 0.95, f"{endpoint.name}#own"
+        evidence, reason = own, None
     labels = [label for expr, label in endpoint.labels if expr.holds(located.node)]
     if rule.label and rule.label not in labels:
         labels.append(rule.label)
@@ -227,7 +232,7 @@ def build_item(endpoint: Endpoint, located: Located, position: int, request: dic
         position=position,
         id=to_text(values.get("id")),
         kind=to_text(values.get("kind")) or shape.kind,
-        provenance=Provenance(rule.provenance),
+        provenance=provenance,
         author_id=to_text(values.get("author_id")),
         author=to_text(values.get("author")),
         title=to_plain(values.get("title")),
@@ -236,13 +241,30 @@ def build_item(endpoint: Endpoint, located: Located, position: int, request: dic
         published=to_unix(values.get("published")),
         reason=reason,
         evidence=evidence,
-        confidence=rule.confidence,
-        rule=f"{endpoint.name}#{rule.index + 1}",
+        confidence=confidence,
+        rule=rule_id,
         labels=labels,
     )
     if endpoint.parts is not None:
         item.parts = _parts(endpoint, located.node)
     return item
+
+
+def own_evidence(endpoint: Endpoint, values: dict, request: dict | None) -> list[Evidence] | None:
+    """The viewer wrote or reposted the item (provenance.md, precedence 2): its author or its
+    reposter is the viewer, whose id the request told (viewer.py). None when not, or unknown."""
+    viewer = (request or {}).get("viewer")
+    spec = endpoint.session.viewer if endpoint.session is not None else None
+    if not viewer or spec is None:
+        return None
+    for field_name in ("author_id", "reposted_by_id"):
+        if to_text(values.get(field_name)) == viewer:
+            return [Evidence(path=field_name, value=viewer),
+                    Evidence(path="request.viewer", value=f"the viewer, from the {spec.source}",
+                             source="request"),
+                    Evidence(path="why", value="the viewer's own post" if field_name == "author_id"
+                             else "the viewer's own repost", source="endpoint")]
+    return None
 
 
 def _parts(endpoint: Endpoint, node: dict) -> list[dict]:

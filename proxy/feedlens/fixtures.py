@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import schema
+from .continuations import ContinuationMemory
 from .engine import Engine, Request
 from .model import Outcome
 from .session import UNKNOWN, from_headers
@@ -46,17 +47,27 @@ class Case:
                 return candidate
         return self.path.with_suffix(".json")
 
-    def request(self) -> Request:
-        body = self.data.get("request_body")
-        headers = self.data.get("request_headers")  # none: an offline body, session unknown
-        return Request(method=self.data.get("method", "GET").upper(), url=self.data["url"],
-                       body=json.dumps(body).encode() if body is not None else None,
-                       content_type="application/json" if body is not None else None,
-                       session=from_headers(headers.items()) if headers is not None else UNKNOWN)
+    def request(self, engine: Engine | None = None) -> Request:
+        """The case's request; with `engine`, the viewer's id is read from its headers too."""
+        return exchange_request(self.data, engine)
 
     def content_type(self) -> str:
-        default = "text/html; charset=utf-8" if self.body_path().suffix == ".html" else "application/json"
-        return self.data.get("content_type", default)
+        return self.data.get("content_type", content_type_of(self.body_path()))
+
+
+def exchange_request(data: dict, engine: Engine | None = None) -> Request:
+    """The request of a case (or of its `context:`, the earlier page): url, method,
+    request_body and request_headers, of which only names reach the engine (and the viewer's
+    id, read where the adapter declares it)."""
+    body = data.get("request_body")
+    headers = data.get("request_headers")  # none: an offline body, session unknown
+    request = Request(method=data.get("method", "GET").upper(), url=data["url"],
+                      body=json.dumps(body).encode() if body is not None else None,
+                      content_type="application/json" if body is not None else None,
+                      session=from_headers(headers.items()) if headers is not None else UNKNOWN)
+    if engine is not None and headers:
+        request.viewer = engine.viewer(request, list(headers.items()))
+    return request
 
 
 def discover(platforms_dir: str | Path) -> tuple[list[Case], list[str]]:
@@ -78,10 +89,24 @@ def discover(platforms_dir: str | Path) -> tuple[list[Case], list[str]]:
 
 
 def run(engine: Engine, case: Case) -> tuple[Outcome, list[str]]:
-    """Run one case; returns the outcome and a list of `file:line: failure` messages."""
+    """Run one case; returns the outcome and a list of `file:line: failure` messages. A case
+    with a `context:` (the earlier page) runs that first, as the proxy would have seen it."""
     body = case.body_path().read_bytes()
-    outcome = engine.process(case.request(), body, case.content_type())
+    request = case.request(engine)
+    context = case.data.get("context")
+    if context is not None:
+        memory = ContinuationMemory()
+        earlier = engine.process(exchange_request(context, engine),
+                                 (case.path.parent / context["body"]).read_bytes(),
+                                 content_type_of(case.path.parent / context["body"]))
+        engine.remember(memory, None, earlier)
+        engine.recall(memory, None, request)
+    outcome = engine.process(request, body, case.content_type())
     return outcome, compare(case, outcome)
+
+
+def content_type_of(path: Path) -> str:
+    return "text/html; charset=utf-8" if path.suffix in (".html", ".htm") else "application/json"
 
 
 def compare(case: Case, outcome: Outcome) -> list[str]:

@@ -97,6 +97,8 @@ class Outcome:
     # Feed-like items in the body that no endpoint read (feedlens.canary): on an unclaimed
     # surface (endpoint UNCLAIMED), or on a claimed endpoint that found none (a format change).
     unclaimed: int = 0
+    # Digests of the continuation tokens this page issued (feedlens.continuations).
+    tokens: list[str] = field(default_factory=list)
 
     @property
     def is_feed(self) -> bool:

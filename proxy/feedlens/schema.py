@@ -11,16 +11,14 @@ from __future__ import annotations
 from jsonschema import Draft202012Validator
 
 from . import schema_messages
+from .schema_adapter import ADAPTER, ENDPOINT, PROVENANCES, _str_or_list  # noqa: F401 (API)
 from .schema_parts import (Part, generation, parts, register_adapter_part,  # noqa: F401 (API)
                            register_profile_part)
 from .yamlsrc import Source
 
-PROVENANCES = ["followed", "personalized", "popular", "promoted", "search", "own", "unknown"]
 ACTIONS = ["keep", "label", "blur", "warn", "hide", "move_to_end", "limit", "chronological",
            "allow_only"]
 
-_str_or_list = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
-_expr = {"type": "string", "minLength": 1}
 # A profile's title or description: one string for every language, or one per language
 # (`{en: …, zh-CN: …}`; English required, it is what the rest falls back to).
 LOCALIZED_LANGS = ["en", "zh-CN"]
@@ -29,179 +27,6 @@ _localized = {"oneOf": [
     {"type": "object", "required": ["en"], "additionalProperties": False,
      "properties": {lang: {"type": "string"} for lang in LOCALIZED_LANGS}},
 ]}
-_fields = {
-    "type": "object",
-    "properties": {
-        name: _expr
-        for name in ("id", "kind", "author_id", "author", "title", "text", "url", "published")
-    },
-    "additionalProperties": False,
-}
-_label_rule = {
-    "type": "object",
-    "required": ["when", "label"],
-    "properties": {"when": _expr, "label": {"type": "string"}},
-    "additionalProperties": False,
-}
-_provenance_rule = {
-    "type": "object",
-    "properties": {
-        "when": _expr,
-        "type": {"type": "string"},
-        "context": _expr,
-        "request": _expr,  # a condition on the request context (session.logged_in, query, …)
-        "is": {"enum": PROVENANCES},
-        "default": {"enum": PROVENANCES},
-        "reason": _expr,
-        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-        "label": {"type": "string"},
-        "why": {"type": "string"},
-    },
-    "additionalProperties": False,
-    "oneOf": [
-        {"required": ["is"], "anyOf": [{"required": [k]} for k in ("when", "type", "context", "request")],
-         "not": {"required": ["default"]}},
-        {"required": ["default"], "not": {"anyOf": [{"required": [k]} for k in ("is", "when", "request")]}},
-    ],
-}
-_find_entry = {
-    "type": "object",
-    "properties": {"kind": {"type": "string"}, "fields": _fields, "skip": _expr},
-    "additionalProperties": False,
-}
-_items = {
-    "oneOf": [
-        _expr,
-        {"type": "array", "items": _expr, "minItems": 1},
-        {
-            "type": "object",
-            "required": ["find"],
-            "properties": {
-                "find": {"type": "object", "minProperties": 1, "additionalProperties": _find_entry},
-                "context": {"type": "object", "additionalProperties": _expr},
-            },
-            "additionalProperties": False,
-        },
-    ]
-}
-_dom = {
-    "type": "object",
-    "required": ["item"],
-    "properties": {
-        "item": {"type": "string"},
-        "id": {
-            "type": "object",
-            "properties": {
-                "selector": {"type": "string"},
-                "attr": {"type": "string"},
-                "regex": {"type": "string"},
-            },
-            "additionalProperties": False,
-        },
-        "author": {"type": "string"},
-        "title": {"type": "string"},
-        "text": {"type": "string"},
-        "url_pattern": {"type": "string"},
-    },
-    "additionalProperties": False,
-}
-ENDPOINT = {
-    "type": "object",
-    "required": ["name", "match", "surface", "items", "provenance"],
-    "properties": {
-        "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"},
-        "description": {"type": "string"},
-        "match": {
-            "type": "object",
-            "required": ["host"],
-            "properties": {
-                "host": _str_or_list,
-                "path": _str_or_list,
-                "path_regex": {"type": "string"},
-                "graphql": {"type": "string"},
-                "method": _str_or_list,
-                "request": _expr,
-            },
-            "additionalProperties": False,
-            "oneOf": [
-                {"required": ["path"]},
-                {"required": ["path_regex"]},
-                {"required": ["graphql"]},
-            ],
-        },
-        "format": {"enum": ["json", "html"]},
-        "embedded": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "properties": {
-                    "assign": {"type": "string", "minLength": 1},
-                    "script_id": {"type": "string", "minLength": 1},
-                    "encoding": {"enum": ["json", "urlencoded"]},
-                },
-                "additionalProperties": False,
-                "oneOf": [{"required": ["assign"]}, {"required": ["script_id"]}],
-            },
-        },
-        "surface": {"type": "string"},
-        "kind": {"type": "string"},
-        "items": _items,
-        "skip": _expr,
-        "fields": _fields,
-        "labels": {"type": "array", "items": _label_rule},
-        "parts": {
-            "type": "object",
-            "required": ["path"],
-            "properties": {"path": _expr, "fields": _fields},
-            "additionalProperties": False,
-        },
-        "provenance": {"type": "array", "minItems": 1, "items": _provenance_rule},
-        "dom": _dom,
-    },
-    "additionalProperties": False,
-}
-
-ADAPTER = {
-    "type": "object",
-    "required": ["title", "platform", "version", "expires", "homepage", "licence", "endpoints"],
-    "properties": {
-        "title": {"type": "string"},
-        "platform": {"type": "string", "pattern": "^[a-z0-9_]+$"},
-        "version": {"type": ["string", "number"]},
-        "expires": {"type": "string"},
-        "homepage": {"type": "string"},
-        "licence": {"type": "string"},
-        "description": {"type": "string"},
-        "lang": {"type": "string"},
-        # Web hosts showing the feeds, for the browser extension (extension/build.py); needed
-        # when the endpoints match any host.
-        "pages": {"type": "array", "minItems": 1,
-                  "items": {"type": "string", "pattern": r"^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$"}},
-        # The unclaimed-feed canary (canary.py): how this platform's items look, so a feed on
-        # its hosts that no endpoint claims is counted as a coverage gap.
-        "feed_like": {
-            "type": "object", "required": ["keys"], "additionalProperties": False,
-            "properties": {
-                "keys": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
-                "min_items": {"type": "integer", "minimum": 2},
-                "hosts": {"type": "array", "minItems": 1, "items": {"type": "string"}},
-                "paths": {"type": "array", "minItems": 1,
-                          "items": {"type": "string", "pattern": "^/"}},
-            },
-        },
-        # What "logged in" means here (session.py): cookie names and Authorization schemes
-        # that carry a user's session; provenance `request:` rules test session.logged_in.
-        "session": {
-            "type": "object", "additionalProperties": False, "minProperties": 1,
-            "properties": {k: {"type": "array", "items": {"type": "string", "minLength": 1}}
-                           for k in ("cookies", "auth")},
-        },
-        "endpoints": {"type": "array", "minItems": 1, "items": ENDPOINT},
-    },
-    "additionalProperties": False,
-}
-
 _category_id = {"type": "string", "pattern": r"^[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?$"}
 # Weighted phrase lists (rules/phrases/*.yaml): the item's score per category must reach threshold.
 _phrases_condition = {
@@ -309,6 +134,14 @@ CASE = {
         "body": {"type": "string"},
         "content_type": {"type": "string"},
         "description": {"type": "string"},
+        # The earlier page a continuation case continues (continuations.py): run first, so the
+        # tokens it issues are remembered for this case's request.
+        "context": {
+            "type": "object", "required": ["url", "body"], "additionalProperties": False,
+            "properties": {"url": {"type": "string", "pattern": "^https?://"}, "method": {"type": "string"},
+                           "request_body": {}, "body": {"type": "string"},
+                           "request_headers": {"type": "object", "additionalProperties": {"type": "string"}}},
+        },
         "expect": {
             "type": "object",
             "required": ["endpoint", "count"],

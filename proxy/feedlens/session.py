@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .viewer import ViewerSpec
+
 NO_CONTEXT = "no request context: decided from the body and surface"
 
 
@@ -83,12 +85,14 @@ class SessionSpec:
 
     cookies: frozenset[str] = frozenset()
     auth: frozenset[str] = frozenset()
+    viewer: ViewerSpec | None = None  # where the viewer's own id is read (feedlens.viewer)
 
     @classmethod
     def of(cls, data: dict | None) -> SessionSpec | None:
         if not data:
             return None
-        return cls(frozenset(data.get("cookies", ())), frozenset(a.lower() for a in data.get("auth", ())))
+        return cls(frozenset(data.get("cookies", ())), frozenset(a.lower() for a in data.get("auth", ())),
+                   ViewerSpec.of(data.get("viewer")))
 
     def logged_in(self, facts: SessionFacts) -> bool | None:
         if not facts.known:
@@ -100,3 +104,13 @@ def context(facts: SessionFacts, spec: SessionSpec | None) -> dict:
     """`session` in the request context: the facts, plus `logged_in` (true, false, or null when
     there were no headers or the adapter declares no session)."""
     return {**facts.as_context(), "logged_in": spec.logged_in(facts) if spec is not None else None}
+
+
+def viewer_id(specs: Iterable[SessionSpec | None], headers: Iterable[tuple[str, str]]) -> str | None:
+    """The viewer's own id by the first of `specs` (the candidate endpoints' sessions) that
+    declares where to read it; None when none does or the request does not carry it."""
+    headers = list(headers)
+    for spec in specs:
+        if spec is not None and spec.viewer is not None:
+            return spec.viewer.read(headers)
+    return None

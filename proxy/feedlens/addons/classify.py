@@ -44,11 +44,16 @@ class Classify:
 
     async def _transform(self, state, flow: http.HTTPFlow):
         response, offload = flow.response, self.shared.offload
-        args = (engine_request(flow), response.raw_content, response.headers.get("content-encoding"),
+        request, client = engine_request(flow, state), client_of(flow)
+        state.engine.recall(self.shared.continuations, client, request, state.endpoints)
+        args = (request, response.raw_content, response.headers.get("content-encoding"),
                 response.headers.get("content-type"))
         if len(response.raw_content) >= OFFLOAD_MIN_BYTES and offload.available:
-            return await offload.transform(state.spec, *args)
-        return transform(state.engine, *args, profile=state.gated, candidates=state.endpoints)
+            outcome, raw = await offload.transform(state.spec, *args)
+        else:
+            outcome, raw = transform(state.engine, *args, profile=state.gated, candidates=state.endpoints)
+        state.engine.remember(self.shared.continuations, client, outcome)
+        return outcome, raw
 
 
 def failed(state, exc: Exception) -> Outcome:
@@ -68,15 +73,23 @@ def processable(flow: http.HTTPFlow) -> bool:
     return 200 <= response.status_code < 300 and bool(response.raw_content) and not flowstate.answered(flow)
 
 
-def engine_request(flow: http.HTTPFlow) -> Request:
+def engine_request(flow: http.HTTPFlow, state=None) -> Request:
     """The request as the engine sees it. Of the headers only names-level facts go in (cookie
-    names, the Authorization scheme): no cookie or token value reaches the engine, a worker
-    process or the item log."""
+    names, the Authorization scheme), plus the viewer's own id where the adapter says where the
+    platform names it: no cookie or token value reaches the engine, a worker or the item log."""
     headers = flow.request.headers
     pairs = [(name, value) for name in ("cookie", "authorization") for value in headers.get_all(name)]
-    return Request(method=flow.request.method, url=flow.request.pretty_url,
-                   body=flow.request.get_content(strict=False) or None,
-                   content_type=headers.get("content-type"), session=from_headers(pairs))
+    request = Request(method=flow.request.method, url=flow.request.pretty_url,
+                      body=flow.request.get_content(strict=False) or None,
+                      content_type=headers.get("content-type"), session=from_headers(pairs))
+    if state is not None and state.endpoints:
+        request.viewer = state.engine.viewer(request, pairs, state.endpoints)
+    return request
+
+
+def client_of(flow: http.HTTPFlow) -> str | None:
+    peer = flow.client_conn.peername
+    return peer[0] if peer else None
 
 
 def set_raw(response: http.Response, raw: bytes) -> None:

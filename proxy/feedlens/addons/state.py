@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..continuations import ContinuationMemory
 from ..features import install
 from ..offload import Offload
 from ..runtime import Runtime
@@ -18,3 +19,6 @@ class Shared:
     # Worker processes plug the features in first, as this process did.
     offload: Offload = field(default_factory=lambda: Offload(setup=install))
     logged: set[str] = field(default_factory=set)  # adapters whose failure was logged once
+    # Continuation token → the endpoint that issued it, per client (feedlens.continuations);
+    # it outlives a rules reload: a renamed endpoint is simply not found.
+    continuations: ContinuationMemory = field(default_factory=ContinuationMemory)
