@@ -10,7 +10,7 @@ globalThis.feedlensPlatforms = Object.freeze({
   platforms: {
     "bilibili": {"hosts": ["api.bilibili.com", "app.biliapi.net", "app.bilibili.com", "bilibili.com", "www.bilibili.com"], "sites": ["biliapi.net", "bilibili.com"], "pages": ["*.biliapi.net", "*.bilibili.com"]},
     "bluesky": {"hosts": ["*"], "sites": [], "pages": ["bsky.app"]},
-    "douyin": {"hosts": ["www.douyin.com"], "sites": ["douyin.com"], "pages": ["*.douyin.com"]},
+    "douyin": {"hosts": ["m.douyin.com", "www.douyin.com", "www.iesdouyin.com"], "sites": ["douyin.com", "iesdouyin.com"], "pages": ["*.douyin.com", "*.iesdouyin.com"]},
     "mastodon": {"hosts": ["*"], "sites": [], "pages": ["mastodon.social"]},
     "reddit": {"hosts": ["oauth.reddit.com", "old.reddit.com", "reddit.com", "www.reddit.com"], "sites": ["reddit.com"], "pages": ["*.reddit.com"]},
     "weibo": {"hosts": ["weibo.com", "www.weibo.com"], "sites": ["weibo.com"], "pages": ["*.weibo.com"]},
