@@ -67,3 +67,17 @@ async def test_the_viewers_own_post_is_own_and_no_cookie_value_is_logged(proxy):
     assert await marks(proxy, "m", "o") == ["own", "personalized"]
     dump = b"".join(p.read_bytes() for p in Path(proxy.runtime.config.data_dir).rglob("*") if p.is_file())
     assert b"SESSION-VALUE" not in dump
+
+
+async def test_the_viewer_learned_from_a_response_about_them(proxy):
+    me = tflow.tflow(req=http.Request.make("GET", "https://api.pages.test/me"),
+                     resp=http.Response.make(200, json.dumps({"account": {"id": 42, "name": "me"}}),
+                                             {"content-type": "application/json"}))
+    me.client_conn.peername = ("192.168.1.30", 50000)
+    await through(proxy, me)
+    assert proxy.shared.viewers.get("192.168.1.30", "pages") == "42"
+    mine = browse({"tab": "home"}, [{"vid": "m2", "by": "42"}], client="192.168.1.30")
+    other_device = browse({"tab": "home"}, [{"vid": "m3", "by": "42"}], client="192.168.1.31")
+    await through(proxy, mine)
+    await through(proxy, other_device)
+    assert await marks(proxy, "m2", "m3") == ["own", "personalized"]

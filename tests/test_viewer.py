@@ -73,3 +73,12 @@ def test_viewer_from_a_bearer_jwt_subject():
     assert spec.read([("Authorization", "Basic " + jwt({"sub": "did:plc:me"}))]) is None
     assert spec.read([("Authorization", "Bearer not-a-jwt")]) is None
     assert jwt_claims("a.!!!.c") is None and jwt_claims("a." + "b" * 9000 + ".c") is None
+
+
+def test_a_response_describing_the_viewer_names_them(engine):
+    me = Request("GET", "https://api.pages.test/me")
+    assert engine.viewer_in(me, b'{"account": {"id": 42}}') == "42"
+    assert engine.viewer_in(me, b'{"account": {}}') is None
+    assert engine.viewer_in(me, b"not json") is None
+    assert engine.viewer_in(Request("GET", "https://elsewhere.test/me"), b'{"account": {"id": 42}}') is None
+    assert engine.viewer_in(Request("GET", PROFILE), b'{"account": {"id": 42}}') is None

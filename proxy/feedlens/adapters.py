@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from . import schema
@@ -12,6 +13,7 @@ from .continuations import ContinuationSpec
 from .jmes import Expr, compile_expr, is_container_path, path_alternatives
 from .router import Router
 from .session import SessionSpec
+from .viewer import ViewerSource
 from .yamlsrc import Source, YamlError, load
 
 FIELD_NAMES = ("id", "kind", "author_id", "author", "title", "text", "url", "published")
@@ -119,6 +121,8 @@ class _Compiler:
     def __init__(self, source: Source):
         self.source = source
         self.errors: list[str] = []
+        self.session = SessionSpec.of(source.data.get("session"), lambda text: self.expr(
+            text, ("session", "viewer", "responses")))
 
     def expr(self, text: str, where: tuple) -> Expr | None:
         compiled, error = compile_expr(text)
@@ -247,7 +251,7 @@ class _Compiler:
             dom=spec.get("dom"),
             lang=lang,
             source=f"{self.source.path}:{self.source.line(where)}",
-            session=SessionSpec.of(self.source.data.get("session")),
+            session=self.session,
             continuation=self.continuation(spec, where),
         )
 
@@ -322,6 +326,24 @@ class AdapterSet:
         return cls(adapters=adapters, errors=errors or [],
                    router=Router([e for a in adapters for e in a.endpoints]),
                    canary=Canary([s for a in adapters if (s := shape_of(a)) is not None]))
+
+    @cached_property
+    def viewer_sources(self) -> dict[str, list[ViewerSource]]:
+        """Responses that describe the viewer, by path (session.viewer.responses)."""
+        found: dict[str, list[ViewerSource]] = {}
+        for adapter in self.adapters:
+            spec = adapter.endpoints[0].session if adapter.endpoints else None
+            if spec is None or spec.viewer is None:
+                continue
+            shape = self.canary.by_platform.get(adapter.platform)
+            hosts = shape.hosts if shape else tuple(sorted({h for e in adapter.endpoints for h in e.hosts}))
+            for path, expr in spec.viewer.responses:
+                if expr is not None:
+                    found.setdefault(path, []).append(ViewerSource(adapter.platform, hosts, path, expr))
+        return found
+
+    def viewer_source(self, host: str, path: str) -> ViewerSource | None:
+        return next((s for s in self.viewer_sources.get(path, ()) if s.serves(host.lower())), None)
 
     def by_platform(self, platform: str) -> Adapter | None:
         return next((a for a in self.adapters if a.platform == platform), None)

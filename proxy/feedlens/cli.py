@@ -96,14 +96,20 @@ def _header_pairs(lines: list[str]) -> list[tuple[str, str]]:
 
 def _recall_context(engine: Engine, args, request: Request, facts) -> None:
     """`--context FILE`: the earlier page this response continues, processed first so that the
-    continuation token it issued leads to its endpoint, as in the proxy."""
+    continuation token it issued leads to its endpoint, as in the proxy; or a response that
+    describes the viewer (session.viewer.responses), so that their own posts are own."""
     from .continuations import ContinuationMemory
     context_body = (read_bytes(args.context_request_body, "context request body file")
                     if args.context_request_body else None)
     earlier_request = Request(method=args.method.upper(), url=args.context_url or args.url,
                               body=context_body, content_type=args.request_content_type, session=facts)
-    earlier = engine.process(earlier_request, read_bytes(args.context, "context response file"),
-                             _guess_content_type(args.context))
+    earlier_body = read_bytes(args.context, "context response file")
+    viewer = engine.viewer_in(earlier_request, earlier_body)
+    if viewer is not None:
+        request.viewer = request.viewer or viewer
+        print(f"context: {args.context}: describes the viewer (their own posts are own)", file=sys.stderr)
+        return
+    earlier = engine.process(earlier_request, earlier_body, _guess_content_type(args.context))
     if not earlier.is_feed or earlier.endpoint == UNCLAIMED:
         raise CliError(f"{args.context}: the earlier page is not a feed feedlens reads ({earlier.reason})",
                        "give --context-url (and --context-request-body) for the page it came from")
@@ -306,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "Authorization scheme are read, values are dropped")
     classify.add_argument("--cookie-names", metavar="A,B", help="names of the cookies the request carried")
     classify.add_argument("--context", metavar="FILE",
-                          help="the earlier page's response this one continues (page 2+)")
+                          help="an earlier response: the page this one continues (page 2+), or one describing the viewer")
     classify.add_argument("--context-url", metavar="URL", help="URL of the --context page (default: --url)")
     classify.add_argument("--context-request-body", metavar="FILE", help="request body of the --context page")
     classify.set_defaults(func=cmd_classify)

@@ -115,6 +115,14 @@ class Engine:
             candidates = self.candidates(request.method, request.host, request.path)
         return viewer_id((e.session for e in candidates), headers)
 
+    def viewer_in(self, request: Request, body: bytes) -> str | None:
+        """The viewer's id in a response that describes the viewer (`session.viewer.responses`),
+        or None when this response is not one."""
+        source = self.adapters.viewer_source(request.host, request.path)
+        if source is None or len(body) > self.body_cap:
+            return None
+        return source.read(_json_or_none(body, None))
+
     def matching(self, request: Request, candidates: list[Endpoint] | None = None):
         """Every endpoint that claims this request, request conditions included. `candidates`:
         the router's answer for this request, when the caller already has it."""

@@ -90,15 +90,16 @@ def discover(platforms_dir: str | Path) -> tuple[list[Case], list[str]]:
 
 def run(engine: Engine, case: Case) -> tuple[Outcome, list[str]]:
     """Run one case; returns the outcome and a list of `file:line: failure` messages. A case
-    with a `context:` (the earlier page) runs that first, as the proxy would have seen it."""
+    with a `context:` (the earlier page, or a response describing the viewer) runs that first,
+    as the proxy would have seen it."""
     body = case.body_path().read_bytes()
     request = case.request(engine)
     context = case.data.get("context")
     if context is not None:
+        earlier_request, earlier_body = exchange_request(context, engine), (case.path.parent / context["body"]).read_bytes()
+        request.viewer = request.viewer or engine.viewer_in(earlier_request, earlier_body)
         memory = ContinuationMemory()
-        earlier = engine.process(exchange_request(context, engine),
-                                 (case.path.parent / context["body"]).read_bytes(),
-                                 content_type_of(case.path.parent / context["body"]))
+        earlier = engine.process(earlier_request, earlier_body, content_type_of(case.path.parent / context["body"]))
         engine.remember(memory, None, earlier)
         engine.recall(memory, None, request)
     outcome = engine.process(request, body, case.content_type())

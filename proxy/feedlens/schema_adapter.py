@@ -187,11 +187,17 @@ ADAPTER = {
                 # Where the viewer's own user id is read (viewer.py): an id-naming cookie (its
                 # value, or `pattern`'s first group) or a claim of a bearer JWT.
                 "viewer": {
-                    "type": "object", "additionalProperties": False,
-                    "oneOf": [{"required": ["cookie"]}, {"required": ["jwt_claim"]}],
-                    "properties": {"cookie": {"type": "string", "minLength": 1},
-                                   "pattern": {"type": "string", "minLength": 1},
-                                   "jwt_claim": {"type": "string", "minLength": 1}},
+                    "type": "object", "additionalProperties": False, "minProperties": 1,
+                    "not": {"required": ["cookie", "jwt_claim"]},
+                    "properties": {
+                        "cookie": {"type": "string", "minLength": 1},
+                        "pattern": {"type": "string", "minLength": 1},
+                        "jwt_claim": {"type": "string", "minLength": 1},
+                        # responses that describe the viewer: an exact path and the id in it
+                        "responses": {"type": "array", "minItems": 1, "items": {
+                            "type": "object", "required": ["path", "id"], "additionalProperties": False,
+                            "properties": {"path": {"type": "string", "pattern": "^/"}, "id": _expr}}},
+                    },
                 },
             },
         },

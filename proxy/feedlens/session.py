@@ -88,11 +88,12 @@ class SessionSpec:
     viewer: ViewerSpec | None = None  # where the viewer's own id is read (feedlens.viewer)
 
     @classmethod
-    def of(cls, data: dict | None) -> SessionSpec | None:
+    def of(cls, data: dict | None, compile_expr=None) -> SessionSpec | None:
+        """`compile_expr`: compiles the JMESPath of `viewer.responses` (the adapter compiler's)."""
         if not data:
             return None
         return cls(frozenset(data.get("cookies", ())), frozenset(a.lower() for a in data.get("auth", ())),
-                   ViewerSpec.of(data.get("viewer")))
+                   ViewerSpec.of(data.get("viewer"), compile_expr))
 
     def logged_in(self, facts: SessionFacts) -> bool | None:
         if not facts.known:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -29,21 +30,33 @@ class ViewerSpec:
     cookie: str | None = None
     pattern: object = None  # a compiled re2 pattern
     jwt_claim: str | None = None
+    # Responses that describe the viewer (Mastodon verify_credentials, Reddit /api/v1/me):
+    # (path, JMESPath to the id); remembered per client in ViewerMemory.
+    responses: tuple[tuple[str, object], ...] = ()
 
     @classmethod
-    def of(cls, data: dict | None) -> ViewerSpec | None:
+    def of(cls, data: dict | None, compile_expr=None) -> ViewerSpec | None:
         if not data:
             return None
         pattern = re2.compile(data["pattern"]) if data.get("pattern") else None
-        return cls(cookie=data.get("cookie"), pattern=pattern, jwt_claim=data.get("jwt_claim"))
+        responses = tuple((r["path"], compile_expr(r["id"])) for r in data.get("responses", ())
+                          if compile_expr is not None)
+        return cls(cookie=data.get("cookie"), pattern=pattern, jwt_claim=data.get("jwt_claim"),
+                   responses=responses)
 
     @property
     def source(self) -> str:
         """Where the id came from, for the evidence (a name, never a value)."""
-        return f"cookie {self.cookie}" if self.cookie else f"bearer token claim {self.jwt_claim}"
+        if self.cookie:
+            return f"cookie {self.cookie}"
+        if self.jwt_claim:
+            return f"bearer token claim {self.jwt_claim}"
+        return "platform's description of the viewer (" + ", ".join(p for p, _ in self.responses) + ")"
 
     def read(self, headers: Iterable[tuple[str, str]]) -> str | None:
         """The viewer's id from (name, value) request header pairs, or None."""
+        if not (self.cookie or self.jwt_claim):
+            return None
         for name, value in headers:
             key = name.strip().lower()
             if key == "cookie" and self.cookie:
@@ -88,3 +101,41 @@ def jwt_claims(token: str) -> dict | None:
     except (binascii.Error, ValueError):
         return None
     return claims if isinstance(claims, dict) else None
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerSource:
+    """A response that describes the viewer: on `hosts` (the platform's), at `path`."""
+
+    platform: str
+    hosts: tuple[str, ...]  # exact, *.suffix or *
+    path: str
+    id: object  # jmes.Expr
+
+    def serves(self, host: str) -> bool:
+        return any(h == "*" or h == host or (h.startswith("*.") and (host == h[2:] or host.endswith(h[1:])))
+                   for h in self.hosts)
+
+    def read(self, doc) -> str | None:
+        value = self.id.search(doc)
+        if isinstance(value, bool) or value is None:
+            return None
+        text = str(value)
+        return text if 0 < len(text) <= 200 else None
+
+
+class ViewerMemory:
+    """The viewer's id per (client, platform), learned from responses; bounded, in memory."""
+
+    def __init__(self, capacity: int = 1024):
+        self.capacity = capacity
+        self._ids: OrderedDict[tuple[str | None, str], str] = OrderedDict()
+
+    def learn(self, client: str | None, platform: str, viewer: str) -> None:
+        self._ids[(client, platform)] = viewer
+        self._ids.move_to_end((client, platform))
+        while len(self._ids) > self.capacity:
+            self._ids.popitem(last=False)
+
+    def get(self, client: str | None, platform: str) -> str | None:
+        return self._ids.get((client, platform))

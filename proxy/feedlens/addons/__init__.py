@@ -20,6 +20,7 @@ from .minors_gate import DeviceProfile, DeviceUsage, MinorsPages
 from .options import Options
 from .route import Route
 from .state import Shared
+from .viewer import LearnViewer
 
 
 class FeedLens:
@@ -32,7 +33,7 @@ class FeedLens:
         self.shared = Shared()
         self.addons = [cls(self.shared) for cls in (
             Options, Lifecycle, Resolve, TlsHealth,
-            Route, MinorsPages, DeviceProfile, Classify, DeviceUsage, ItemLog)]
+            LearnViewer, Route, MinorsPages, DeviceProfile, Classify, DeviceUsage, ItemLog)]
 
     @property
     def config(self):

@@ -44,7 +44,7 @@ class Classify:
 
     async def _transform(self, state, flow: http.HTTPFlow):
         response, offload = flow.response, self.shared.offload
-        request, client = engine_request(flow, state), client_of(flow)
+        request, client = engine_request(flow, state, self.shared.viewers), client_of(flow)
         state.engine.recall(self.shared.continuations, client, request, state.endpoints)
         args = (request, response.raw_content, response.headers.get("content-encoding"),
                 response.headers.get("content-type"))
@@ -73,10 +73,11 @@ def processable(flow: http.HTTPFlow) -> bool:
     return 200 <= response.status_code < 300 and bool(response.raw_content) and not flowstate.answered(flow)
 
 
-def engine_request(flow: http.HTTPFlow, state=None) -> Request:
+def engine_request(flow: http.HTTPFlow, state=None, viewers=None) -> Request:
     """The request as the engine sees it. Of the headers only names-level facts go in (cookie
     names, the Authorization scheme), plus the viewer's own id where the adapter says where the
-    platform names it: no cookie or token value reaches the engine, a worker or the item log."""
+    platform names it (a cookie, a token's subject, or an earlier response about the viewer,
+    remembered in `viewers`): no cookie or token value reaches the engine, a worker or the log."""
     headers = flow.request.headers
     pairs = [(name, value) for name in ("cookie", "authorization") for value in headers.get_all(name)]
     request = Request(method=flow.request.method, url=flow.request.pretty_url,
@@ -84,6 +85,8 @@ def engine_request(flow: http.HTTPFlow, state=None) -> Request:
                       content_type=headers.get("content-type"), session=from_headers(pairs))
     if state is not None and state.endpoints:
         request.viewer = state.engine.viewer(request, pairs, state.endpoints)
+        if request.viewer is None and viewers is not None:
+            request.viewer = viewers.get(client_of(flow), state.endpoints[0].platform)
     return request
 
 

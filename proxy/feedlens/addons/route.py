@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mitmproxy import http
 
-from . import flowstate
+from . import flowstate, viewer
 from .flowstate import FlowState
 from .state import Shared
 
@@ -60,6 +60,8 @@ class Route:
             stream = self._over_cap(flow.response)
             # after a reload: start workers while the body loads
             self.shared.offload.warm(runtime.engine_spec)
+        elif viewer.wanted(flow):  # a description of the viewer: small, read after it arrives
+            stream = self._over_cap(flow.response)
         else:
             stream = large_or_unknown(flow.response)
         if stream:

@@ -9,6 +9,7 @@ from ..features import install
 from ..offload import Offload
 from ..runtime import Runtime
 from ..settings import Config
+from ..viewer import ViewerMemory
 
 
 @dataclass
@@ -22,3 +23,5 @@ class Shared:
     # Continuation token → the endpoint that issued it, per client (feedlens.continuations);
     # it outlives a rules reload: a renamed endpoint is simply not found.
     continuations: ContinuationMemory = field(default_factory=ContinuationMemory)
+    # The viewer's id per client and platform, learned from responses (addons/viewer.py).
+    viewers: ViewerMemory = field(default_factory=ViewerMemory)
