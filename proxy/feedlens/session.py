@@ -96,7 +96,7 @@ class SessionSpec:
                    ViewerSpec.of(data.get("viewer"), compile_expr))
 
     def logged_in(self, facts: SessionFacts) -> bool | None:
-        if not facts.known:
+        if not facts.known or not (self.cookies or self.auth):  # nothing declared: cannot tell
             return None
         return bool(self.cookies.intersection(facts.cookies)) or (facts.auth in self.auth)
 
