@@ -19,7 +19,8 @@ from .test_runtime import rules  # noqa: F401  (fixture)
 
 # Lists whose entries are not posts: users, links and tags are not what the canary looks for.
 NOT_POSTS = {("bilibili", "search-type-user"), ("mastodon", "trends-links"),
-             ("mastodon", "trends-tags")}
+             ("mastodon", "trends-tags"), ("bluesky", "suggestions"),
+             ("bluesky", "suggestions-logged-out"), ("bluesky", "suggestions-explore")}
 
 
 def feed_cases() -> list:
