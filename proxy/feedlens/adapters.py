@@ -265,7 +265,9 @@ class _Compiler:
             return None
         issued = self.expr(data["issued"], where + ("issued",))
         token = self.expr(data["token"], where + ("token",))
-        return ContinuationSpec(issued, token) if issued is not None and token is not None else None
+        if issued is None or token is None:
+            return None
+        return ContinuationSpec(issued, token, data.get("find"))
 
     def adapter(self) -> Adapter:
         data = self.source.data

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -28,14 +28,20 @@ DEFAULT_TTL = 2 * 60 * 60    # seconds: an infinite scroll left open for an afte
 UNSEEN = "continuation of an unseen page"
 
 
+MAX_NODES = 50_000  # JSON nodes walked per body when tokens are found by key
+
+
 @dataclass(frozen=True, slots=True)
 class ContinuationSpec:
     """An endpoint's `continuation:`. `issued`: a JMESPath on the response body giving the
-    token(s) the page issues; `token`: a JMESPath on the request context giving the token a
-    request carries (`body.continuation`, `query.cursor`)."""
+    token(s) the page issues — or, with `find`, on every object held under the key `find`
+    anywhere in the body (YouTube's `continuationCommand`, wherever a renderer puts it);
+    `token`: a JMESPath on the request context giving the token a request carries
+    (`body.continuation`, `query.cursor`)."""
 
     issued: object  # jmes.Expr
     token: object   # jmes.Expr
+    find: str | None = None
 
 
 def token_key(token: str) -> str:
@@ -46,8 +52,11 @@ def issued_tokens(spec: ContinuationSpec | None, doc) -> list[str]:
     """The digests of the tokens a page issues (at most MAX_TOKENS_PER_PAGE)."""
     if spec is None:
         return []
-    found = spec.issued.search(doc)
-    values = found if isinstance(found, list) else [found]
+    if spec.find is not None:
+        values = [spec.issued.search(holder) for holder in _held_under(doc, spec.find)]
+    else:
+        found = spec.issued.search(doc)
+        values = found if isinstance(found, list) else [found]
     keys = []
     for value in _flatten(values):
         if isinstance(value, str) and 0 < len(value) <= MAX_TOKEN_CHARS:
@@ -67,6 +76,21 @@ def request_token(spec: ContinuationSpec | None, context: dict) -> str | None:
     if isinstance(value, str) and 0 < len(value) <= MAX_TOKEN_CHARS:
         return token_key(value)
     return None
+
+
+def _held_under(doc, key: str) -> list:
+    """Every value held under `key` in the body, breadth-first, within MAX_NODES nodes."""
+    found, queue, seen = [], deque([doc]), 0
+    while queue and seen < MAX_NODES and len(found) < MAX_TOKENS_PER_PAGE:
+        node = queue.popleft()
+        seen += 1
+        if isinstance(node, dict):
+            if key in node:
+                found.append(node[key])
+            queue.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            queue.extend(v for v in node if isinstance(v, (dict, list)))
+    return found
 
 
 def _flatten(values: Iterable) -> Iterable:

@@ -41,8 +41,10 @@ class Request:
     session: SessionFacts = UNKNOWN
     # The viewer's own user id, read where the request is read (viewer.py), for `own`.
     viewer: str | None = None
-    # The endpoint that issued this request's continuation token (continuations.py), if known.
+    # The endpoint that issued this request's continuation token (continuations.py), if known,
+    # and whether `select` read the request with it (or its surface's API twin).
     parent: str | None = None
+    inherited: bool = False
 
     @cached_property
     def _parts(self):
@@ -143,10 +145,22 @@ class Engine:
         if candidates is None:
             candidates = self.candidates(request.method, request.host, request.path)
         if request.parent is not None:
-            parent = next((e for e in candidates if e.name == request.parent), None)
+            parent = self._parent_among(request.parent, candidates)
             if parent is not None:
+                request.inherited = True
                 return parent
         return next(self.matching(request, candidates), None)
+
+    def _parent_among(self, name: str, candidates: list[Endpoint]) -> Endpoint | None:
+        """The endpoint that read page 1 when it serves this request too; else the one
+        candidate of the same surface (page 1 was an HTML page, page 2 comes from the API)."""
+        found = next((e for e in candidates if e.name == name), None)
+        if found is not None or not candidates:
+            return found
+        adapter = self.adapters.by_platform(candidates[0].platform)
+        first = next((e for e in adapter.endpoints if e.name == name), None) if adapter else None
+        same = [e for e in candidates if first is not None and e.surface == first.surface]
+        return same[0] if len(same) == 1 else None
 
     # -- continuations (the memory lives with the caller: one per proxy, per CLI run) --------
 
@@ -276,7 +290,7 @@ class _Pass:
         located = locate(endpoint, doc)
         request = self.request.context_for(endpoint.session)
         items = [build_item(endpoint, loc, start + i, request) for i, loc in enumerate(located)]
-        if self.request.parent == endpoint.name:
+        if self.request.inherited:
             for item in items:
                 item.evidence.append(Evidence(path="request.continuation", source="request",
                                               value="a later page of a page this endpoint read"))

@@ -20,7 +20,9 @@ _fields = {
 # an endpoint's `continuation: none` opts out of the adapter's.
 CONTINUATION = {"oneOf": [
     {"type": "object", "required": ["issued", "token"], "additionalProperties": False,
-     "properties": {"issued": _expr, "token": _expr}},
+     "properties": {"issued": _expr, "token": _expr,
+                    # with `find`, `issued` applies to each object under this key, anywhere
+                    "find": {"type": "string", "minLength": 1}}},
     {"const": "none"},
 ]}
 _label_rule = {

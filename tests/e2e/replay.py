@@ -163,7 +163,8 @@ def build_app(cases, desk=None):
             return web.Response(body=block[:2048], content_type="application/octet-stream")
         if (request.method, request.path) in controls:
             return await controls[request.method, request.path](request)
-        host, path, query = request.host.rsplit(":", 1)[0], request.path, request.query_string
+        # the raw (still percent-encoded) query, as the fixtures spell their URLs
+        host, path, query = request.host.rsplit(":", 1)[0], request.path, request.rel_url.raw_query_string
         if desk.handles(host, path):
             return await desk.handle(request)
         key = body_key(await request.read())

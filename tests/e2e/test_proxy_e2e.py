@@ -21,6 +21,7 @@ from mitmproxy.net import encoding as mitm_encoding
 
 from feedlens import paths, session
 from feedlens.adapters import load_adapters
+from feedlens.continuations import ContinuationMemory
 from feedlens.engine import Engine
 from feedlens.profiles import load_profile
 
@@ -34,6 +35,7 @@ RCMD = next(c for c in CASES if c[6].platform == "bilibili" and c[6].name == "we
 RCMD_URL = RCMD[6].data["url"]
 FOLLOWED, AD = "BV1Kq2YBpEy7", "BV1xQ4y1k7Zs"  # items of that fixture
 MARKS = ("【关注】", "【推荐】", "【热门】")
+SEEN_TOKENS = ContinuationMemory()  # what the proxy has seen so far, page by page
 
 
 def expected_engine() -> Engine:
@@ -64,9 +66,15 @@ def test_every_fixture_through_the_proxy_is_what_the_engine_makes(feedlens, case
     headers = {"content-type": request.content_type} if request.body else {}
     headers.update(fixture.data.get("request_headers", {}))
     status, _, received = feedlens.fetch(fixture.data["url"], headers, request.body)
-    # Through the proxy there are always request headers: the session is known (names only).
+    # Through the proxy there are always request headers: the session is known (names only),
+    # and the viewer's id is read where the adapter says. The proxy remembers the continuation
+    # tokens of every page it served this client; so does the expectation, in the same order.
+    engine = expected_engine()
     request = dataclasses.replace(request, session=session.from_headers(headers.items()))
-    outcome = expected_engine().process(request, body, content_type)
+    request.viewer = engine.viewer(request, list(headers.items()))
+    engine.recall(SEEN_TOKENS, None, request)
+    outcome = engine.process(request, body, content_type)
+    engine.remember(SEEN_TOKENS, None, outcome)
     assert status == 200
     assert outcome.is_feed and not outcome.error
     assert received == (outcome.body if outcome.changed else body)
