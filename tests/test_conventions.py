@@ -78,6 +78,17 @@ def test_own_posts_and_own_reposts_are_own(engine):
     assert found["1991600000000000002"] == "own"          # the viewer's tweet
     assert found["1991377702155505664"] == "own"          # the viewer's repost of another's tweet
     assert marks(engine, "bilibili", "dynamic-feed-injected")["1138300000000000104"] == "own"
+    # the viewer learned from a response about them (verify_credentials, /api/v1/me, user/me)
+    # or from the access token's subject; a boost by the viewer is theirs too
+    assert set(marks(engine, "mastodon", "account-statuses-viewer").values()) == {"own"}
+    assert set(marks(engine, "reddit", "user-submitted-own").values()) == {"own"}
+    assert set(marks(engine, "xiaohongshu", "user-posted-own").values()) == {"own"}
+    assert list(marks(engine, "bluesky", "timeline-token").values()).count("own") == 3
+
+
+def test_without_the_viewer_an_opened_profile_is_unknown(engine):
+    assert set(marks(engine, "mastodon", "account-statuses").values()) == {"unknown"}
+    assert set(marks(engine, "reddit", "user-submitted").values()) == {"unknown"}
 
 
 def test_items_inserted_into_a_following_feed_are_personalized(engine):
