@@ -155,3 +155,14 @@ def test_cli_header_names_the_viewer(rules, tmp_path, capsys):
                  "--header", "Cookie: sid=SECRET; uid=u=42"])
     out = capsys.readouterr().out
     assert code == 0 and json.loads(out.splitlines()[0])["provenance"] == "own" and "SECRET" not in out
+
+
+def test_tokens_found_by_key_in_the_text_or_the_document_alike():
+    from feedlens.continuations import ContinuationSpec, issued_tokens
+    from feedlens.jmes import compile_expr
+    spec = ContinuationSpec(compile_expr("token")[0], compile_expr("body.continuation")[0], "continuationCommand")
+    doc = {"a": [{"continuationItemRenderer": {"continuationEndpoint": {"continuationCommand": {"token": "A"}}}}],
+           "note": "the text \"continuationCommand\": is not JSON here",
+           "b": {"x": {"continuationCommand": {"token": "B", "request": "BROWSE"}}}}
+    text = json.dumps(doc, indent=1)
+    assert set(issued_tokens(spec, doc, text)) == set(issued_tokens(spec, doc)) == {token_key("A"), token_key("B")}

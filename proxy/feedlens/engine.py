@@ -254,7 +254,7 @@ class _Pass:
         if not isinstance(doc, (dict, list)):
             outcome.reason = "JSON body is not an object or array"
             return None
-        if not self._handle(endpoint, doc, outcome, start=0):
+        if not self._handle(endpoint, doc, outcome, start=0, text=text):
             self._check_format(endpoint, doc, outcome)
             return None
         return _dumps(doc, ascii_only=not _is_unicode(charset))
@@ -280,13 +280,14 @@ class _Pass:
                 doc = embedded.decode(text, span)
             except ValueError:
                 continue
-            if self._handle(endpoint, doc, outcome, start=len(outcome.items)):
+            if self._handle(endpoint, doc, outcome, start=len(outcome.items), text=text):
                 replacements.append((span, embedded.encode(doc, span, ascii_only=not _is_unicode(charset))))
         return embedded.replace(text, replacements) if replacements else None
 
-    def _handle(self, endpoint: Endpoint, doc, outcome: Outcome, start: int) -> bool:
-        """Extract, classify, decide and rewrite one document. Returns whether it changed."""
-        outcome.tokens.extend(k for k in issued_tokens(endpoint.continuation, doc) if k not in outcome.tokens)
+    def _handle(self, endpoint: Endpoint, doc, outcome: Outcome, start: int, text: str | None = None) -> bool:
+        """Extract, classify, decide and rewrite one document (`text`: the body it was parsed
+        from, where continuation tokens are looked up fast). Returns whether it changed."""
+        outcome.tokens.extend(k for k in issued_tokens(endpoint.continuation, doc, text) if k not in outcome.tokens)
         located = locate(endpoint, doc)
         request = self.request.context_for(endpoint.session)
         items = [build_item(endpoint, loc, start + i, request) for i, loc in enumerate(located)]
