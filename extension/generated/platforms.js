@@ -13,7 +13,7 @@ globalThis.feedlensPlatforms = Object.freeze({
     "douyin": {"hosts": ["m.douyin.com", "www.douyin.com", "www.iesdouyin.com"], "sites": ["douyin.com", "iesdouyin.com"], "pages": ["*.douyin.com", "*.iesdouyin.com"]},
     "mastodon": {"hosts": ["*"], "sites": [], "pages": ["mastodon.social"]},
     "reddit": {"hosts": ["oauth.reddit.com", "old.reddit.com", "reddit.com", "www.reddit.com"], "sites": ["reddit.com"], "pages": ["*.reddit.com"]},
-    "weibo": {"hosts": ["m.weibo.cn", "weibo.com", "www.weibo.com"], "sites": ["weibo.cn", "weibo.com"], "pages": ["*.weibo.cn", "*.weibo.com"]},
+    "weibo": {"hosts": ["api.weibo.cn", "m.weibo.cn", "weibo.com", "www.weibo.com"], "sites": ["weibo.cn", "weibo.com"], "pages": ["*.weibo.cn", "*.weibo.com"]},
     "x": {"hosts": ["twitter.com", "x.com"], "sites": ["twitter.com", "x.com"], "pages": ["*.twitter.com", "*.x.com"]},
     "xiaohongshu": {"hosts": ["edith.xiaohongshu.com"], "sites": ["xiaohongshu.com"], "pages": ["*.xiaohongshu.com"]},
     "youtube": {"hosts": ["charts.youtube.com", "m.youtube.com", "music.youtube.com", "www.youtube.com"], "sites": ["youtube.com"], "pages": ["*.youtube.com"]},
