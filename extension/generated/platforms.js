@@ -15,7 +15,7 @@ globalThis.feedlensPlatforms = Object.freeze({
     "reddit": {"hosts": ["oauth.reddit.com", "old.reddit.com", "reddit.com", "www.reddit.com"], "sites": ["reddit.com"], "pages": ["*.reddit.com"]},
     "weibo": {"hosts": ["api.weibo.cn", "m.weibo.cn", "weibo.com", "www.weibo.com"], "sites": ["weibo.cn", "weibo.com"], "pages": ["*.weibo.cn", "*.weibo.com"]},
     "x": {"hosts": ["twitter.com", "x.com"], "sites": ["twitter.com", "x.com"], "pages": ["*.twitter.com", "*.x.com"]},
-    "xiaohongshu": {"hosts": ["edith.xiaohongshu.com"], "sites": ["xiaohongshu.com"], "pages": ["*.xiaohongshu.com"]},
+    "xiaohongshu": {"hosts": ["edith.xiaohongshu.com", "rec.xiaohongshu.com", "www.xiaohongshu.com"], "sites": ["xiaohongshu.com"], "pages": ["*.xiaohongshu.com"]},
     "youtube": {"hosts": ["charts.youtube.com", "m.youtube.com", "music.youtube.com", "www.youtube.com"], "sites": ["youtube.com"], "pages": ["*.youtube.com"]},
     "zhihu": {"hosts": ["api.zhihu.com", "www.zhihu.com"], "sites": ["zhihu.com"], "pages": ["*.zhihu.com"]},
   },
