@@ -59,8 +59,11 @@ def prefix_titles(located: list[Located], items: list[Item], profile: Profile, l
 def reorder(located: list[Located], items: list[Item]) -> bool:
     """Remove hidden items and apply move_to_end / chronological within each list."""
     by_container: dict[int, tuple[list, dict[int, _Unit]]] = {}
+    groups: dict[int, tuple[list, dict, list[Item]]] = {}
     changed = False
     for loc, item in zip(located, items):
+        if loc.group is not None:
+            groups.setdefault(id(loc.group[1]), (*loc.group, []))[2].append(item)
         if loc.element is None:  # not alone in its list element: remove the item itself
             if item.decision == "hide" and loc.holder is not None and loc.key in loc.holder:
                 del loc.holder[loc.key]
@@ -71,6 +74,10 @@ def reorder(located: list[Located], items: list[Item]) -> bool:
     for container, units in by_container.values():
         if any(u.hidden or u.to_end or u.chronological for u in units.values()):
             changed |= _rebuild(container, units)
+    for container, element, members in groups.values():  # items.remove_emptied
+        if all(i.decision == "hide" for i in members) and any(e is element for e in container):
+            container[:] = [e for e in container if e is not element]
+            changed = True
     return changed
 
 
