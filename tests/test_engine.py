@@ -66,6 +66,24 @@ def test_hide_keeps_cursor_and_page_fields(adapters):
     assert outcome.items[1].decision == "hide" and outcome.items[1].decision_rule == "no-ads"
 
 
+def test_hidden_items_leave_the_other_elements_where_they_were(adapters):
+    # A non-item between items (a cursor, an X module whose tweets are items of their own) keeps
+    # its place between its neighbours when an item before it is hidden; moved items take the
+    # slots the kept items occupy.
+    body = json.dumps({"data": {"list": [
+        {"id": "a", "ad": {"is_ad": True}}, {"type": "cursor", "name": "between"},
+        {"id": "b", "owner": {"following": True}}, {"id": "c", "ad": {"is_ad": True}}, {"id": "d"},
+        {"type": "cursor", "name": "end"}]}}).encode()
+    rules = """title: t
+version: 1
+rules:
+  - {id: no-ads, when: {provenance: promoted}, action: hide}
+  - {id: followed-last, when: {provenance: followed}, action: move_to_end}
+"""
+    rows = json.loads(run(adapters, rules, body=body).body)["data"]["list"]
+    assert [r.get("id") or r["name"] for r in rows] == ["between", "d", "b", "end"]
+
+
 def test_move_to_end_and_chronological(adapters):
     rules = """title: t
 version: 1

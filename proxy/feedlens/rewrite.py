@@ -82,22 +82,18 @@ def reorder(located: list[Located], items: list[Item]) -> bool:
 
 
 def _rebuild(container: list, units: dict[int, _Unit]) -> bool:
-    ordered = [units[id(e)] for e in container if id(e) in units]
-    kept = [u for u in ordered if not u.hidden]
+    """Hidden items leave the list where they are; the kept ones are reordered (move_to_end,
+    chronological) among the slots kept items occupy, so every other element (a cursor, an X
+    module whose tweets are items of their own) keeps its place between them."""
+    remaining = [e for e in container if id(e) not in units or not units[id(e)].hidden]
+    kept = [units[id(e)] for e in remaining if id(e) in units]
     chrono_slots = [i for i, u in enumerate(kept) if u.chronological]
     newest_first = sorted((kept[i] for i in chrono_slots), key=lambda u: u.time, reverse=True)
     for slot, unit in zip(chrono_slots, newest_first):
         kept[slot] = unit
     kept = [u for u in kept if not u.to_end] + [u for u in kept if u.to_end]
     queue = iter(kept)
-    rebuilt = []
-    for element in container:
-        if id(element) in units:
-            unit = next(queue, None)
-            if unit is not None:
-                rebuilt.append(unit.element)
-        else:
-            rebuilt.append(element)
+    rebuilt = [next(queue).element if id(element) in units else element for element in remaining]
     if len(rebuilt) == len(container) and all(a is b for a, b in zip(rebuilt, container)):
         return False
     container[:] = rebuilt
