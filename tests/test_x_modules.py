@@ -118,3 +118,21 @@ def test_a_pinned_tweet_and_a_grid_tweet_are_removed_where_they_sit(adapters):
     outcome, doc = hide(adapters, "profile_media_page2", "{author: ridgeline_wx}")
     instructions = entries(doc, "data", "user", "result", "timeline_v2", "timeline", "instructions")
     assert [i["type"] for i in instructions] == ["TimelineAddEntries"]  # the emptied TimelineAddToModule went
+
+
+def test_placeholders_and_show_more_cursors_inside_a_module_are_not_items(adapters):
+    fixture = case("home")
+    doc = json.loads(fixture.body_path().read_bytes())
+    module = next(e for e in entries(doc, *HOME)[0]["entries"] if e["entryId"].startswith("homeConversation-"))
+    module["content"]["items"][1:1] = [
+        {"entryId": "homeConversation-1-tombstone", "item": {"itemContent": {
+            "itemType": "TimelineTweet", "__typename": "TimelineTweet",
+            "tweet_results": {"result": {"__typename": "TweetTombstone",
+                                         "tombstone": {"text": {"text": "This Post was deleted by the Post author."}}}}}}},
+        {"entryId": "homeConversation-1-unavailable", "item": {"itemContent": {
+            "itemType": "TimelineTweet", "__typename": "TimelineTweet", "tweet_results": {}}}},
+        {"entryId": "homeConversation-1-cursor-showmore-1", "item": {"itemContent": {
+            "itemType": "TimelineTimelineCursor", "__typename": "TimelineTimelineCursor",
+            "value": "SHOWMORE", "cursorType": "ShowMore"}}}]
+    outcome = Engine(adapters).process(fixture.request(), json.dumps(doc).encode())
+    assert len(outcome.items) == 10 and all(i.id for i in outcome.items)
