@@ -73,6 +73,20 @@ def test_an_opened_thread_is_unknown_except_followed_own_ad_or_a_recommendation_
     assert found["1990611230467297280"] == "personalized"  # "Discover more"
 
 
+def test_each_tweet_of_a_conversation_module_is_one_item_read_on_its_own(engine):
+    # "Counting": a conversation module of several tweets counts each tweet; each is decided by
+    # its own signals, the module's standing in where the tweet has none
+    home = marks(engine, "x", "home")
+    assert home["1991420017623543808"] == home["1991441152690438144"] == "personalized"  # ranked module
+    assert home["1991446630119657472"] == "followed"      # a followed account's reply in that module
+    thread = marks(engine, "x", "tweet_detail")
+    assert thread["1991390121877024768"] == "followed"    # a reply thread: the followed reply
+    assert thread["1991395560331788288"] == "unknown"     # and the answer by an unfollowed author
+    # each suggested account of a "Who to follow" module is one item, its header none
+    outcome, _ = fixtures.run(engine, case("x", "home"))
+    assert [i.author for i in outcome.items if i.kind == "user-recommendation"] == ["kofi_builds", "ridgeline_wx"]
+
+
 def test_own_posts_and_own_reposts_are_own(engine):
     found = marks(engine, "x", "following-injected")
     assert found["1991600000000000002"] == "own"          # the viewer's tweet

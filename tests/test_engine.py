@@ -66,6 +66,24 @@ def test_hide_keeps_cursor_and_page_fields(adapters):
     assert outcome.items[1].decision == "hide" and outcome.items[1].decision_rule == "no-ads"
 
 
+def test_hidden_items_leave_the_other_elements_where_they_were(adapters):
+    # A non-item between items (a cursor, an X module whose tweets are items of their own) keeps
+    # its place between its neighbours when an item before it is hidden; moved items take the
+    # slots the kept items occupy.
+    body = json.dumps({"data": {"list": [
+        {"id": "a", "ad": {"is_ad": True}}, {"type": "cursor", "name": "between"},
+        {"id": "b", "owner": {"following": True}}, {"id": "c", "ad": {"is_ad": True}}, {"id": "d"},
+        {"type": "cursor", "name": "end"}]}}).encode()
+    rules = """title: t
+version: 1
+rules:
+  - {id: no-ads, when: {provenance: promoted}, action: hide}
+  - {id: followed-last, when: {provenance: followed}, action: move_to_end}
+"""
+    rows = json.loads(run(adapters, rules, body=body).body)["data"]["list"]
+    assert [r.get("id") or r["name"] for r in rows] == ["between", "d", "b", "end"]
+
+
 def test_move_to_end_and_chronological(adapters):
     rules = """title: t
 version: 1
@@ -309,3 +327,36 @@ def test_find_context_and_compound_elements(tmp_path):
     assert ("context.shelf", "Trending") in [(e.path, e.value) for e in outcome.items[2].evidence]
     page = json.loads(outcome.body)["tab"][0]["page"]
     assert page["masthead"] == {} and len(page["rows"]) == 2  # the ad went, the grid stayed
+
+
+def test_find_remove_emptied_drops_a_module_once_all_its_items_are_hidden(tmp_path):
+    adapter = (DATA / "demo.yaml").read_text().replace(
+        "    items:\n      find:\n        videoCard:",
+        "    items:\n      remove_emptied: \"kind == 'module'\"\n      find:\n        videoCard:")
+    (tmp_path / "demo.yaml").write_text(adapter)
+    loaded = load_adapters([tmp_path / "demo.yaml"])
+    assert loaded.errors == []
+
+    def module(name, *vids):
+        return {"kind": "module", "name": name, "items": [
+            *({"wrap": {"videoCard": {"vid": v, "title": {"text": v}}}} for v in vids), {"cursor": "show-more"}]}
+    body = json.dumps({"rows": [module("m1", "a1", "a2"), {"videoCard": {"vid": "b", "title": {"text": "b"}}},
+                                module("m2", "c1", "c2"), {"cursor": "NEXT"}]}).encode()
+    url = "https://api.demo.test/tree"
+    outcome = run(loaded, body=body, url=url)
+    assert [i.id for i in outcome.items] == ["a1", "a2", "b", "c1", "c2"]  # document order
+    # a1 and a2 kept; b, c1 and c2 hidden: m2 is emptied and goes (its show-more cursor with
+    # it); m1 stays whole; the page's cursor stays
+    rules = "title: t\nversion: 1\nrules:\n - {id: two, when: {}, action: limit, max: 2}\n"
+    rows = json.loads(run(loaded, rules, body=body, url=url).body)["rows"]
+    assert [r.get("name") or r.get("cursor") for r in rows] == ["m1", "NEXT"]
+    assert rows[0] == module("m1", "a1", "a2")
+    # one of m2's items kept: m2 stays with it
+    rules = "title: t\nversion: 1\nrules:\n - {id: b, when: {keywords: [b, c2]}, action: hide}\n"
+    rows = json.loads(run(loaded, rules, body=body, url=url).body)["rows"]
+    assert rows == [module("m1", "a1", "a2"), module("m2", "c1"), {"cursor": "NEXT"}]
+    # without remove_emptied an emptied module stays, holding only its cursor
+    rules = "title: t\nversion: 1\nrules:\n - {id: two, when: {}, action: limit, max: 2}\n"
+    rows = json.loads(run(load_adapters([DATA / "demo.yaml"]), rules, body=body, url=url).body)["rows"]
+    assert [r.get("name") or r.get("cursor") for r in rows] == ["m1", "m2", "NEXT"]
+    assert rows[1]["items"] == [{"cursor": "show-more"}]

@@ -77,6 +77,7 @@ class Endpoint:
     source: str = ""
     session: SessionSpec | None = None  # the adapter's `session:` (who is logged in)
     continuation: ContinuationSpec | None = None  # tokens issued and carried (continuations.py)
+    remove_emptied: Expr | None = None  # items.remove_emptied: enclosing elements hidden with their items
 
     @property
     def key(self) -> str:
@@ -210,12 +211,15 @@ class _Compiler:
         items = spec["items"]
         find: dict[str, ItemShape] = {}
         context: dict[str, Expr] = {}
+        remove_emptied = None
         shape = (self.shape(spec, where, None) if "fields" in spec or not isinstance(items, dict)
                  else ItemShape("post", {}, [], None))
         if isinstance(items, dict):
             for key, sub in items["find"].items():
                 find[key] = self.shape(sub, where + ("items", "find", key), shape)
             context = self.fields(items.get("context", {}), where + ("items", "context"))
+            if "remove_emptied" in items:
+                remove_emptied = self.expr(items["remove_emptied"], where + ("items", "remove_emptied"))
             containers = []
         else:
             containers = self.containers(items, where + ("items",))
@@ -253,6 +257,7 @@ class _Compiler:
             source=f"{self.source.path}:{self.source.line(where)}",
             session=self.session,
             continuation=self.continuation(spec, where),
+            remove_emptied=remove_emptied,
         )
 
     def continuation(self, spec: dict, where: tuple) -> ContinuationSpec | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .adapters import Endpoint, ItemShape, ProvenanceRule
-from .jmes import get_steps, summarize
+from .jmes import Expr, get_steps, summarize
 from .model import Evidence, Item, Provenance
 from .session import NO_CONTEXT
 
@@ -31,11 +31,14 @@ class Located:
     holder: dict | None = None
     key: str | None = None
     context: dict | None = None
+    # items.remove_emptied: the nearest enclosing list element that goes too once every item
+    # found inside it is hidden (an X conversation module), as (its list, the element)
+    group: tuple[list, dict] | None = None
 
 
 def locate(endpoint: Endpoint, doc) -> list[Located]:
     if endpoint.find:
-        return _find(doc, endpoint.find, endpoint.context)
+        return _find(doc, endpoint.find, endpoint.context, endpoint.remove_emptied)
     return list(_from_containers(endpoint, doc))
 
 
@@ -59,30 +62,34 @@ def _innermost_lists(value) -> Iterator[list]:
         yield value
 
 
-def _find(doc, find: dict[str, ItemShape], context_exprs: dict) -> list[Located]:
+def _find(doc, find: dict[str, ItemShape], context_exprs: dict, emptied: Expr | None = None) -> list[Located]:
     """Depth-first walk; a dict holding a find key is an item and is not descended into.
 
     Each stack entry carries the nearest list and its element on the way down, the chain of
-    outer elements (to spot elements that hold other items) and the context read so far
-    (e.g. the title of the enclosing shelf).
+    outer elements (to spot elements that hold other items), the context read so far
+    (e.g. the title of the enclosing shelf) and the nearest enclosing element that matches
+    `emptied` (items.remove_emptied).
     """
     found: list[Located] = []
     compound: set[int] = set()
-    stack: list[tuple] = [(doc, None, None, (), None)]
+    stack: list[tuple] = [(doc, None, None, (), None, None)]
     while stack:
-        node, container, element, outer, context = stack.pop()
+        node, container, element, outer, context, group = stack.pop()
         if isinstance(node, dict):
             hit = next((key for key in node if key in find), None)
             if hit is not None:
-                _found_item(node, hit, find[hit], container, element, context, found)
+                _found_item(node, hit, find[hit], container, element, context, found,
+                            group if group is not None and group[1] is not element else None)
                 compound.update(outer)
                 continue
+            if emptied is not None and node is element and emptied.holds(node):
+                group = (container, node)
             context = _read_context(node, context_exprs, context)
-            stack.extend((v, container, element, outer, context)
+            stack.extend((v, container, element, outer, context, group)
                          for v in reversed(node.values()) if isinstance(v, (dict, list)))
         elif isinstance(node, list):
             chain = outer + (id(element),) if element is not None else outer
-            stack.extend((v, node, v, chain, context)
+            stack.extend((v, node, v, chain, context, group)
                          for v in reversed(node) if isinstance(v, (dict, list)))
     for located in found:
         if id(located.element) in compound:
@@ -90,10 +97,11 @@ def _find(doc, find: dict[str, ItemShape], context_exprs: dict) -> list[Located]
     return found
 
 
-def _found_item(holder: dict, key: str, shape: ItemShape, container, element, context, found) -> None:
+def _found_item(holder: dict, key: str, shape: ItemShape, container, element, context, found,
+                group=None) -> None:
     inner = holder[key]
     if isinstance(inner, dict) and container is not None and not (shape.skip and shape.skip.holds(inner)):
-        found.append(Located(inner, container, element, shape, key, holder, key, context))
+        found.append(Located(inner, container, element, shape, key, holder, key, context, group))
 
 
 def _read_context(node: dict, exprs: dict, context: dict | None) -> dict | None:

@@ -59,8 +59,11 @@ def prefix_titles(located: list[Located], items: list[Item], profile: Profile, l
 def reorder(located: list[Located], items: list[Item]) -> bool:
     """Remove hidden items and apply move_to_end / chronological within each list."""
     by_container: dict[int, tuple[list, dict[int, _Unit]]] = {}
+    groups: dict[int, tuple[list, dict, list[Item]]] = {}
     changed = False
     for loc, item in zip(located, items):
+        if loc.group is not None:
+            groups.setdefault(id(loc.group[1]), (*loc.group, []))[2].append(item)
         if loc.element is None:  # not alone in its list element: remove the item itself
             if item.decision == "hide" and loc.holder is not None and loc.key in loc.holder:
                 del loc.holder[loc.key]
@@ -71,26 +74,26 @@ def reorder(located: list[Located], items: list[Item]) -> bool:
     for container, units in by_container.values():
         if any(u.hidden or u.to_end or u.chronological for u in units.values()):
             changed |= _rebuild(container, units)
+    for container, element, members in groups.values():  # items.remove_emptied
+        if all(i.decision == "hide" for i in members) and any(e is element for e in container):
+            container[:] = [e for e in container if e is not element]
+            changed = True
     return changed
 
 
 def _rebuild(container: list, units: dict[int, _Unit]) -> bool:
-    ordered = [units[id(e)] for e in container if id(e) in units]
-    kept = [u for u in ordered if not u.hidden]
+    """Hidden items leave the list where they are; the kept ones are reordered (move_to_end,
+    chronological) among the slots kept items occupy, so every other element (a cursor, an X
+    module whose tweets are items of their own) keeps its place between them."""
+    remaining = [e for e in container if id(e) not in units or not units[id(e)].hidden]
+    kept = [units[id(e)] for e in remaining if id(e) in units]
     chrono_slots = [i for i, u in enumerate(kept) if u.chronological]
     newest_first = sorted((kept[i] for i in chrono_slots), key=lambda u: u.time, reverse=True)
     for slot, unit in zip(chrono_slots, newest_first):
         kept[slot] = unit
     kept = [u for u in kept if not u.to_end] + [u for u in kept if u.to_end]
     queue = iter(kept)
-    rebuilt = []
-    for element in container:
-        if id(element) in units:
-            unit = next(queue, None)
-            if unit is not None:
-                rebuilt.append(unit.element)
-        else:
-            rebuilt.append(element)
+    rebuilt = [next(queue).element if id(element) in units else element for element in remaining]
     if len(rebuilt) == len(container) and all(a is b for a, b in zip(rebuilt, container)):
         return False
     container[:] = rebuilt

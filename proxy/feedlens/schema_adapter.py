@@ -67,6 +67,9 @@ _items = {
             "properties": {
                 "find": {"type": "object", "minProperties": 1, "additionalProperties": _find_entry},
                 "context": {"type": "object", "additionalProperties": _expr},
+                # a condition on list elements that enclose items (an X conversation module):
+                # when every item found inside one is hidden, the element is removed too
+                "remove_emptied": _expr,
             },
             "additionalProperties": False,
         },
