@@ -111,7 +111,8 @@ def main() -> int:
         "The baseline is `json.loads` + `json.dumps` + encode of the same body (the JSON library the "
         "engine uses). *mark* is the default profile (the body is parsed, items marked, nothing "
         "re-serialised); *rewrite* hides ads, limits recommendations, moves popular items to the end "
-        "and prefixes every title, so the body is always re-serialised. Target: engine ≤ 2× baseline.",
+        "and prefixes every item's visible text, so the body is always re-serialised. "
+        "Target: engine ≤ 2× baseline.",
         "",
         *rows,
         "",

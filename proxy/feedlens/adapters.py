@@ -10,7 +10,8 @@ from pathlib import Path
 from . import schema
 from .canary import Canary, shape_of
 from .continuations import ContinuationSpec
-from .jmes import Expr, compile_expr, is_container_path, path_alternatives
+from .jmes import Expr, compile_expr, is_container_path
+from .marks import MarkTarget, from_spec as mark_targets
 from .router import Router
 from .session import SessionSpec
 from .viewer import ViewerSource
@@ -44,12 +45,14 @@ class ProvenanceRule:
 
 @dataclass(slots=True)
 class ItemShape:
-    """How to read one kind of item: fields, default kind, skip condition."""
+    """How to read one kind of item: fields, default kind, skip condition, and where its
+    mark goes (`marks`; or none, `unmarked` says why)."""
 
     kind: str
     fields: dict[str, Expr]
-    title_paths: list[list]
     skip: Expr | None
+    marks: list[MarkTarget] = field(default_factory=list)
+    unmarked: str | None = None
 
 
 @dataclass(slots=True)
@@ -139,19 +142,19 @@ class _Compiler:
                 out[name] = compiled
         return out
 
-    def shape(self, spec: dict, where: tuple, base: ItemShape | None) -> ItemShape:
+    def shape(self, spec: dict, where: tuple, base: ItemShape | None, outer: dict | None = None) -> ItemShape:
         fields = dict(base.fields) if base else {}
         fields.update(self.fields(spec.get("fields", {}), where + ("fields",)))
         if "id" not in fields:
             self.errors.append(self.source.at(where, "fields.id is required"))
         skip = self.expr(spec["skip"], where + ("skip",)) if "skip" in spec else (base.skip if base else None)
-        title = fields.get("title")
-        return ItemShape(
-            kind=spec.get("kind", base.kind if base else "post"),
-            fields=fields,
-            title_paths=path_alternatives(title.ast) if title else [],
-            skip=skip,
-        )
+        # `mark:` of a find entry, else of its endpoint (`outer`), else the title or text field
+        mark_where = where + ("mark",) if "mark" in spec or outer is None else where[:2] + ("mark",)
+        targets, unmarked = mark_targets(
+            spec.get("mark", (outer or {}).get("mark")), fields, self.expr,
+            lambda spot, text: self.errors.append(self.source.at(spot, text)), mark_where)
+        return ItemShape(kind=spec.get("kind", base.kind if base else "post"), fields=fields,
+                         skip=skip, marks=targets, unmarked=unmarked)
 
     def containers(self, items, where: tuple) -> list[Expr]:
         out = []
@@ -213,10 +216,10 @@ class _Compiler:
         context: dict[str, Expr] = {}
         remove_emptied = None
         shape = (self.shape(spec, where, None) if "fields" in spec or not isinstance(items, dict)
-                 else ItemShape("post", {}, [], None))
+                 else ItemShape("post", {}, None))
         if isinstance(items, dict):
             for key, sub in items["find"].items():
-                find[key] = self.shape(sub, where + ("items", "find", key), shape)
+                find[key] = self.shape(sub, where + ("items", "find", key), shape, spec)
             context = self.fields(items.get("context", {}), where + ("items", "context"))
             if "remove_emptied" in items:
                 remove_emptied = self.expr(items["remove_emptied"], where + ("items", "remove_emptied"))
@@ -304,7 +307,7 @@ def compile_adapter(source: Source) -> Adapter:
     compiler = _Compiler(source)
     adapter = compiler.adapter()
     if compiler.errors:
-        raise AdapterError(compiler.errors)
+        raise AdapterError(list(dict.fromkeys(compiler.errors)))
     return adapter
 
 

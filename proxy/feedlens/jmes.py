@@ -159,21 +159,6 @@ def get_steps(data: Any, steps: list) -> tuple[bool, Any]:
     return True, data
 
 
-def set_first_string(data: Any, alternatives: list[list], value_fn) -> bool:
-    """Set the first existing string among the alternatives to value_fn(old). Returns done."""
-    for steps in alternatives:
-        if not steps:
-            continue
-        found, parent = get_steps(data, steps[:-1])
-        if not found:
-            continue
-        ok, old = get_steps(parent, steps[-1:])
-        if ok and isinstance(old, str):
-            parent[steps[-1]] = value_fn(old)
-            return True
-    return False
-
-
 def summarize(value: Any, limit: int = 160) -> Any:
     """A JSON-safe, short form of a value for evidence."""
     if value is None or isinstance(value, (bool, int, float)):

@@ -1,4 +1,4 @@
-"""Apply decisions to the parsed document in place: remove, reorder, prefix titles.
+"""Apply decisions to the parsed document in place: remove, reorder, mark visible texts.
 
 Only the slots that items occupy in their list are touched: cursors, pagination entries and
 other non-item elements keep their places, so the platform's own client still pages normally.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .extract import Located
-from .jmes import set_first_string
+from .marks import write as write_mark
 from .model import Item
 from .profiles import Profile
 
@@ -39,19 +39,18 @@ class _Unit:
 
 
 def prefix_titles(located: list[Located], items: list[Item], profile: Profile, lang: str) -> bool:
-    """Prefix titles for clients without the extension; returns whether anything changed."""
+    """Prefix the visible texts of items (the adapter's `mark:` targets) for clients without
+    the extension; returns whether anything changed."""
     changed = False
     for loc, item in zip(located, items):
-        if item.decision == "hide" or not loc.shape.title_paths:
+        if item.decision == "hide" or not loc.shape.marks:
             continue
         labelled = item.decision in ("label", "blur")
         if not (profile.title_prefix == "all" or item.decision == "label"
                 or (profile.title_prefix == "labelled" and labelled)):
             continue
         prefix = item.label_text or profile.prefix_for(str(item.provenance), lang)
-        if prefix and set_first_string(
-                loc.node, loc.shape.title_paths,
-                lambda old, p=prefix: old if old.startswith(p) else p + old):
+        if prefix and write_mark(loc.node, loc.shape.marks, prefix):
             changed = True
     return changed
 

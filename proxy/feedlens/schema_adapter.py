@@ -52,9 +52,26 @@ _provenance_rule = {
         {"required": ["default"], "not": {"anyOf": [{"required": [k]} for k in ("is", "when", "request")]}},
     ],
 }
+# Where an item's mark (a profile's prefix, a rule's label text) is written (marks.py): the
+# visible text, as a field of the item (title | text) or a path, in the platform's markup; a
+# list marks several texts; `{none: why}` says why items of this shape carry no mark.
+# Default: the title field when the shape has one, else the text field, plain.
+MARKUPS = ["plain", "html", "facets", "entities", "text_extra", "attributed", "rich_text"]
+_mark_target = {
+    "type": "object",
+    "properties": {"field": {"enum": ["title", "text"]}, "path": _expr, "markup": {"enum": MARKUPS}},
+    "additionalProperties": False,
+    "oneOf": [{"required": ["field"]}, {"required": ["path"]}],
+}
+MARK = {"oneOf": [
+    _mark_target,
+    {"type": "array", "minItems": 1, "items": _mark_target},
+    {"type": "object", "required": ["none"], "additionalProperties": False,
+     "properties": {"none": {"type": "string", "minLength": 1}}},
+]}
 _find_entry = {
     "type": "object",
-    "properties": {"kind": {"type": "string"}, "fields": _fields, "skip": _expr},
+    "properties": {"kind": {"type": "string"}, "fields": _fields, "skip": _expr, "mark": MARK},
     "additionalProperties": False,
 }
 _items = {
@@ -140,6 +157,7 @@ ENDPOINT = {
         "items": _items,
         "skip": _expr,
         "fields": _fields,
+        "mark": MARK,
         "labels": {"type": "array", "items": _label_rule},
         "parts": {
             "type": "object",
