@@ -9,8 +9,10 @@ from pathlib import Path
 
 from . import schema
 from .canary import Canary, shape_of
-from .continuations import ContinuationSpec
+from .adapter_sections import SectionCompiler
+from .continuations import ContinuationSpec  # noqa: F401 (Endpoint field type)
 from .jmes import Expr, compile_expr, is_container_path, path_alternatives
+from .placeholder import PlaceholderSpec  # noqa: F401 (Endpoint field type)
 from .router import Router
 from .session import SessionSpec
 from .viewer import ViewerSource
@@ -77,6 +79,7 @@ class Endpoint:
     source: str = ""
     session: SessionSpec | None = None  # the adapter's `session:` (who is logged in)
     continuation: ContinuationSpec | None = None  # tokens issued and carried (continuations.py)
+    placeholder: PlaceholderSpec | None = None  # the card left on an emptied page (placeholder.py)
     remove_emptied: Expr | None = None  # items.remove_emptied: enclosing elements hidden with their items
 
     @property
@@ -116,7 +119,7 @@ def graphql_operation(path: str) -> str | None:
     return rest.rsplit("/", 1)[-1] or None
 
 
-class _Compiler:
+class _Compiler(SectionCompiler):
     """Turns one validated adapter Source into an Adapter, collecting `file:line` errors."""
 
     def __init__(self, source: Source):
@@ -258,21 +261,8 @@ class _Compiler:
             session=self.session,
             continuation=self.continuation(spec, where),
             remove_emptied=remove_emptied,
+            placeholder=self.placeholder(spec, where),
         )
-
-    def continuation(self, spec: dict, where: tuple) -> ContinuationSpec | None:
-        """The endpoint's `continuation:`, else the adapter's; `continuation: none` opts out."""
-        if "continuation" in spec:
-            data, where = spec["continuation"], where + ("continuation",)
-        else:
-            data, where = self.source.data.get("continuation"), ("continuation",)
-        if not isinstance(data, dict):
-            return None
-        issued = self.expr(data["issued"], where + ("issued",))
-        token = self.expr(data["token"], where + ("token",))
-        if issued is None or token is None:
-            return None
-        return ContinuationSpec(issued, token, data.get("find"))
 
     def adapter(self) -> Adapter:
         data = self.source.data

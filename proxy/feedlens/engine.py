@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cached_property
 from urllib.parse import parse_qsl, urlsplit
 
-from . import embedded
+from . import embedded, placeholder
 from .adapters import AdapterSet, Endpoint, graphql_operation
 from .extract import build_item, locate
 from .canary import unclaimed_items
@@ -289,6 +289,9 @@ class _Pass:
         from, where continuation tokens are looked up fast). Returns whether it changed."""
         outcome.tokens.extend(k for k in issued_tokens(endpoint.continuation, doc, text) if k not in outcome.tokens)
         located = locate(endpoint, doc)
+        made_here = [placeholder.is_placeholder(endpoint.placeholder, loc.node) for loc in located]
+        if any(made_here):  # a body that passed feedlens before: its placeholder is not an item
+            located = [loc for loc, made in zip(located, made_here) if not made]
         request = self.request.context_for(endpoint.session)
         items = [build_item(endpoint, loc, start + i, request) for i, loc in enumerate(located)]
         if self.request.inherited:
@@ -299,8 +302,14 @@ class _Pass:
         outcome.items.extend(items)
         if not items:
             return False
+        emptied = None if any(made_here) else placeholder.plan(endpoint.placeholder, located, items)
         changed = prefix_titles(located, items, self.profile, endpoint.lang)
-        return reorder(located, items) or changed
+        changed = reorder(located, items) or changed
+        if emptied is not None and placeholder.apply(endpoint.placeholder, emptied, doc, len(items),
+                                                     endpoint.lang):
+            outcome.placeholders += 1
+            changed = True
+        return changed
 
     def _decide(self, items: list[Item]) -> None:
         if not self.profile.rules:

@@ -25,6 +25,16 @@ CONTINUATION = {"oneOf": [
                     "find": {"type": "string", "minLength": 1}}},
     {"const": "none"},
 ]}
+# The card left on a page the rules emptied (placeholder.py): `set` item paths to values
+# ({message} and {hidden} are filled in), `drop` item paths, `when` a condition on the page
+# saying it has a next page. At the adapter's top level or per endpoint (`none` opts out).
+PLACEHOLDER = {"oneOf": [
+    {"type": "object", "additionalProperties": False, "minProperties": 1,
+     "properties": {"set": {"type": "object", "minProperties": 1},
+                    "drop": {"type": "array", "items": _expr},
+                    "when": _expr}},
+    {"const": "none"},
+]}
 _label_rule = {
     "type": "object",
     "required": ["when", "label"],
@@ -150,6 +160,7 @@ ENDPOINT = {
         "provenance": {"type": "array", "minItems": 1, "items": _provenance_rule},
         "dom": _dom,
         "continuation": CONTINUATION,
+        "placeholder": PLACEHOLDER,
     },
     "additionalProperties": False,
 }
@@ -207,6 +218,7 @@ ADAPTER = {
             },
         },
         "continuation": CONTINUATION,
+        "placeholder": PLACEHOLDER,
         "endpoints": {"type": "array", "minItems": 1, "items": ENDPOINT},
     },
     "additionalProperties": False,
