@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +95,13 @@ def test_an_emptied_x_timeline_keeps_one_tweet_card_between_its_cursors(hide_all
     hidden = visible_strings(original["data"]["home"]["home_timeline_urt"]["instructions"][0]["entries"])
     assert [s for s in hidden if s in card and s != "feedlens"] == []
     assert "extended_entities" not in card and "retweeted_status_result" not in card
+
+
+def test_no_card_when_the_spec_cannot_replace_the_items_text():
+    from feedlens.adapters import AdapterSet, compile_adapter
+    text = (Path(__file__).parent / "data" / "pages.yaml").read_text() + (
+        "placeholder:\n  set: {caption: '{message}'}\n")  # the items have no caption
+    engine = Engine(AdapterSet.of([compile_adapter(parse(text, "pages.yaml"))]), HIDE_ALL)
+    request = Request("POST", "https://api.pages.test/browse", b'{"tab": "home"}', "application/json")
+    outcome = engine.process(request, b'{"items": [{"vid": "a", "by": "7"}], "next": "N"}', "application/json")
+    assert outcome.placeholders == 0 and json.loads(outcome.body)["items"] == []

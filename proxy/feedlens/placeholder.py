@@ -95,6 +95,8 @@ def apply(spec: PlaceholderSpec, chosen: Plan, doc, hidden: int, lang: str) -> b
         _set(node, steps, _fill(value, message, hidden))
     for steps in spec.drop:
         _drop(node, steps)
+    if not is_placeholder(spec, node):  # the spec has no text path for this kind of item: a
+        return False                    # copy would show the hidden item, so leave none
     kept_before = sum(1 for e in chosen.container if any(e is b for b in chosen.before))
     chosen.container.insert(kept_before, card)
     return True
