@@ -211,6 +211,11 @@ class _Compiler(SectionCompiler):
         fmt = spec.get("format", "json")
         if fmt == "html" and not spec.get("embedded"):
             self.errors.append(self.source.at(where, "format: html needs an `embedded` list"))
+        for i, entry in enumerate(spec.get("embedded", [])):
+            if entry.get("encoding") == "js_string" and "assign" not in entry:
+                self.errors.append(self.source.at(
+                    where + ("embedded", i, "encoding"),
+                    "encoding: js_string reads the string literal after an `assign` marker"))
         items = spec["items"]
         find: dict[str, ItemShape] = {}
         context: dict[str, Expr] = {}

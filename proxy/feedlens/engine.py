@@ -274,14 +274,19 @@ class _Pass:
         if not spans:
             outcome.reason = "no embedded feed data found in the page"
             return None
-        replacements = []
+        replacements, read = [], 0
         for span in spans:
             try:
                 doc = embedded.decode(text, span)
-            except ValueError:
+            except ValueError:  # a malformed literal: no embedded data there (fail open)
                 continue
-            if self._handle(endpoint, doc, outcome, start=len(outcome.items), text=text):
+            read += 1
+            # tokens are looked up in the page's text only where it holds the JSON as written
+            source = text if span.encoding == "json" else None
+            if self._handle(endpoint, doc, outcome, start=len(outcome.items), text=source):
                 replacements.append((span, embedded.encode(doc, span, ascii_only=not _is_unicode(charset))))
+        if not read:
+            outcome.reason = "no embedded feed data found in the page"
         return embedded.replace(text, replacements) if replacements else None
 
     def _handle(self, endpoint: Endpoint, doc, outcome: Outcome, start: int, text: str | None = None) -> bool:

@@ -139,7 +139,9 @@ ENDPOINT = {
                 "properties": {
                     "assign": {"type": "string", "minLength": 1},
                     "script_id": {"type": "string", "minLength": 1},
-                    "encoding": {"enum": ["json", "urlencoded"]},
+                    # js_string: a JavaScript string literal after an `assign` marker
+                    # (embedded.py, jsstring.py), e.g. YouTube's mobile `var ytInitialData = '\\x7b…'`
+                    "encoding": {"enum": ["json", "urlencoded", "js_string"]},
                 },
                 "additionalProperties": False,
                 "oneOf": [{"required": ["assign"]}, {"required": ["script_id"]}],
