@@ -29,7 +29,8 @@ _SINGLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v", "0"
 # as they are; everything else is escaped the way YouTube's own pages do (`\x7b`, `\x22`, `\/`,
 # `\x3d`, `\x3c`), non-ASCII as \xHH / \uHHHH (astral characters as a surrogate pair). The
 # output is pure ASCII: no quote, backslash, `<`, `>`, `&`, line terminator or control character.
-_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-.,:;!?#$%()*+@^|~")
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                  " _-.,:;!?#$%()*+@^|~")
 _LATIN = {i: (chr(i) if chr(i) in _SAFE else "\\x%02x" % i) for i in range(256)}
 _LATIN.update({ord("\\"): "\\\\", ord("/"): "\\/"})
 _WIDE = re.compile("[^\x00-\xff]")

@@ -140,7 +140,7 @@ ENDPOINT = {
                     "assign": {"type": "string", "minLength": 1},
                     "script_id": {"type": "string", "minLength": 1},
                     # js_string: a JavaScript string literal after an `assign` marker
-                    # (embedded.py, jsstring.py), e.g. YouTube's mobile `var ytInitialData = '\\x7b…'`
+                    # (embedded.py, jsstring.py): YouTube's mobile `var ytInitialData = '\\x7b…'`
                     "encoding": {"enum": ["json", "urlencoded", "js_string"]},
                 },
                 "additionalProperties": False,
