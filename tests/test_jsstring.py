@@ -38,6 +38,7 @@ version: 1
 expires: 30 days
 homepage: https://example.test/
 licence: GPL-3.0-or-later
+continuation: {find: continuationCommand, issued: token, token: body.continuation}
 endpoints:
   - name: page
     match: {host: [www.jsdemo.test, m.jsdemo.test], path: /}
@@ -56,7 +57,8 @@ HIDE_ADS = "title: t\nversion: 1\nmark: {title_prefix: all}\nrules:\n - {id: ads
 STATE = {"feed": {"list": [{"id": "v1", "title": "Tape deck </script> repair"},
                            {"id": "ad1", "title": "Buy 'now' & save", "ad": True},
                            {"id": "v2", "title": "面条 😀 \u2028 night"}]},
-         "meta": {"url": "/watch?v=v1&t=3"}}
+         "meta": {"url": "/watch?v=v1&t=3"},
+         "next": {"continuationCommand": {"token": "4qmFsgI/abc=", "request": "BROWSE"}}}
 
 
 def youtube_style(text: str) -> str:
@@ -190,6 +192,13 @@ def test_rewrite_keeps_the_page_identical_outside_the_literal(adapters, quote):
     assert doc["feed"]["list"][1]["title"].endswith("面条 😀 \u2028 night")  # marked, intact
     assert doc["meta"] == STATE["meta"]
     assert run(adapters, new).counts() == {"personalized": 2}  # the page reads again
+
+
+def test_the_literal_issues_its_continuation_tokens(adapters):
+    # the page's text holds `\x22continuationCommand\x22`: the tokens come from the decoded doc
+    from feedlens.continuations import token_key
+
+    assert run(adapters, page(STATE), rules=None).tokens == [token_key("4qmFsgI/abc=")]
 
 
 def test_mark_only_leaves_the_page_alone_and_www_json_still_works(adapters):
