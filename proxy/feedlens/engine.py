@@ -307,11 +307,10 @@ class _Pass:
         outcome.items.extend(items)
         if not items:
             return False
-        emptied = None if any(made_here) else placeholder.plan(endpoint.placeholder, located, items)
+        emptied = [] if any(made_here) else placeholder.plan(endpoint.placeholder, located, items)
         changed = prefix_titles(located, items, self.profile, endpoint.lang)
         changed = reorder(located, items) or changed
-        if emptied is not None and placeholder.apply(endpoint.placeholder, emptied, doc, len(items),
-                                                     endpoint.lang):
+        if emptied and placeholder.apply(endpoint.placeholder, emptied, doc, len(items), endpoint.lang):
             outcome.placeholders += 1
             changed = True
         return changed

@@ -63,13 +63,18 @@ def is_placeholder(spec: PlaceholderSpec | None, node) -> bool:
     return False
 
 
-def plan(spec: PlaceholderSpec | None, located, items) -> Plan | None:
-    """A plan when the page is emptied: items were found and every one is hidden."""
+def plan(spec: PlaceholderSpec | None, located, items) -> list[Plan]:
+    """Candidate plans, best first, when the page is emptied (items were found and every one
+    is hidden); `apply` uses the first whose item the spec can turn into a placeholder."""
     if spec is None or not items or any(i.decision != "hide" for i in items):
-        return None
+        return []
+    return list(_candidates(located))
+
+
+def _candidates(located):
     # an item alone in its list element first; else an item of a group, whose group goes
     alone = [loc for loc in located if loc.element is not None and getattr(loc, "group", None) is None]
-    for loc in alone or located:
+    for loc in alone + [loc for loc in located if getattr(loc, "group", None) is not None]:
         group = getattr(loc, "group", None)
         container, element = (group if group is not None else (loc.container, loc.element))
         if element is None or not isinstance(container, list):
@@ -77,14 +82,17 @@ def plan(spec: PlaceholderSpec | None, located, items) -> Plan | None:
         index = next((n for n, e in enumerate(container) if e is element), None)
         if index is not None:
             inner = (loc.container, loc.element) if group is not None else None
-            return Plan(container, container[:index], element, loc.node, inner)
-    return None
+            yield Plan(container, container[:index], element, loc.node, inner)
 
 
-def apply(spec: PlaceholderSpec, chosen: Plan, doc, hidden: int, lang: str) -> bool:
+def apply(spec: PlaceholderSpec, plans: list[Plan], doc, hidden: int, lang: str) -> bool:
     """Insert the placeholder where the first hidden element was."""
-    if spec.when is not None and not spec.when.holds(doc):
+    if not plans or (spec.when is not None and not spec.when.holds(doc)):
         return False
+    return any(_insert(spec, chosen, hidden, lang) for chosen in plans)
+
+
+def _insert(spec: PlaceholderSpec, chosen: Plan, hidden: int, lang: str) -> bool:
     memo: dict = {}
     card = copy.deepcopy(chosen.element, memo)
     node = memo.get(id(chosen.node), card)
