@@ -34,6 +34,7 @@ UNMARKED: dict[str, dict[str, int]] = {
     "mastodon/search": {NO_TEXT: 2},  # the two hashtag results (their names are identifiers)
     "mastodon/trends-tags": {TAG: 2},
     "xiaohongshu/hot-list": {HOT: 4},
+    "youtube/shorts-html": {SHORTS: 4},
     "youtube/shorts-sequence": {SHORTS: 5},
     "xiaohongshu/hot-list-app": {HOT: 4},
     # hot_search_queries show `query`, which the client may also search with (real_query is

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from . import schema
 from .canary import Canary, shape_of
-from .continuations import ContinuationSpec
+from .adapter_sections import SectionCompiler
+from .continuations import ContinuationSpec  # noqa: F401 (Endpoint field type)
 from .jmes import Expr, compile_expr, is_container_path
 from .marks import MarkTarget, from_spec as mark_targets
+from .placeholder import PlaceholderSpec  # noqa: F401 (Endpoint field type)
 from .router import Router
 from .session import SessionSpec
 from .viewer import ViewerSource
@@ -80,6 +82,7 @@ class Endpoint:
     source: str = ""
     session: SessionSpec | None = None  # the adapter's `session:` (who is logged in)
     continuation: ContinuationSpec | None = None  # tokens issued and carried (continuations.py)
+    placeholder: PlaceholderSpec | None = None  # the card left on an emptied page (placeholder.py)
     remove_emptied: Expr | None = None  # items.remove_emptied: enclosing elements hidden with their items
 
     @property
@@ -119,7 +122,7 @@ def graphql_operation(path: str) -> str | None:
     return rest.rsplit("/", 1)[-1] or None
 
 
-class _Compiler:
+class _Compiler(SectionCompiler):
     """Turns one validated adapter Source into an Adapter, collecting `file:line` errors."""
 
     def __init__(self, source: Source):
@@ -211,6 +214,11 @@ class _Compiler:
         fmt = spec.get("format", "json")
         if fmt == "html" and not spec.get("embedded"):
             self.errors.append(self.source.at(where, "format: html needs an `embedded` list"))
+        for i, entry in enumerate(spec.get("embedded", [])):
+            if entry.get("encoding") == "js_string" and "assign" not in entry:
+                self.errors.append(self.source.at(
+                    where + ("embedded", i, "encoding"),
+                    "encoding: js_string reads the string literal after an `assign` marker"))
         items = spec["items"]
         find: dict[str, ItemShape] = {}
         context: dict[str, Expr] = {}
@@ -261,21 +269,8 @@ class _Compiler:
             session=self.session,
             continuation=self.continuation(spec, where),
             remove_emptied=remove_emptied,
+            placeholder=self.placeholder(spec, where),
         )
-
-    def continuation(self, spec: dict, where: tuple) -> ContinuationSpec | None:
-        """The endpoint's `continuation:`, else the adapter's; `continuation: none` opts out."""
-        if "continuation" in spec:
-            data, where = spec["continuation"], where + ("continuation",)
-        else:
-            data, where = self.source.data.get("continuation"), ("continuation",)
-        if not isinstance(data, dict):
-            return None
-        issued = self.expr(data["issued"], where + ("issued",))
-        token = self.expr(data["token"], where + ("token",))
-        if issued is None or token is None:
-            return None
-        return ContinuationSpec(issued, token, data.get("find"))
 
     def adapter(self) -> Adapter:
         data = self.source.data

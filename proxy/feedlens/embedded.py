@@ -1,4 +1,9 @@
-"""JSON embedded in HTML pages (ytInitialData, __INITIAL_STATE__, RENDER_DATA): find, replace."""
+"""JSON embedded in HTML pages (ytInitialData, __INITIAL_STATE__, RENDER_DATA): find, replace.
+
+Encodings: `json`, a JSON literal (after an `assign` marker, or a script element's text);
+`urlencoded`, a percent-encoded script text; `js_string`, a JavaScript string literal holding the
+JSON text after an `assign` marker (YouTube's mobile web: `var ytInitialData = '\\x7b…';`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import json
 import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
+
+from . import jsstring
 
 _DECODER = json.JSONDecoder()
 
@@ -16,30 +23,36 @@ class Span:
 
     start: int
     end: int
-    encoding: str  # json | urlencoded
+    encoding: str  # json | urlencoded | js_string (then start..end is the literal's body)
     in_script: bool
 
 
 def find_spans(html: str, specs: list[dict]) -> list[Span]:
-    spans = []
+    """The spans the specs find, in spec order; one that overlaps an earlier one is dropped."""
+    spans: list[Span] = []
     for spec in specs:
-        span = _find_assign(html, spec["assign"]) if "assign" in spec else _find_script(
-            html, spec["script_id"], spec.get("encoding", "json"))
-        if span is not None:
+        encoding = spec.get("encoding", "json")
+        span = _find_assign(html, spec["assign"], encoding) if "assign" in spec else _find_script(
+            html, spec["script_id"], encoding)
+        if span is not None and not any(s.start < span.end and span.start < s.end for s in spans):
             spans.append(span)
     return spans
 
 
-def _find_assign(html: str, marker: str) -> Span | None:
-    """`marker {json}`: the literal that follows the marker, to where JSON says it ends."""
+def _find_assign(html: str, marker: str, encoding: str = "json") -> Span | None:
+    """`marker {json}`: the literal that follows the marker, to where JSON says it ends;
+    `marker '…'` (js_string): the body of the string literal that follows it."""
     pattern = re.escape(marker.strip()).replace(r"\ ", r"\s*")
     found = re.search(pattern + r"\s*", html)
     if found is None:
         return None
     start = found.end()
+    if encoding == "js_string":
+        end = jsstring.find_end(html, start)
+        return Span(start + 1, end, encoding, True) if end is not None else None
     try:
         _, end = _DECODER.raw_decode(html, start)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return Span(start, end, "json", True)
 
@@ -55,13 +68,21 @@ def _find_script(html: str, script_id: str, encoding: str) -> Span | None:
 
 
 def decode(html: str, span: Span):
+    """The document in the span; ValueError when it is not one (a malformed literal)."""
     text = html[span.start:span.end]
+    if span.encoding == "js_string":
+        return jsstring.decode_json(text)
     if span.encoding == "urlencoded":
         text = unquote(text)
-    return json.loads(text)
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
 
 
 def encode(doc, span: Span, ascii_only: bool = False) -> str:
+    if span.encoding == "js_string":  # the quotes stay; the body escapes both kinds
+        return jsstring.encode_json(doc)
     text = json.dumps(doc, ensure_ascii=ascii_only, separators=(",", ":"))
     if span.encoding == "urlencoded":
         return quote(text, safe="")

@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cached_property
 from urllib.parse import parse_qsl, urlsplit
 
-from . import embedded
+from . import embedded, placeholder
 from .adapters import AdapterSet, Endpoint, graphql_operation
 from .extract import build_item, locate
 from .canary import unclaimed_items
@@ -274,14 +274,19 @@ class _Pass:
         if not spans:
             outcome.reason = "no embedded feed data found in the page"
             return None
-        replacements = []
+        replacements, read = [], 0
         for span in spans:
             try:
                 doc = embedded.decode(text, span)
-            except ValueError:
+            except ValueError:  # a malformed literal: no embedded data there (fail open)
                 continue
-            if self._handle(endpoint, doc, outcome, start=len(outcome.items), text=text):
+            read += 1
+            # tokens are looked up in the page's text only where it holds the JSON as written
+            source = text if span.encoding == "json" else None
+            if self._handle(endpoint, doc, outcome, start=len(outcome.items), text=source):
                 replacements.append((span, embedded.encode(doc, span, ascii_only=not _is_unicode(charset))))
+        if not read:
+            outcome.reason = "no embedded feed data found in the page"
         return embedded.replace(text, replacements) if replacements else None
 
     def _handle(self, endpoint: Endpoint, doc, outcome: Outcome, start: int, text: str | None = None) -> bool:
@@ -289,6 +294,9 @@ class _Pass:
         from, where continuation tokens are looked up fast). Returns whether it changed."""
         outcome.tokens.extend(k for k in issued_tokens(endpoint.continuation, doc, text) if k not in outcome.tokens)
         located = locate(endpoint, doc)
+        made_here = [placeholder.is_placeholder(endpoint.placeholder, loc.node) for loc in located]
+        if any(made_here):  # a body that passed feedlens before: its placeholder is not an item
+            located = [loc for loc, made in zip(located, made_here) if not made]
         request = self.request.context_for(endpoint.session)
         items = [build_item(endpoint, loc, start + i, request) for i, loc in enumerate(located)]
         if self.request.inherited:
@@ -299,8 +307,13 @@ class _Pass:
         outcome.items.extend(items)
         if not items:
             return False
+        emptied = [] if any(made_here) else placeholder.plan(endpoint.placeholder, located, items)
         changed = prefix_titles(located, items, self.profile, endpoint.lang)
-        return reorder(located, items) or changed
+        changed = reorder(located, items) or changed
+        if emptied and placeholder.apply(endpoint.placeholder, emptied, doc, len(items), endpoint.lang):
+            outcome.placeholders += 1
+            changed = True
+        return changed
 
     def _decide(self, items: list[Item]) -> None:
         if not self.profile.rules:

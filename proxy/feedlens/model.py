@@ -99,6 +99,8 @@ class Outcome:
     unclaimed: int = 0
     # Digests of the continuation tokens this page issued (feedlens.continuations).
     tokens: list[str] = field(default_factory=list)
+    # Placeholder cards left on a page the rules emptied, so the client keeps paging.
+    placeholders: int = 0
 
     @property
     def is_feed(self) -> bool:

@@ -25,6 +25,16 @@ CONTINUATION = {"oneOf": [
                     "find": {"type": "string", "minLength": 1}}},
     {"const": "none"},
 ]}
+# The card left on a page the rules emptied (placeholder.py): `set` item paths to values
+# ({message} and {hidden} are filled in), `drop` item paths, `when` a condition on the page
+# saying it has a next page. At the adapter's top level or per endpoint (`none` opts out).
+PLACEHOLDER = {"oneOf": [
+    {"type": "object", "additionalProperties": False, "minProperties": 1,
+     "properties": {"set": {"type": "object", "minProperties": 1},
+                    "drop": {"type": "array", "items": _expr},
+                    "when": _expr}},
+    {"const": "none"},
+]}
 _label_rule = {
     "type": "object",
     "required": ["when", "label"],
@@ -146,7 +156,9 @@ ENDPOINT = {
                 "properties": {
                     "assign": {"type": "string", "minLength": 1},
                     "script_id": {"type": "string", "minLength": 1},
-                    "encoding": {"enum": ["json", "urlencoded"]},
+                    # js_string: a JavaScript string literal after an `assign` marker
+                    # (embedded.py, jsstring.py): YouTube's mobile `var ytInitialData = '\\x7b…'`
+                    "encoding": {"enum": ["json", "urlencoded", "js_string"]},
                 },
                 "additionalProperties": False,
                 "oneOf": [{"required": ["assign"]}, {"required": ["script_id"]}],
@@ -168,6 +180,7 @@ ENDPOINT = {
         "provenance": {"type": "array", "minItems": 1, "items": _provenance_rule},
         "dom": _dom,
         "continuation": CONTINUATION,
+        "placeholder": PLACEHOLDER,
     },
     "additionalProperties": False,
 }
@@ -225,6 +238,7 @@ ADAPTER = {
             },
         },
         "continuation": CONTINUATION,
+        "placeholder": PLACEHOLDER,
         "endpoints": {"type": "array", "minItems": 1, "items": ENDPOINT},
     },
     "additionalProperties": False,

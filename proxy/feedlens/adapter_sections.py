@@ -1,0 +1,50 @@
+"""Compile an endpoint's optional sections that are data, not matching: `continuation:` and
+`placeholder:` (each at the adapter's top level or per endpoint, `none` opting out).
+
+A mixin of the adapter compiler (feedlens.adapters._Compiler), which provides `source`,
+`errors` and `expr`."""
+
+from __future__ import annotations
+
+from .continuations import ContinuationSpec
+from .jmes import path_steps
+from .placeholder import PlaceholderSpec
+
+
+class SectionCompiler:
+    def continuation(self, spec: dict, where: tuple) -> ContinuationSpec | None:
+        """The endpoint's `continuation:`, else the adapter's; `continuation: none` opts out."""
+        if "continuation" in spec:
+            data, where = spec["continuation"], where + ("continuation",)
+        else:
+            data, where = self.source.data.get("continuation"), ("continuation",)
+        if not isinstance(data, dict):
+            return None
+        issued = self.expr(data["issued"], where + ("issued",))
+        token = self.expr(data["token"], where + ("token",))
+        if issued is None or token is None:
+            return None
+        return ContinuationSpec(issued, token, data.get("find"))
+
+    def placeholder(self, spec: dict, where: tuple) -> PlaceholderSpec | None:
+        """The endpoint's `placeholder:`, else the adapter's; `placeholder: none` opts out."""
+        if "placeholder" in spec:
+            data, where = spec["placeholder"], where + ("placeholder",)
+        else:
+            data, where = self.source.data.get("placeholder"), ("placeholder",)
+        if not isinstance(data, dict):
+            return None
+        return PlaceholderSpec(
+            set=tuple((steps, value) for text, value in data.get("set", {}).items()
+                      if (steps := self.item_path(text, where + ("set", text))) is not None),
+            drop=tuple(steps for text in data.get("drop", [])
+                       if (steps := self.item_path(text, where + ("drop",))) is not None),
+            when=self.expr(data["when"], where + ("when",)) if "when" in data else None)
+
+    def item_path(self, text: str, where: tuple) -> tuple | None:
+        """A pure path inside an item (`a.b[0].c`), as steps; anything else is an error."""
+        compiled = self.expr(text, where)
+        steps = path_steps(compiled.ast) if compiled is not None else None
+        if compiled is not None and not steps:
+            self.errors.append(self.source.at(where, f"{text!r} is not a plain path (names and [N] only)"))
+        return tuple(steps) if steps else None

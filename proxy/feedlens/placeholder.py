@@ -1,0 +1,139 @@
+"""A page the user's rules emptied keeps the platform's client paging (issue 19).
+
+Clients end a feed at an empty page: praw stops a listing when a page has no children,
+twscrape gives up after a few empty pages, and an infinite-scroll page whose new page added
+nothing never sees its "load more" sentinel move again. So the stricter the user's choice, the
+sooner the feed would stop. When every item of a page that has a next page was hidden, one
+placeholder card is left in the platform's own shape: a copy of a hidden item's list element
+with its visible text replaced by a note ("feedlens hid 12 items here…") and its media, links
+and counts neutralised by the adapter's `placeholder:` section (`set` and `drop`, paths inside
+the item). The copy keeps the shape strict clients validate; nothing of the hidden item that a
+person would see is left. Cursors are never touched.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from .jmes import get_steps
+
+MESSAGES = {
+    "en": "feedlens hid {hidden} items here (your rules). Keep scrolling for more.",
+    "zh": "feedlens 按你的规则隐藏了这里的 {hidden} 条内容，继续下滑查看更多。",
+}
+
+
+_MESSAGE_STARTS = tuple(m.split("{")[0] for m in MESSAGES.values())
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceholderSpec:
+    """An endpoint's `placeholder:`: `set` (steps → value, strings may hold {message} and
+    {hidden}), `drop` (steps removed), `when` (a condition on the document saying the page has
+    a next page; without it, every emptied page gets its card)."""
+
+    set: tuple[tuple[tuple, object], ...]
+    drop: tuple[tuple, ...]
+    when: object = None  # jmes.Expr
+
+
+@dataclass(slots=True)
+class Plan:
+    """Where the placeholder goes, decided before the hidden items are removed."""
+
+    container: list
+    before: list  # the container's elements before the first hidden one (cursors, headers)
+    element: object
+    node: dict
+    # when the element is a group of items (an X conversation module): the item's own list and
+    # element inside it, so the copy keeps that one item only
+    inner: tuple[list, object] | None = None
+
+
+def is_placeholder(spec: PlaceholderSpec | None, node) -> bool:
+    """A card this module made (its message is in a `set` path): not an item of the feed."""
+    if spec is None or not isinstance(node, dict):
+        return False
+    for steps, value in spec.set:
+        if isinstance(value, str) and "{message}" in value:
+            found, text = get_steps(node, list(steps))
+            if found and isinstance(text, str) and text.startswith(_MESSAGE_STARTS):
+                return True
+    return False
+
+
+def plan(spec: PlaceholderSpec | None, located, items) -> list[Plan]:
+    """Candidate plans, best first, when the page is emptied (items were found and every one
+    is hidden); `apply` uses the first whose item the spec can turn into a placeholder."""
+    if spec is None or not items or any(i.decision != "hide" for i in items):
+        return []
+    return list(_candidates(located))
+
+
+def _candidates(located):
+    # an item alone in its list element first; else an item of a group, whose group goes
+    alone = [loc for loc in located if loc.element is not None and getattr(loc, "group", None) is None]
+    for loc in alone + [loc for loc in located if getattr(loc, "group", None) is not None]:
+        group = getattr(loc, "group", None)
+        container, element = (group if group is not None else (loc.container, loc.element))
+        if element is None or not isinstance(container, list):
+            continue
+        index = next((n for n, e in enumerate(container) if e is element), None)
+        if index is not None:
+            inner = (loc.container, loc.element) if group is not None else None
+            yield Plan(container, container[:index], element, loc.node, inner)
+
+
+def apply(spec: PlaceholderSpec, plans: list[Plan], doc, hidden: int, lang: str) -> bool:
+    """Insert the placeholder where the first hidden element was."""
+    if not plans or (spec.when is not None and not spec.when.holds(doc)):
+        return False
+    return any(_insert(spec, chosen, hidden, lang) for chosen in plans)
+
+
+def _insert(spec: PlaceholderSpec, chosen: Plan, hidden: int, lang: str) -> bool:
+    memo: dict = {}
+    card = copy.deepcopy(chosen.element, memo)
+    node = memo.get(id(chosen.node), card)
+    if chosen.inner is not None and id(chosen.inner[0]) in memo and id(chosen.inner[1]) in memo:
+        memo[id(chosen.inner[0])][:] = [memo[id(chosen.inner[1])]]  # that one item of the group
+    message = MESSAGES["zh" if lang.startswith("zh") else "en"].format(hidden=hidden)
+    for steps, value in spec.set:
+        _set(node, steps, _fill(value, message, hidden))
+    for steps in spec.drop:
+        _drop(node, steps)
+    if not is_placeholder(spec, node):  # the spec has no text path for this kind of item: a
+        return False                    # copy would show the hidden item, so leave none
+    kept_before = sum(1 for e in chosen.container if any(e is b for b in chosen.before))
+    chosen.container.insert(kept_before, card)
+    return True
+
+
+def _fill(value, message: str, hidden: int):
+    if isinstance(value, str):
+        return value.replace("{message}", message).replace("{hidden}", str(hidden))
+    if isinstance(value, list):
+        return [_fill(v, message, hidden) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, message, hidden) for k, v in value.items()}
+    return value
+
+
+def _set(node, steps: tuple, value) -> None:
+    """Set an existing key (or list index) at steps; a path the item does not have is left
+    alone, so one spec serves items with and without optional parts."""
+    found, parent = get_steps(node, list(steps[:-1]))
+    last = steps[-1]
+    if not found:
+        return
+    if isinstance(parent, dict) and last in parent:
+        parent[last] = value
+    elif isinstance(parent, list) and isinstance(last, int) and -len(parent) <= last < len(parent):
+        parent[last] = value
+
+
+def _drop(node, steps: tuple) -> None:
+    found, parent = get_steps(node, list(steps[:-1]))
+    if found and isinstance(parent, dict):
+        parent.pop(steps[-1], None)
