@@ -2,7 +2,7 @@
 """Set up and run feedlens, or its test suite, with nothing but Python >= 3.11.
 
     python3 dev.py run [feedlens run options]   # venv + install + `feedlens run`
-    python3 dev.py test [pytest options]        # venv + test extras + chromium + node tests + pytest
+    python3 dev.py test [pytest options]        # venv + test and clients extras + chromium + node tests + pytest
 
 The virtual environment lives in .venv beside this file. `test` installs Debian's chromium for
 the browser tests when it can (root on Debian); under CI=true the browser tests must run.
@@ -91,7 +91,9 @@ def main(argv: list[str]) -> int:
     if command == "run":
         ensure_venv("")
         return subprocess.call([str(BIN / "feedlens"), "run", *rest])
-    ensure_venv("test")
+    # clients: the real third-party parsers of tests/clients (pinned; about 30 s more on a
+    # fresh install) run in every test run and in CI, never skipped for being absent
+    ensure_venv("test,clients")
     ensure_chromium()
     failed = node_tests()
     if failed:
