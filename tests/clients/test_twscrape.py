@@ -172,9 +172,9 @@ def test_twscrape_pages_through_rewritten_search_pages(monkeypatch):
     body = case.body_path().read_bytes()
     pages = [paged(body, 1, "cursor-p2"), paged(body, 2, "cursor-p3"), paged(body, 3, None)]
     rewritten = [support.rewrite_body(case, p, "no-ads") for p in pages]
-    assert all(o.changed for o in rewritten)
-    tweets, sent = run_api([o.body for o in rewritten], "search", "sourdough")
+    assert all(page.outcome.changed for page in rewritten)
+    tweets, sent = run_api([page.body for page in rewritten], "search", "sourdough")
     assert [v.get("cursor") for v in sent] == [None, "cursor-p2", "cursor-p3"]
-    kept = [i.id for o in rewritten for i in o.items if i.decision != "hide"]
+    kept = [i.id for page in rewritten for i in page.outcome.items if i.decision != "hide"]
     assert [t.id_str for t in tweets] == kept
     assert len(kept) == 9  # three pages of four search results, one an ad
