@@ -123,3 +123,16 @@ def test_the_comparison_fails_on_a_body_a_client_would_read_differently(tamper, 
     after, _ = view(case.data["url"], json.dumps(doc).encode())
     with pytest.raises(AssertionError, match=message):
         support.check(rw, before, after, MARK_KEYS)
+
+
+def test_an_emptied_listing_reaches_praw_as_one_placeholder_submission():
+    """Every post of the oauth /best page is personalised or an ad: under no-personalized the
+    page keeps one card, which praw reads as a Submission whose title is feedlens's note, and
+    its `after`, so a ListingGenerator goes on (test_paging.py)."""
+    case = next(c for c in CASES if c.name == "best")
+    rw = support.rewrite(case, "no-personalized")
+    assert rw.kept == set() and len(rw.hidden) == 5
+    after, objects = view(case.data["url"], rw.body)
+    assert len(objects) == 1 and isinstance(objects[0], praw.models.Submission)
+    assert support.is_placeholder(objects[0].title)
+    assert after.cursors["0.after"] == json.loads(rw.original)["data"]["after"]
