@@ -58,6 +58,9 @@ def test_an_emptied_reddit_page_keeps_one_card_and_its_cursor(hide_all):
     seen = ("title", "selftext", "url", "thumbnail", "author")
     leaked = [s for s in visible_strings(original["data"]["children"], seen) if s in card]
     assert leaked == [] and "preview" not in children[0]["data"]
+    hidden_ids = {c["data"]["name"] for c in original["data"]["children"]}
+    assert children[0]["data"]["name"] not in hidden_ids  # a made-up id: the hidden one would open it
+    assert children[0]["data"]["id"] not in {name.removeprefix("t3_") for name in hidden_ids}
 
 
 def test_a_page_with_a_card_already_gets_no_second_one(hide_all):
@@ -95,6 +98,7 @@ def test_an_emptied_x_timeline_keeps_one_tweet_card_between_its_cursors(hide_all
     hidden = visible_strings(original["data"]["home"]["home_timeline_urt"]["instructions"][0]["entries"])
     assert [s for s in hidden if s in card and s != "feedlens"] == []
     assert "extended_entities" not in card and "retweeted_status_result" not in card
+    assert tweet["rest_id"].isdigit() and f'"{tweet["rest_id"]}"' not in json.dumps(original)
 
 
 def test_no_card_when_the_spec_cannot_replace_the_items_text():

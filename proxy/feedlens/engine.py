@@ -310,7 +310,8 @@ class _Pass:
         emptied = [] if any(made_here) else placeholder.plan(endpoint.placeholder, located, items)
         changed = prefix_titles(located, items, self.profile, endpoint.lang)
         changed = reorder(located, items) or changed
-        if emptied and placeholder.apply(endpoint.placeholder, emptied, doc, len(items), endpoint.lang):
+        if emptied and placeholder.apply(endpoint.placeholder, emptied, doc, len(items), endpoint.lang,
+                                         seed="|".join(i.id or "" for i in items)):
             outcome.placeholders += 1
             changed = True
         return changed

@@ -14,6 +14,7 @@ person would see is left. Cursors are never touched.
 from __future__ import annotations
 
 import copy
+import hashlib
 from dataclasses import dataclass
 
 from .jmes import get_steps
@@ -85,22 +86,36 @@ def _candidates(located):
             yield Plan(container, container[:index], element, loc.node, inner)
 
 
-def apply(spec: PlaceholderSpec, plans: list[Plan], doc, hidden: int, lang: str) -> bool:
+def apply(spec: PlaceholderSpec, plans: list[Plan], doc, hidden: int, lang: str, seed: str = "") -> bool:
     """Insert the placeholder where the first hidden element was."""
     if not plans or (spec.when is not None and not spec.when.holds(doc)):
         return False
-    return any(_insert(spec, chosen, hidden, lang) for chosen in plans)
+    values = _values(MESSAGES["zh" if lang.startswith("zh") else "en"].format(hidden=hidden), hidden, seed)
+    return any(_insert(spec, chosen, values) for chosen in plans)
 
 
-def _insert(spec: PlaceholderSpec, chosen: Plan, hidden: int, lang: str) -> bool:
+def _values(message: str, hidden: int, seed: str) -> dict[str, str]:
+    """What a `set` string may name: the note, the count, and a made-up id. The card must not
+    keep the hidden item's id (a client would open the hidden post from it), yet ids must look
+    like the platform's and differ from page to page (twscrape drops repeated entries); so they
+    are derived from the hidden items' ids, which never appear."""
+    number = int.from_bytes(hashlib.blake2b(seed.encode(), digest_size=8).digest(), "big")
+    base36, rest = "", number
+    while rest:
+        rest, digit = divmod(rest, 36)
+        base36 += "0123456789abcdefghijklmnopqrstuvwxyz"[digit]
+    return {"{message}": message, "{hidden}": str(hidden),
+            "{id_digits}": str(10**18 + number % (9 * 10**18)), "{id_base36}": (base36 or "0")[:8]}
+
+
+def _insert(spec: PlaceholderSpec, chosen: Plan, values: dict[str, str]) -> bool:
     memo: dict = {}
     card = copy.deepcopy(chosen.element, memo)
     node = memo.get(id(chosen.node), card)
     if chosen.inner is not None and id(chosen.inner[0]) in memo and id(chosen.inner[1]) in memo:
         memo[id(chosen.inner[0])][:] = [memo[id(chosen.inner[1])]]  # that one item of the group
-    message = MESSAGES["zh" if lang.startswith("zh") else "en"].format(hidden=hidden)
     for steps, value in spec.set:
-        _set(node, steps, _fill(value, message, hidden))
+        _set(node, steps, _fill(value, values))
     for steps in spec.drop:
         _drop(node, steps)
     if not is_placeholder(spec, node):  # the spec has no text path for this kind of item: a
@@ -110,13 +125,15 @@ def _insert(spec: PlaceholderSpec, chosen: Plan, hidden: int, lang: str) -> bool
     return True
 
 
-def _fill(value, message: str, hidden: int):
+def _fill(value, values: dict[str, str]):
     if isinstance(value, str):
-        return value.replace("{message}", message).replace("{hidden}", str(hidden))
+        for name, text in values.items():
+            value = value.replace(name, text)
+        return value
     if isinstance(value, list):
-        return [_fill(v, message, hidden) for v in value]
+        return [_fill(v, values) for v in value]
     if isinstance(value, dict):
-        return {k: _fill(v, message, hidden) for k, v in value.items()}
+        return {k: _fill(v, values) for k, v in value.items()}
     return value
 
 
