@@ -119,3 +119,11 @@ def test_an_emptied_x_module_keeps_one_card_holding_one_trend(hide_all):
                                                "cursor-top-1991545000000000010", "cursor-bottom-1991545000000000006"]
     (item,) = entries[1]["content"]["items"]
     assert item["item"]["itemContent"]["name"].startswith(NOTE)
+
+
+def test_a_feed_the_minors_gate_closes_gets_no_card(shipped_adapters):
+    """A curfew or a spent budget empties the page to end the feed: no card asks to scroll on."""
+    from feedlens.minors.gate import gated_profile
+    engine = Engine(shipped_adapters, gated_profile(HIDE_ADS, hide_all=True))
+    outcome = engine.process(Request("GET", BEST), body("reddit", "best.json"), "application/json")
+    assert outcome.placeholders == 0 and json.loads(outcome.body)["data"]["children"] == []
