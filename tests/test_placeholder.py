@@ -109,3 +109,25 @@ def test_no_card_when_the_spec_cannot_replace_the_items_text():
     request = Request("POST", "https://api.pages.test/browse", b'{"tab": "home"}', "application/json")
     outcome = engine.process(request, b'{"items": [{"vid": "a", "by": "7"}], "next": "N"}', "application/json")
     assert outcome.placeholders == 0 and json.loads(outcome.body)["items"] == []
+
+
+def test_an_emptied_x_module_keeps_one_card_holding_one_trend(hide_all):
+    """A module (here Explore's trends module) loses its hidden items before the card is made:
+    the card is copied from the module as it was, with that one trend in it."""
+    url = ("https://x.com/i/api/graphql/uGSr7alSjR9v6QJAIaqSKQ/GenericTimelineById?variables="
+           "%7B%22timelineId%22%3A%22VGltZWxpbmU6DAC2CwABAAAACHRyZW5kaW5nAAA%3D%22%2C%22count%22%3A20%7D")
+    outcome = hide_all.process(Request("GET", url), body("x", "trends.json"), "application/json")
+    entries = json.loads(outcome.body)["data"]["timeline"]["timeline"]["instructions"][2]["entries"]
+    assert outcome.placeholders == 1
+    assert [e["entryId"] for e in entries] == ["frame-ExploreHeaderEntryPoint", "trends-1991545000000000008",
+                                               "cursor-top-1991545000000000010", "cursor-bottom-1991545000000000006"]
+    (item,) = entries[1]["content"]["items"]
+    assert item["item"]["itemContent"]["name"].startswith(NOTE)
+
+
+def test_a_feed_the_minors_gate_closes_gets_no_card(shipped_adapters):
+    """A curfew or a spent budget empties the page to end the feed: no card asks to scroll on."""
+    from feedlens.minors.gate import gated_profile
+    engine = Engine(shipped_adapters, gated_profile(HIDE_ADS, hide_all=True))
+    outcome = engine.process(Request("GET", BEST), body("reddit", "best.json"), "application/json")
+    assert outcome.placeholders == 0 and json.loads(outcome.body)["data"]["children"] == []

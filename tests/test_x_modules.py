@@ -117,7 +117,12 @@ def test_a_pinned_tweet_and_a_grid_tweet_are_removed_where_they_sit(adapters):
                                                "cursor-bottom-1991479555126321151"]
     outcome, doc = hide(adapters, "profile_media_page2", "{author: ridgeline_wx}")
     instructions = entries(doc, "data", "user", "result", "timeline_v2", "timeline", "instructions")
-    assert [i["type"] for i in instructions] == ["TimelineAddEntries"]  # the emptied TimelineAddToModule went
+    # every item of the page was hidden: the emptied TimelineAddToModule keeps only the one
+    # placeholder card (docs/adapters.md, "Placeholder") so the grid goes on paging
+    assert all(i.decision == "hide" for i in outcome.items) and outcome.placeholders == 1
+    assert [i["type"] for i in instructions] == ["TimelineAddToModule", "TimelineAddEntries"]
+    (card,) = instructions[0]["moduleItems"]
+    assert card["item"]["itemContent"]["tweet_results"]["result"]["legacy"]["full_text"].startswith("feedlens hid")
 
 
 def test_placeholders_and_show_more_cursors_inside_a_module_are_not_items(adapters):

@@ -307,7 +307,8 @@ class _Pass:
         outcome.items.extend(items)
         if not items:
             return False
-        emptied = [] if any(made_here) else placeholder.plan(endpoint.placeholder, located, items)
+        emptied = ([] if any(made_here) or not self.profile.keep_paging
+                   else placeholder.plan(endpoint.placeholder, located, items))
         changed = prefix_titles(located, items, self.profile, endpoint.lang)
         changed = reorder(located, items) or changed
         if emptied and placeholder.apply(endpoint.placeholder, emptied, doc, len(items), endpoint.lang,

@@ -81,9 +81,17 @@ def _candidates(located):
         if element is None or not isinstance(container, list):
             continue
         index = next((n for n, e in enumerate(container) if e is element), None)
-        if index is not None:
-            inner = (loc.container, loc.element) if group is not None else None
-            yield Plan(container, container[:index], element, loc.node, inner)
+        if index is None:
+            continue
+        if group is None:
+            yield Plan(container, container[:index], element, loc.node)
+            continue
+        # the group's own list loses its hidden items before the card is made: copy it now
+        memo: dict = {}
+        snapshot = copy.deepcopy(element, memo)
+        if id(loc.node) in memo and id(loc.container) in memo and id(loc.element) in memo:
+            yield Plan(container, container[:index], snapshot, memo[id(loc.node)],
+                       (memo[id(loc.container)], memo[id(loc.element)]))
 
 
 def apply(spec: PlaceholderSpec, plans: list[Plan], doc, hidden: int, lang: str, seed: str = "") -> bool:

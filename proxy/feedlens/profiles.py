@@ -65,6 +65,9 @@ class Profile:
     title_prefix: str = "off"  # off | labelled | all
     prefixes: dict[str, str] = field(default_factory=dict)
     locked: bool = False
+    # a page this profile empties keeps a placeholder card (placeholder.py); a block (the minors
+    # gate's curfew or budget) ends the feed instead
+    keep_paging: bool = True
     path: str = ""
     raw: dict = field(default_factory=dict, repr=False)
 

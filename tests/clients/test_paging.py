@@ -8,9 +8,9 @@ its note) is not counted as an item.
 
 Without the placeholder an emptied page ends praw's listings (ListingGenerator stops at a Listing
 with no children) and Mastodon.py's pagination_iterator / fetch_remaining (they stop at an empty
-list), and twscrape gives up after three empty pages in a row (API._gql_items). Reddit and X have
-a placeholder; Mastodon does not yet: its test is a strict xfail that must flip when it gets one.
-yt-dlp follows YouTube's continuation past an emptied page by itself.
+list), and twscrape gives up after three empty pages in a row (API._gql_items). Every adapter
+declares a placeholder, so each of these clients pages on. yt-dlp follows YouTube's
+continuation past an emptied page by itself.
 
 Each test has a control beside it, the same pages with page 2 kept, so that a failure is about
 the emptied page and nothing else.
@@ -23,10 +23,6 @@ import json
 import pytest
 
 from . import support
-
-EMPTIED_ENDS_THE_LISTING = pytest.mark.xfail(strict=True, reason=(
-    "issue 19 item 1: emptied pages end the listing (Mastodon declares no placeholder yet)"))
-
 
 def items_of(page: support.Rewrite) -> list[str]:
     return [i.id for i in page.outcome.items if i.decision != "hide"]
@@ -169,7 +165,6 @@ def test_mastodon_py_pages_through_three_pages():
     assert statuses == [i for page in pages for i in items_of(page)]
 
 
-@EMPTIED_ENDS_THE_LISTING
 def test_mastodon_py_pages_past_an_emptied_page():
     pages, statuses, asked = mastodon_iterate("hide-all")
     assert emptied(pages[1])

@@ -53,7 +53,9 @@ def gated_profile(profile: Profile, *, hide_all: bool = False,
     Build one per response: the quota rule counts the items it lets through.
     """
     if hide_all:
-        return dataclasses.replace(profile, rules=[_rule(BLOCKED_RULE, lambda item, now: True)])
+        # an empty page, no placeholder card asking to keep scrolling: the feed is closed
+        return dataclasses.replace(profile, rules=[_rule(BLOCKED_RULE, lambda item, now: True)],
+                                   keep_paging=False)
     if not quota:
         return profile
     return dataclasses.replace(profile, rules=[_quota_rule(profile, dict(quota))] + list(profile.rules))
