@@ -131,3 +131,12 @@ def test_a_feed_the_minors_gate_closes_gets_no_card(shipped_adapters):
     engine = Engine(shipped_adapters, gated_profile(HIDE_ADS, hide_all=True))
     outcome = engine.process(Request("GET", BEST), body("reddit", "best.json"), "application/json")
     assert outcome.placeholders == 0 and json.loads(outcome.body)["data"]["children"] == []
+
+
+def test_a_chinese_card_is_recognised_in_an_ascii_escaped_body_too(hide_all):
+    url = "https://api.bilibili.com/x/web-interface/wbi/index/top/feed/rcmd?ps=12"
+    first = hide_all.process(Request("GET", url), body("bilibili", "web-home-recommend.json"), "application/json")
+    assert first.placeholders == 1 and MESSAGES["zh"].split("{")[0] in first.body.decode()
+    escaped = json.dumps(json.loads(first.body), ensure_ascii=True).encode()
+    again = hide_all.process(Request("GET", url), escaped, "application/json")
+    assert again.items == [] and again.placeholders == 0

@@ -294,7 +294,8 @@ class _Pass:
         from, where continuation tokens are looked up fast). Returns whether it changed."""
         outcome.tokens.extend(k for k in issued_tokens(endpoint.continuation, doc, text) if k not in outcome.tokens)
         located = locate(endpoint, doc)
-        made_here = [placeholder.is_placeholder(endpoint.placeholder, loc.node) for loc in located]
+        made_here = ([placeholder.is_placeholder(endpoint.placeholder, loc.node) for loc in located]
+                     if endpoint.placeholder is not None and placeholder.may_hold_one(text) else [])
         if any(made_here):  # a body that passed feedlens before: its placeholder is not an item
             located = [loc for loc, made in zip(located, made_here) if not made]
         request = self.request.context_for(endpoint.session)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 from dataclasses import dataclass
 
 from .jmes import get_steps
@@ -26,6 +27,8 @@ MESSAGES = {
 
 
 _MESSAGE_STARTS = tuple(m.split("{")[0] for m in MESSAGES.values())
+# as they read in a body's text: literal, or \u-escaped (a body re-encoded as ASCII)
+_MESSAGE_TEXTS = tuple({form for start in _MESSAGE_STARTS for form in (start, json.dumps(start)[1:-1])})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,12 @@ class Plan:
     # when the element is a group of items (an X conversation module): the item's own list and
     # element inside it, so the copy keeps that one item only
     inner: tuple[list, object] | None = None
+
+
+def may_hold_one(text: str | None) -> bool:
+    """Whether a body can hold a card at all: its text carries a note (a quick test in C that
+    spares looking at every item of every body); without the text, assume it may."""
+    return text is None or any(start in text for start in _MESSAGE_TEXTS)
 
 
 def is_placeholder(spec: PlaceholderSpec | None, node) -> bool:
