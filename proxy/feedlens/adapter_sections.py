@@ -12,13 +12,18 @@ from .placeholder import PlaceholderSpec
 
 
 class SectionCompiler:
-    def continuation(self, spec: dict, where: tuple) -> ContinuationSpec | None:
-        """The endpoint's `continuation:`, else the adapter's; `continuation: none` opts out."""
-        if "continuation" in spec:
-            data, where = spec["continuation"], where + ("continuation",)
+    def section(self, spec: dict, where: tuple, key: str) -> tuple[dict | None, tuple]:
+        """The endpoint's section `key`, else the adapter's, with where it is; None when absent
+        or `none` (the endpoint opts out)."""
+        if key in spec:
+            data, where = spec[key], where + (key,)
         else:
-            data, where = self.source.data.get("continuation"), ("continuation",)
-        if not isinstance(data, dict):
+            data, where = self.source.data.get(key), (key,)
+        return (data if isinstance(data, dict) else None), where
+
+    def continuation(self, spec: dict, where: tuple) -> ContinuationSpec | None:
+        data, where = self.section(spec, where, "continuation")
+        if data is None:
             return None
         issued = self.expr(data["issued"], where + ("issued",))
         token = self.expr(data["token"], where + ("token",))
@@ -27,12 +32,8 @@ class SectionCompiler:
         return ContinuationSpec(issued, token, data.get("find"))
 
     def placeholder(self, spec: dict, where: tuple) -> PlaceholderSpec | None:
-        """The endpoint's `placeholder:`, else the adapter's; `placeholder: none` opts out."""
-        if "placeholder" in spec:
-            data, where = spec["placeholder"], where + ("placeholder",)
-        else:
-            data, where = self.source.data.get("placeholder"), ("placeholder",)
-        if not isinstance(data, dict):
+        data, where = self.section(spec, where, "placeholder")
+        if data is None:
             return None
         return PlaceholderSpec(
             set=tuple((steps, value) for text, value in data.get("set", {}).items()

@@ -83,9 +83,9 @@ def plan(spec: PlaceholderSpec | None, located, items) -> list[Plan]:
 
 def _candidates(located):
     # an item alone in its list element first; else an item of a group, whose group goes
-    alone = [loc for loc in located if loc.element is not None and getattr(loc, "group", None) is None]
-    for loc in alone + [loc for loc in located if getattr(loc, "group", None) is not None]:
-        group = getattr(loc, "group", None)
+    alone = [loc for loc in located if loc.element is not None and loc.group is None]
+    for loc in alone + [loc for loc in located if loc.group is not None]:
+        group = loc.group
         container, element = (group if group is not None else (loc.container, loc.element))
         if element is None or not isinstance(container, list):
             continue
