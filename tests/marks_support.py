@@ -36,14 +36,14 @@ NO_TEXT = "no visible text in the data"
 
 def documents(text: str, endpoint) -> list:
     """The JSON documents of a body: itself, or those embedded in an HTML page."""
-    if endpoint.format != "html":
+    if endpoint.body != "html":
         return [json.loads(text)]
     return [embedded.decode(text, span) for span in embedded.find_spans(text, endpoint.embedded)]
 
 
 def outside_spans(text: str, endpoint) -> list[str]:
     """An HTML page without its embedded documents: what must stay byte for byte."""
-    if endpoint.format != "html":
+    if endpoint.body != "html":
         return []
     spans, out, last = embedded.find_spans(text, endpoint.embedded), [], 0
     for span in sorted(spans, key=lambda s: s.start):

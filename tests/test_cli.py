@@ -31,8 +31,10 @@ def test_classify_table_and_summary(tmp_path):
     result = feedlens("classify", "--url", HOME_URL, DATA / "demo_home.json", rules=demo_rules(tmp_path))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:4] == ["#", "id", "kind", "provenance"]
-    assert any(line.split()[1:4] == ["v2", "video", "promoted"] for line in lines)
+    assert lines[0].split()[:5] == ["#", "id", "format", "relation", "provenance"]
+    assert any(line.split()[1:5] == ["v2", "video", "original", "promoted"] for line in lines)
+    assert any(line.split()[1:5] == ["v3", "short_video", "original", "personalized"] for line in lines)
+    assert any(line.split()[1:5] == ["v5", "video", "repost", "followed"] for line in lines)
     assert "ad.is_ad=true" in result.stdout
     assert lines[-1] == "demo/home (home): 5 items — followed 2, promoted 1, personalized 1, popular 1; hidden 0"
 
@@ -44,6 +46,10 @@ def test_classify_jsonl_with_profile(tmp_path):
     assert [r["provenance"] for r in rows] == ["followed", "promoted", "personalized", "popular", "followed"]
     assert rows[1]["decision"] == "hide" and rows[1]["decision_rule"] == "hide-ads"
     assert rows[1]["evidence"] == [{"source": "item", "path": "ad.is_ad", "value": True}]
+    assert [(r["format"], r["relation"], r["duration_s"]) for r in rows] == [
+        ("video", "original", None), ("video", "original", None), ("short_video", "original", 42),
+        ("video", "original", None), ("video", "repost", 95)]
+    assert rows[2]["format_why"] == "vertical == `true`" and rows[4]["relation_why"] == "forward_of != null"
 
 
 def test_classify_rewrite_writes_body(tmp_path):

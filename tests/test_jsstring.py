@@ -42,7 +42,7 @@ continuation: {find: continuationCommand, issued: token, token: body.continuatio
 endpoints:
   - name: page
     match: {host: [www.jsdemo.test, m.jsdemo.test], path: /}
-    format: html
+    body: html
     embedded:
       - {assign: "var ytInitialData ="}
       - {assign: "var ytInitialData =", encoding: js_string}

@@ -11,6 +11,7 @@ from . import schema
 from .canary import Canary, shape_of
 from .adapter_sections import SectionCompiler
 from .continuations import ContinuationSpec  # noqa: F401 (Endpoint field type)
+from .item_format import Facet, compile_facet, undeclared
 from .jmes import Expr, compile_expr, is_container_path
 from .marks import MarkTarget, from_spec as mark_targets
 from .placeholder import PlaceholderSpec  # noqa: F401 (Endpoint field type)
@@ -19,7 +20,8 @@ from .session import SessionSpec
 from .viewer import ViewerSource
 from .yamlsrc import Source, YamlError, load
 
-FIELD_NAMES = ("id", "kind", "author_id", "author", "title", "text", "url", "published")
+FIELD_NAMES = ("id", "kind", "author_id", "author", "title", "text", "url", "published",
+               "duration", "duration_ms")
 
 
 class AdapterError(ValueError):
@@ -55,6 +57,9 @@ class ItemShape:
     skip: Expr | None
     marks: list[MarkTarget] = field(default_factory=list)
     unmarked: str | None = None
+    # what the item is (item_format.py): the shape's own, else its endpoint's, else the adapter's
+    format: Facet = field(default_factory=undeclared)
+    relation: Facet = field(default_factory=undeclared)
 
 
 @dataclass(slots=True)
@@ -62,7 +67,7 @@ class Endpoint:
     platform: str
     name: str
     surface: str
-    format: str
+    body: str  # json | html: how the response body carries the feed
     hosts: tuple[str, ...]
     paths: tuple[str, ...]
     path_regex: re.Pattern | None
@@ -157,7 +162,19 @@ class _Compiler(SectionCompiler):
             spec.get("mark", (outer or {}).get("mark")), fields, self.expr,
             lambda spot, text: self.errors.append(self.source.at(spot, text)), mark_where)
         return ItemShape(kind=spec.get("kind", base.kind if base else "post"), fields=fields,
-                         skip=skip, marks=targets, unmarked=unmarked)
+                         skip=skip, marks=targets, unmarked=unmarked,
+                         format=self.facet("format", spec, where, outer),
+                         relation=self.facet("relation", spec, where, outer))
+
+    def facet(self, name: str, spec: dict, where: tuple, outer: dict | None) -> Facet:
+        """The shape's `format`/`relation`: its own, else its endpoint's (`outer`), else the
+        adapter's top-level one, else unknown (tests/test_formats.py keeps that unused)."""
+        for data, spot in ((spec, where), (outer or {}, where[:2]), (self.source.data, ())):
+            if name in data:
+                return compile_facet(name, data[name], self.expr,
+                                     lambda at, text: self.errors.append(self.source.at(at, text)),
+                                     spot + (name,))
+        return undeclared()
 
     def containers(self, items, where: tuple) -> list[Expr]:
         out = []
@@ -211,9 +228,9 @@ class _Compiler(SectionCompiler):
                 regex = re.compile(match["path_regex"])
             except re.error as exc:
                 self.errors.append(self.source.at(where + ("match", "path_regex"), f"bad regex: {exc}"))
-        fmt = spec.get("format", "json")
-        if fmt == "html" and not spec.get("embedded"):
-            self.errors.append(self.source.at(where, "format: html needs an `embedded` list"))
+        body = spec.get("body", "json")
+        if body == "html" and not spec.get("embedded"):
+            self.errors.append(self.source.at(where, "body: html needs an `embedded` list"))
         for i, entry in enumerate(spec.get("embedded", [])):
             if entry.get("encoding") == "js_string" and "assign" not in entry:
                 self.errors.append(self.source.at(
@@ -224,7 +241,8 @@ class _Compiler(SectionCompiler):
         context: dict[str, Expr] = {}
         remove_emptied = None
         shape = (self.shape(spec, where, None) if "fields" in spec or not isinstance(items, dict)
-                 else ItemShape("post", {}, None))
+                 else ItemShape("post", {}, None, format=self.facet("format", spec, where, None),
+                                relation=self.facet("relation", spec, where, None)))
         if isinstance(items, dict):
             for key, sub in items["find"].items():
                 find[key] = self.shape(sub, where + ("items", "find", key), shape, spec)
@@ -247,7 +265,7 @@ class _Compiler(SectionCompiler):
             platform=platform,
             name=spec["name"],
             surface=spec["surface"],
-            format=fmt,
+            body=body,
             hosts=hosts,
             paths=tuple(_as_list(match.get("path", []))),
             path_regex=regex,

@@ -116,4 +116,5 @@ def unclaimed_items(shape: FeedShape, count: int, endpoint: str) -> list[Item]:
     why = Evidence("why", "no adapter for this surface", source="endpoint")
     return [Item(platform=shape.platform, endpoint=endpoint, surface=endpoint, position=i, id=None,
                  kind="unknown", provenance=Provenance.UNKNOWN, reason="no adapter for this surface",
-                 evidence=[why], confidence=0.0, rule=endpoint) for i in range(count)]
+                 evidence=[why], confidence=0.0, rule=endpoint, format_why="no adapter for this surface",
+                 relation_why="no adapter for this surface") for i in range(count)]

@@ -151,11 +151,12 @@ def _clip(text, width: int) -> str:
 
 
 def _table(outcome: Outcome) -> str:
-    header = ("#", "id", "kind", "provenance", "title", "author", "conf", "reason", "evidence",
-              "decision", "rule")
+    header = ("#", "id", "format", "relation", "provenance", "title", "author", "conf", "reason",
+              "evidence", "decision", "rule")
     rows = [header]
     for item in outcome.items:
-        rows.append((str(item.position), _clip(item.id, 22), _clip(item.kind, 10), str(item.provenance),
+        rows.append((str(item.position), _clip(item.id, 22), _clip(item.format, 11),
+                     _clip(item.relation, 8), str(item.provenance),
                      _clip(item.title, 24), _clip(item.author, 14),
                      f"{item.confidence:.2f}", _clip(item.reason, 16), _clip(_evidence_text(item), 40),
                      item.decision, _clip(item.decision_rule or item.rule, 28)))

@@ -29,6 +29,13 @@ def _in(attribute: str, value) -> Predicate:
     return lambda item, now: str(getattr(item, attribute)) in allowed
 
 
+def _duration(bounds: dict) -> Predicate:
+    """Within [min, max] seconds; an item whose duration the platform did not give never is."""
+    low, high = bounds.get("min", 0), bounds.get("max")
+    return lambda item, now: (item.duration_s is not None and item.duration_s >= low
+                              and (high is None or item.duration_s <= high))
+
+
 def _author(value) -> Predicate:
     wanted = _as_set(value)
     folded = {normalize(v) for v in wanted}
@@ -109,9 +116,11 @@ def _time(value: str) -> Predicate:
 def compile_condition(spec: dict, library: Callable[[], PhraseLibrary] = lambda: library_for(None)
                       ) -> Predicate:
     checks: list[Predicate] = []
-    for key in ("provenance", "platform", "surface", "kind", "endpoint"):
+    for key in ("provenance", "platform", "surface", "kind", "format", "relation", "endpoint"):
         if key in spec:
             checks.append(_in(key, spec[key]))
+    if "duration_s" in spec:
+        checks.append(_duration(spec["duration_s"]))
     if "author" in spec:
         checks.append(_author(spec["author"]))
     if "keywords" in spec:

@@ -236,7 +236,7 @@ class _Pass:
         except UnicodeDecodeError as exc:
             outcome.reason = f"body is not valid {charset}: {exc.reason} at byte {exc.start}"
             return outcome
-        if endpoint.format == "html":
+        if endpoint.body == "html":
             new_text = self._process_html(endpoint, text, charset, outcome)
         else:
             new_text = self._process_json(endpoint, text, charset, outcome)

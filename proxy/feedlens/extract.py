@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .adapters import Endpoint, ItemShape, ProvenanceRule
+from .item_format import to_seconds
 from .jmes import Expr, get_steps, summarize
 from .model import Evidence, Item, Provenance
 from .session import NO_CONTEXT
@@ -253,9 +254,19 @@ def build_item(endpoint: Endpoint, located: Located, position: int, request: dic
         rule=rule_id,
         labels=labels,
     )
+    fmt, relation = shape.format.decide(located.node), shape.relation.decide(located.node)
+    item.format, item.format_why = fmt.value, fmt.why
+    item.relation, item.relation_why = relation.value, relation.why
+    if "duration" in values or "duration_ms" in values:
+        item.duration_s = _duration(values)
     if endpoint.parts is not None:
         item.parts = _parts(endpoint, located.node)
     return item
+
+
+def _duration(values: dict) -> int | None:
+    seconds = to_seconds(values.get("duration"))
+    return seconds if seconds is not None else to_seconds(values.get("duration_ms"), "ms")
 
 
 def own_evidence(endpoint: Endpoint, values: dict, request: dict | None) -> list[Evidence] | None:

@@ -127,6 +127,10 @@ def compare(case: Case, outcome: Outcome) -> list[str]:
     if "provenance" in expect and outcome.counts() != expect["provenance"]:
         failures.append(src.at(("expect", "provenance"),
                                f"provenance counts {outcome.counts()}, expected {expect['provenance']}"))
+    for facet in ("format", "relation"):
+        got = facet_counts(outcome, facet)
+        if facet in expect and got != expect[facet]:
+            failures.append(src.at(("expect", facet), f"{facet} counts {got}, expected {expect[facet]}"))
     for index, wanted in enumerate(expect.get("items", [])):
         if index >= len(outcome.items):
             failures.append(src.at(("expect", "items", index), "no such item"))
@@ -137,6 +141,15 @@ def compare(case: Case, outcome: Outcome) -> list[str]:
             if problem:
                 failures.append(src.at(("expect", "items", index, key), f"item {index}: {problem}"))
     return failures
+
+
+def facet_counts(outcome: Outcome, facet: str) -> dict[str, int]:
+    """Items by format or relation (docs/format.md), as a case's `expect.format` lists them."""
+    out: dict[str, int] = {}
+    for item in outcome.items:
+        value = getattr(item, facet)
+        out[value] = out.get(value, 0) + 1
+    return out
 
 
 def check(matcher, value, key: str = "value") -> str | None:

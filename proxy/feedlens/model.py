@@ -57,6 +57,13 @@ class Item:
     text: str | None = None
     url: str | None = None
     published: int | None = None  # unix seconds
+    # What the item is (item_format.py, docs/format.md): closed vocabularies, and the signal
+    # or, for unknown, the reason behind each
+    format: str = "unknown"
+    relation: str = "unknown"
+    duration_s: int | None = None
+    format_why: str | None = None
+    relation_why: str | None = None
     reason: str | None = None  # the platform's own reason text
     evidence: list[Evidence] = field(default_factory=list)
     confidence: float = 0.5

@@ -11,6 +11,7 @@ from __future__ import annotations
 from jsonschema import Draft202012Validator
 
 from . import schema_messages
+from .item_format import FORMATS, RELATIONS
 from .schema_adapter import ADAPTER, ENDPOINT, PROVENANCES, _str_or_list  # noqa: F401 (API)
 from .schema_parts import (Part, generation, parts, register_adapter_part,  # noqa: F401 (API)
                            register_profile_part)
@@ -46,6 +47,12 @@ _condition: dict = {
         "platform": _str_or_list,
         "surface": _str_or_list,
         "kind": _str_or_list,
+        "format": {"oneOf": [{"enum": list(FORMATS)}, {"type": "array", "items": {"enum": list(FORMATS)}}]},
+        "relation": {"oneOf": [{"enum": list(RELATIONS)}, {"type": "array", "items": {"enum": list(RELATIONS)}}]},
+        # seconds, where the platform gives a duration (an item without one never matches)
+        "duration_s": {"type": "object", "minProperties": 1, "additionalProperties": False,
+                       "properties": {"min": {"type": "integer", "minimum": 0},
+                                      "max": {"type": "integer", "minimum": 0}}},
         "endpoint": _str_or_list,
         "author": {"oneOf": [{"type": ["string", "integer"]}, {"type": "array", "items": {"type": ["string", "integer"]}}]},
         "keywords": _str_or_list,
@@ -60,7 +67,8 @@ _condition: dict = {
 }
 # An inline case is an item (profiles.case_item): Item fields plus provenance and a clock time.
 _CASE_FIELDS = ("platform", "endpoint", "surface", "position", "id", "kind", "author_id", "author",
-                "title", "text", "url", "published", "reason", "labels", "parts", "time")
+                "title", "text", "url", "published", "reason", "labels", "parts", "time", "format",
+                "relation", "duration_s")
 _case_item = {
     "type": "object",
     "properties": {"provenance": {"enum": PROVENANCES}, **{name: {} for name in _CASE_FIELDS}},
@@ -149,6 +157,11 @@ CASE = {
                 "endpoint": {"type": "string"},
                 "count": {"type": "integer"},
                 "provenance": {"type": "object", "additionalProperties": {"type": "integer"}},
+                # counts of what the items are (docs/format.md): every item, by value
+                "format": {"type": "object", "propertyNames": {"enum": list(FORMATS)},
+                           "additionalProperties": {"type": "integer", "minimum": 1}},
+                "relation": {"type": "object", "propertyNames": {"enum": list(RELATIONS)},
+                             "additionalProperties": {"type": "integer", "minimum": 1}},
                 "items": {"type": "array", "items": {"type": "object"}},
             },
             "additionalProperties": False,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .item_format import FORMATS, RELATIONS, facet_schema
+
 PROVENANCES = ["followed", "personalized", "popular", "promoted", "search", "own", "unknown"]
 _expr = {"type": "string", "minLength": 1}
 _str_or_list = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
@@ -11,7 +13,7 @@ _fields = {
     "properties": {
         name: _expr
         for name in ("id", "kind", "author_id", "author", "title", "text", "url", "published",
-                     "reposted_by_id")
+                     "reposted_by_id", "duration", "duration_ms")
     },
     "additionalProperties": False,
 }
@@ -79,9 +81,13 @@ MARK = {"oneOf": [
     {"type": "object", "required": ["none"], "additionalProperties": False,
      "properties": {"none": {"type": "string", "minLength": 1}}},
 ]}
+# What the item is (item_format.py, docs/format.md): per find entry, endpoint or adapter.
+FORMAT = facet_schema(FORMATS)
+RELATION = facet_schema(RELATIONS)
 _find_entry = {
     "type": "object",
-    "properties": {"kind": {"type": "string"}, "fields": _fields, "skip": _expr, "mark": MARK},
+    "properties": {"kind": {"type": "string"}, "fields": _fields, "skip": _expr, "mark": MARK,
+                   "format": FORMAT, "relation": RELATION},
     "additionalProperties": False,
 }
 _items = {
@@ -147,7 +153,9 @@ ENDPOINT = {
                 {"required": ["graphql"]},
             ],
         },
-        "format": {"enum": ["json", "html"]},
+        "body": {"enum": ["json", "html"]},
+        "format": FORMAT,
+        "relation": RELATION,
         "embedded": {
             "type": "array",
             "minItems": 1,
@@ -239,6 +247,9 @@ ADAPTER = {
         },
         "continuation": CONTINUATION,
         "placeholder": PLACEHOLDER,
+        # every endpoint's format and relation unless it (or a find entry) says its own
+        "format": FORMAT,
+        "relation": RELATION,
         "endpoints": {"type": "array", "minItems": 1, "items": ENDPOINT},
     },
     "additionalProperties": False,

@@ -48,7 +48,7 @@ class MinorsPages:
 
     def _gate_page(self, flow: http.HTTPFlow) -> None:
         minors, state = self.shared.runtime.minors, flowstate.of(flow)
-        if state is None or not minors.limited() or not any(e.format == "html" for e in state.endpoints):
+        if state is None or not minors.limited() or not any(e.body == "html" for e in state.endpoints):
             return
         who, now = device(flow), minors.clock.now()
         decision = gate.decide(minors.status(who, now), html=True)

@@ -1,0 +1,145 @@
+"""Format and relation (docs/format.md): the two closed vocabularies, how adapters declare them,
+and profile rules on them. The shipped adapters' fixtures: tests/test_format_fixtures.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from feedlens import features
+from feedlens.adapters import AdapterError, compile_adapter
+from feedlens.conditions import compile_condition
+from feedlens.engine import Engine, Request
+from feedlens.adapters import AdapterSet
+from feedlens.item_format import FORMATS, RELATIONS, to_seconds
+from feedlens.model import Item
+from feedlens.profiles import MARK_ONLY, ProfileError, load_profile_text
+from feedlens.yamlsrc import parse
+
+features.install()
+
+ADAPTER = """
+title: t
+platform: t
+version: 1
+expires: 1 day
+homepage: https://example.org
+licence: GPL-3.0-or-later
+format: {unknown: "the t timeline does not say"}
+relation: original
+endpoints:
+  - name: feed
+    match: {host: t.test, path: /feed}
+    surface: home
+    items: {find: {clip: {fields: {id: id}, format: short_video},
+                   post: {fields: {id: id, duration_ms: ms},
+                          relation: [{when: "quoted != null", is: quote}, {default: original}]},
+                   other: {fields: {id: id}}}}
+    format:
+      - {when: "live == `true`", is: live}
+      - {default: video}
+    provenance: [{default: personalized}]
+"""
+
+
+def _engine(text: str = ADAPTER) -> Engine:
+    return Engine(AdapterSet.of([compile_adapter(parse(text, "t.yaml"))]), MARK_ONLY)
+
+
+def _items(body: bytes):
+    return _engine().process(Request("GET", "https://t.test/feed"), body, "application/json").items
+
+
+def test_find_entry_then_endpoint_then_adapter_declarations():
+    items = _items(b'{"a": [{"clip": {"id": "c1"}}, {"post": {"id": "p1", "quoted": {}, "ms": 61500}},'
+                   b' {"post": {"id": "p2", "live": true}}, {"other": {"id": "o1"}}]}')
+    got = [(i.id, i.format, i.relation, i.duration_s) for i in items]
+    assert got == [("c1", "short_video", "original", None), ("p1", "video", "quote", 61),
+                   ("p2", "live", "original", None), ("o1", "video", "original", None)]
+    assert items[1].relation_why == "quoted != null" and items[2].format_why == "live == `true`"
+
+
+def test_unknown_carries_its_reason():
+    text = ADAPTER.replace("    format:\n      - {when: \"live == `true`\", is: live}\n      - {default: video}\n", "")
+    items = _engine(text).process(Request("GET", "https://t.test/feed"), b'{"a": [{"other": {"id": "o"}}]}',
+                                  "application/json").items
+    assert (items[0].format, items[0].format_why) == ("unknown", "the t timeline does not say")
+
+
+@pytest.mark.parametrize("change, message", [
+    ("      - {default: video}\n", "      - {default: vidoe}\n", ),
+])
+def test_bad_format_value_suggests(change, message):
+    with pytest.raises(AdapterError) as error:
+        compile_adapter(parse(ADAPTER.replace(change, message), "t.yaml"))
+    assert "did you mean 'video'?" in str(error.value)
+
+
+@pytest.mark.parametrize("replacement, wanted", [
+    ("      - {default: unknown}\n", "format unknown needs `why`"),
+    ("      - {when: \"x\", is: text}\n", "the last format rule must be a default"),
+    ("      - {default: video}\n      - {when: \"x\", is: text}\n", "a default format must be the last rule"),
+])
+def test_rules_the_schema_cannot_check(replacement, wanted):
+    text = ADAPTER.replace("      - {default: video}\n", replacement)
+    with pytest.raises(AdapterError) as error:
+        compile_adapter(parse(text, "t.yaml"))
+    assert wanted in str(error.value)
+
+
+def test_compiled_shipped_adapters_only_name_vocabulary_values():
+    from feedlens import paths
+    from feedlens.adapters import load_adapters
+    adapters = load_adapters([paths.platforms_dir(None)])
+    assert not adapters.errors
+    for endpoint in adapters.endpoints:
+        for shape in [endpoint.shape, *endpoint.find.values()]:
+            assert {r.value for r in shape.format.rules} <= set(FORMATS), endpoint.key
+            assert {r.value for r in shape.relation.rules} <= set(RELATIONS), endpoint.key
+
+
+def _item(**values) -> Item:
+    return Item(platform="t", endpoint="e", surface="home", position=0, id="1", kind="post", **values)
+
+
+NOW = datetime(2026, 1, 1, 12)
+
+
+def test_profile_conditions_on_format_relation_and_duration():
+    short = compile_condition({"format": "short_video", "not": {"author": ["chan1"]}})
+    assert short(_item(format="short_video", author="chan2"), NOW)
+    assert not short(_item(format="short_video", author="chan1"), NOW)
+    assert not short(_item(format="video", author="chan2"), NOW)
+    originals = compile_condition({"relation": ["repost", "reply", "quote"]})
+    assert originals(_item(relation="reply"), NOW) and not originals(_item(relation="original"), NOW)
+    brief = compile_condition({"duration_s": {"max": 60}})
+    assert brief(_item(duration_s=60), NOW) and not brief(_item(duration_s=61), NOW)
+    assert not brief(_item(duration_s=None), NOW)  # no duration given: never a match
+    long = compile_condition({"duration_s": {"min": 600}})
+    assert long(_item(duration_s=601), NOW) and not long(_item(duration_s=5), NOW)
+
+
+def test_profile_with_a_misspelt_format_says_what_was_meant():
+    with pytest.raises(ProfileError) as error:
+        load_profile_text("title: t\nversion: 1\nrules:\n  - {id: a, when: {format: short_vid}, action: hide}\n",
+                          "p.yaml")
+    assert "p.yaml:4:" in str(error.value) and "did you mean 'short_video'?" in str(error.value)
+
+
+def test_profile_inline_cases_take_format_and_relation():
+    profile = load_profile_text(
+        "title: t\nversion: 1\nrules:\n"
+        "  - id: no-shorts\n    when: {format: short_video}\n    action: hide\n"
+        "    cases: {match: [{format: short_video}], no_match: [{format: video}, {relation: repost}]}\n",
+        "p.yaml")
+    from feedlens.profiles import check_cases
+    assert check_cases(profile) == []
+
+
+@pytest.mark.parametrize("value, unit, seconds", [
+    (42, "s", 42), (61500, "ms", 61), ("3:45", "s", 225), ("1:02:03", "s", 3723), ("03:05", "s", 185),
+    ("95", "s", 95), ("12.7", "s", 12), (None, "s", None), ("live", "s", None), (True, "s", None),
+])
+def test_durations(value, unit, seconds):
+    assert to_seconds(value, unit) == seconds
