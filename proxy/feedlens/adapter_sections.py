@@ -1,5 +1,6 @@
 """Compile an endpoint's optional sections that are data, not matching: `continuation:` and
-`placeholder:` (each at the adapter's top level or per endpoint, `none` opting out).
+`placeholder:` (each at the adapter's top level or per endpoint, `none` opting out), and an
+item shape's `format:` and `relation:` (per find entry, endpoint or adapter).
 
 A mixin of the adapter compiler (feedlens.adapters._Compiler), which provides `source`,
 `errors` and `expr`."""
@@ -7,6 +8,7 @@ A mixin of the adapter compiler (feedlens.adapters._Compiler), which provides `s
 from __future__ import annotations
 
 from .continuations import ContinuationSpec
+from .item_format import Facet, compile_facet, undeclared
 from .jmes import path_steps
 from .placeholder import PlaceholderSpec
 
@@ -49,3 +51,13 @@ class SectionCompiler:
         if compiled is not None and not steps:
             self.errors.append(self.source.at(where, f"{text!r} is not a plain path (names and [N] only)"))
         return tuple(steps) if steps else None
+
+    def facet(self, name: str, spec: dict, where: tuple, outer: dict | None) -> Facet:
+        """The shape's `format`/`relation`: its own, else its endpoint's (`outer`), else the
+        adapter's top-level one, else unknown (tests/test_format_fixtures.py keeps that unused)."""
+        for data, spot in ((spec, where), (outer or {}, where[:2]), (self.source.data, ())):
+            if name in data:
+                return compile_facet(name, data[name], self.expr,
+                                     lambda at, text: self.errors.append(self.source.at(at, text)),
+                                     spot + (name,))
+        return undeclared()

@@ -11,7 +11,7 @@ from . import schema
 from .canary import Canary, shape_of
 from .adapter_sections import SectionCompiler
 from .continuations import ContinuationSpec  # noqa: F401 (Endpoint field type)
-from .item_format import Facet, compile_facet, undeclared
+from .item_format import Facet, undeclared
 from .jmes import Expr, compile_expr, is_container_path
 from .marks import MarkTarget, from_spec as mark_targets
 from .placeholder import PlaceholderSpec  # noqa: F401 (Endpoint field type)
@@ -165,16 +165,6 @@ class _Compiler(SectionCompiler):
                          skip=skip, marks=targets, unmarked=unmarked,
                          format=self.facet("format", spec, where, outer),
                          relation=self.facet("relation", spec, where, outer))
-
-    def facet(self, name: str, spec: dict, where: tuple, outer: dict | None) -> Facet:
-        """The shape's `format`/`relation`: its own, else its endpoint's (`outer`), else the
-        adapter's top-level one, else unknown (tests/test_formats.py keeps that unused)."""
-        for data, spot in ((spec, where), (outer or {}, where[:2]), (self.source.data, ())):
-            if name in data:
-                return compile_facet(name, data[name], self.expr,
-                                     lambda at, text: self.errors.append(self.source.at(at, text)),
-                                     spot + (name,))
-        return undeclared()
 
     def containers(self, items, where: tuple) -> list[Expr]:
         out = []
