@@ -143,3 +143,19 @@ def test_profile_inline_cases_take_format_and_relation():
 ])
 def test_durations(value, unit, seconds):
     assert to_seconds(value, unit) == seconds
+
+
+def test_the_library_api_gives_format_and_relation(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    import feedlens.api
+
+    data = Path(__file__).parent / "data"
+    (tmp_path / "platforms").mkdir()
+    shutil.copy(data / "demo.yaml", tmp_path / "platforms" / "demo.yaml")
+    outcome = feedlens.api.classify("https://api.demo.test/feed/home", (data / "demo_home.json").read_bytes(),
+                                    rules=str(tmp_path))
+    assert [(i.id, i.format, i.relation, i.duration_s) for i in outcome.items][2:] == [
+        ("v3", "short_video", "original", 42), ("v4", "video", "original", None), ("v5", "video", "repost", 95)]
+    assert outcome.items[4].to_dict()["relation_why"] == "forward_of != null"
