@@ -225,3 +225,14 @@ def test_decide_carries_the_hidden_formats_and_a_block_wins():
 def parse_profile():
     from feedlens.profiles import compile_profile
     return compile_profile(parse(PROFILE, "kid.yaml"))
+
+
+@pytest.mark.parametrize("name, school_days, weekends", [
+    ("minor-under-8", 0, 0), ("minor-8-12", 0, 15), ("minor-12-16", 0, 20), ("minor-16-18", 20, 40),
+])
+def test_the_presets_budget_short_videos_per_age_band(name, school_days, weekends):
+    from feedlens import paths
+    from feedlens.profiles import load_profile
+    limits = policy.limits_of(load_profile(paths.profiles_dir() / f"{name}.yaml"))
+    assert limits.formats == {"short_video": FormatLimit(school_days, weekends, None)}
+    assert limits.daily_minutes >= weekends  # inside the daily time, never beyond it
