@@ -115,10 +115,11 @@ class DeviceProfile:
         if chosen.limits.any:
             now = minors.clock.now()
             decision = gate.decide(minors.status(who, now), html=False,
-                                   quota=minors.session_quota(who, now))
-            if decision.action != gate.PASS or decision.quota:
+                                   quota=minors.session_quota(who, now),
+                                   formats=minors.hidden_formats(who, now))
+            if gate.applies(decision):
                 spec = chosen.spec.with_gate(gate.GATE_NAME, hide_all=decision.hide_all,
-                                             quota=decision.quota)
+                                             quota=decision.quota, formats=decision.formats)
                 gated = spec.gated(chosen.engine.profile)
         state.profile_name, state.engine, state.spec = name, chosen.engine, spec
         state.gated, state.gate = gated, decision
@@ -143,8 +144,11 @@ class DeviceUsage:
                 minors.counters["blocked_feeds"] += 1
             minors.counters["session_hidden"] += sum(
                 1 for i in state.outcome.items if i.decision_rule == gate.SESSION_RULE)
+            minors.counters["format_hidden"] += sum(
+                1 for i in state.outcome.items if i.decision_rule == gate.FORMAT_RULE)
             minors.record_feed(state.device, state.profile_name or runtime.profile_name,
                                minors.clock.now(), gate.shown_counts(state.outcome.items),
-                               counted=not decision.hide_all)
+                               counted=not decision.hide_all,
+                               formats=gate.shown_formats(state.outcome.items))
         except Exception as exc:
             minors.failed(exc)

@@ -6,6 +6,8 @@
       rest_reminder_minutes: 30              # continuous use before a rest reminder
       session_gap_minutes: 10                # an idle gap this long ends continuous use
       session_items: {personalized: 20}      # at most N shown items of a provenance per session
+      formats:                               # budgets and curfews per format (format_limits.py)
+        short_video: {minutes: {school_days: 0, weekends: 20}, curfew: {from: "20:00", to: "08:00"}}
 
 minors/plugin.py registers LIMITS_SCHEMA and `check` (what a schema cannot say) as the profile's
 `limits:` section, so the one profile loader (profiles.py) validates both with file:line messages.
@@ -17,22 +19,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..model import Provenance
+from .format_limits import (CURFEW_SCHEMA, FORMATS_SCHEMA, FormatLimit, check_formats, clock_minutes,
+                            in_window, parse_formats)
 
 PROVENANCES = [p.value for p in Provenance]
-_HHMM = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
 DEFAULT_SESSION_GAP = 10
 
 LIMITS_SCHEMA = {
     "type": "object",
     "properties": {
         "daily_minutes": {"type": "integer", "minimum": 0, "maximum": 1440},
-        "curfew": {
-            "type": "object",
-            "required": ["from", "to"],
-            "properties": {"from": {"type": "string", "pattern": _HHMM},
-                           "to": {"type": "string", "pattern": _HHMM}},
-            "additionalProperties": False,
-        },
+        "curfew": CURFEW_SCHEMA,
         "rest_reminder_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
         "session_gap_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
         "session_items": {
@@ -40,6 +37,7 @@ LIMITS_SCHEMA = {
             "propertyNames": {"enum": PROVENANCES},
             "additionalProperties": {"type": "integer", "minimum": 0},
         },
+        "formats": FORMATS_SCHEMA,
     },
     "additionalProperties": False,
 }
@@ -52,28 +50,20 @@ class Limits:
     rest_reminder_minutes: int | None = None
     session_gap_minutes: int = DEFAULT_SESSION_GAP
     session_items: dict[str, int] = field(default_factory=dict)
+    formats: dict[str, FormatLimit] = field(default_factory=dict)  # format → its budget and curfew
 
     @property
     def any(self) -> bool:
         """Whether anything is limited (a session gap alone limits nothing)."""
         return (self.daily_minutes is not None or self.curfew is not None
-                or self.rest_reminder_minutes is not None or bool(self.session_items))
+                or self.rest_reminder_minutes is not None or bool(self.session_items)
+                or bool(self.formats))
 
     def in_curfew(self, minute_of_day: int) -> bool:
-        if self.curfew is None:
-            return False
-        start, end = self.curfew
-        if start <= end:
-            return start <= minute_of_day < end
-        return minute_of_day >= start or minute_of_day < end
+        return in_window(self.curfew, minute_of_day)
 
 
 NO_LIMITS = Limits()
-
-
-def _minutes(text: str) -> int:
-    hour, minute = text.split(":")
-    return int(hour) * 60 + int(minute)
 
 
 def parse_limits(data: dict | None) -> Limits:
@@ -83,10 +73,11 @@ def parse_limits(data: dict | None) -> Limits:
     curfew = data.get("curfew")
     return Limits(
         daily_minutes=data.get("daily_minutes"),
-        curfew=(_minutes(curfew["from"]), _minutes(curfew["to"])) if curfew else None,
+        curfew=(clock_minutes(curfew["from"]), clock_minutes(curfew["to"])) if curfew else None,
         rest_reminder_minutes=data.get("rest_reminder_minutes"),
         session_gap_minutes=data.get("session_gap_minutes", DEFAULT_SESSION_GAP),
-        session_items=dict(data.get("session_items", {})))
+        session_items=dict(data.get("session_items", {})),
+        formats=parse_formats(data.get("formats")))
 
 
 def limits_of(profile) -> Limits:
@@ -98,11 +89,13 @@ def limits_of(profile) -> Limits:
 def check(source) -> list[str]:
     """`file:line: message` for what the schema cannot check (source: proxy.yamlsrc.Source)."""
     data = source.data.get("limits") if isinstance(source.data, dict) else None
-    curfew = data.get("curfew") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return []
+    out, curfew = [], data.get("curfew")
     if isinstance(curfew, dict) and curfew.get("from") is not None and curfew.get("from") == curfew.get("to"):
-        return [source.at(("limits", "curfew"), "limits.curfew: `from` and `to` are the same time; "
-                                                  "leave curfew out for none")]
-    return []
+        out.append(source.at(("limits", "curfew"), "limits.curfew: `from` and `to` are the same time; "
+                                                     "leave curfew out for none"))
+    return out + check_formats(source, data.get("formats"))
 
 
 def file_limits(rules_dir):

@@ -15,12 +15,14 @@ def load_rows(conn, oldest: str):
                            "FROM minors_devices").fetchall()
     usage = conn.execute("SELECT device, profile, day, seconds FROM minors_usage WHERE day >= ?",
                          (oldest,)).fetchall()
-    sessions = conn.execute("SELECT device, profile, started, last, rest_anchor, items "
+    sessions = conn.execute("SELECT device, profile, started, last, rest_anchor, items, formats "
                             "FROM minors_sessions").fetchall()
+    formats = conn.execute("SELECT device, format, day, seconds FROM minors_format_usage WHERE day >= ?",
+                           (oldest,)).fetchall()
     grants = conn.execute("SELECT device, minutes, created FROM minors_grants WHERE day >= ?",
                           (oldest,)).fetchall()
     return ([tuple(r) for r in devices], [tuple(r) for r in usage], [tuple(r) for r in sessions],
-            [tuple(r) for r in grants])
+            [tuple(r) for r in grants], [tuple(r) for r in formats])
 
 
 def upsert_device(conn, device: Device) -> None:
@@ -33,7 +35,8 @@ def upsert_device(conn, device: Device) -> None:
         (device.name, device.label, device.profile, device.source, device.first_seen, device.last_seen))
 
 
-def write_rows(conn, devices: list[Device], usage: list[tuple], sessions: list[tuple]) -> None:
+def write_rows(conn, devices: list[Device], usage: list[tuple], sessions: list[tuple],
+               formats: list[tuple] = ()) -> None:
     for device in devices:
         conn.execute(
             "INSERT INTO minors_devices (name, source, first_seen, last_seen) VALUES (?, ?, ?, ?)"
@@ -41,10 +44,13 @@ def write_rows(conn, devices: list[Device], usage: list[tuple], sessions: list[t
             " excluded.last_seen)", (device.name, device.source, device.first_seen, device.last_seen))
     conn.executemany("INSERT INTO minors_usage (device, profile, day, seconds) VALUES (?, ?, ?, ?)"
                      " ON CONFLICT(device, profile, day) DO UPDATE SET seconds = excluded.seconds", usage)
-    conn.executemany("INSERT INTO minors_sessions (device, profile, started, last, rest_anchor, items)"
-                     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(device) DO UPDATE SET"
+    conn.executemany("INSERT INTO minors_sessions (device, profile, started, last, rest_anchor, items,"
+                     " formats) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(device) DO UPDATE SET"
                      " profile = excluded.profile, started = excluded.started, last = excluded.last,"
-                     " rest_anchor = excluded.rest_anchor, items = excluded.items", sessions)
+                     " rest_anchor = excluded.rest_anchor, items = excluded.items,"
+                     " formats = excluded.formats", sessions)
+    conn.executemany("INSERT INTO minors_format_usage (device, format, day, seconds) VALUES (?, ?, ?, ?)"
+                     " ON CONFLICT(device, format, day) DO UPDATE SET seconds = excluded.seconds", formats)
 
 
 def request_dict(row) -> dict:

@@ -25,4 +25,11 @@ MIGRATIONS: list[tuple[str, ...]] = [
             minutes INTEGER NOT NULL, created REAL NOT NULL, request_id INTEGER)""",
         "CREATE INDEX minors_grants_day ON minors_grants(day, device)",
     ),
+    (  # 2: time per format (what the device's feed showed) per local day; each session's
+        # formats on screen since its last response
+        """CREATE TABLE minors_format_usage (
+            device TEXT NOT NULL, format TEXT NOT NULL, day TEXT NOT NULL,
+            seconds REAL NOT NULL, PRIMARY KEY (device, format, day))""",
+        "ALTER TABLE minors_sessions ADD COLUMN formats TEXT NOT NULL DEFAULT '[]'",
+    ),
 ]

@@ -20,6 +20,7 @@ from . import rows as sql_rows
 from .clock import Clock
 from .devices import Device, Registry, source_of, valid_name
 from .errors import MinorsError, NotFound
+from .format_budgets import FormatBudgets
 from .policy import NO_LIMITS, Limits
 from .time_requests import _CONTROL, MAX_PENDING, MAX_REQUEST_MINUTES, TimeRequests  # noqa: F401 (re-exported)
 from .usage import KEEP_DAYS, UsageBook
@@ -32,7 +33,7 @@ _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 FILTERED_DECISIONS = ("hide", "blur", "warn")
 
 
-class Minors(TimeRequests):
+class Minors(TimeRequests, FormatBudgets):
     def __init__(self, store, *, clock: Clock | None = None,
                  limits: Callable[[str], Limits] | None = None,
                  default_profile: Callable[[], str] | None = None):
@@ -45,7 +46,7 @@ class Minors(TimeRequests):
         self.extra: dict[tuple[str, date], int] = {}  # granted minutes per device and local day
         self.exempt_until: dict[str, float] = {}  # a grant during curfew opens it for its minutes
         self.counters = {"blocked_feeds": 0, "block_pages": 0, "rest_pages": 0,
-                         "session_hidden": 0, "time_requests": 0, "errors": 0, "write_errors": 0}
+                         "session_hidden": 0, "format_hidden": 0, "time_requests": 0, "errors": 0, "write_errors": 0}
         self.last_error: dict | None = None
         self._logged: set[str] = set()
         self._loaded = False
@@ -96,14 +97,16 @@ class Minors(TimeRequests):
         return {p: max(0, n - used.get(p, 0)) for p, n in limits.session_items.items()}
 
     def record_feed(self, device: str, profile: str, now: float, shown: dict[str, int],
-                    *, counted: bool = True) -> None:
-        """A feed response reached the device; `counted=False` for blocked (emptied) ones."""
+                    *, counted: bool = True, formats=()) -> None:
+        """A feed response reached the device; `counted=False` for blocked (emptied) ones.
+        `formats`: the formats of the items it shows (they count until the device's next one)."""
         if self.registry.seen(device, now) is None:
             return  # the registry is full: an unknown extra device is not tracked
         if counted:
             limits = self._limits(profile)
             self.book.record(device, profile, now, limits.session_gap_minutes * 60)
             self.book.count_items(device, shown)
+            self.book.show_formats(device, formats)
         self._schedule_flush()
 
     def rest_shown(self, device: str, now: float) -> None:
@@ -206,6 +209,7 @@ class Minors(TimeRequests):
             "extra_minutes": self.extra.get((device, day), 0),
             "session_items": dict(session.items) if session else {},
             "session_started": session.started if session else None,
+            "formats": list(self.format_status(device, now).values()),
         }
 
     # -- what was filtered ------------------------------------------------------------------------
@@ -244,12 +248,12 @@ class Minors(TimeRequests):
                 return
             now = self.clock.now()
             oldest = (self.clock.day(now) - timedelta(days=KEEP_DAYS - 1)).isoformat()
-            devices, usage, sessions, grants = await self.store.run_read(
+            devices, usage, sessions, grants, formats = await self.store.run_read(
                 lambda conn: sql_rows.load_rows(conn, oldest))
             for row in devices:
                 self.registry.add(Device(row[0], row[3] or source_of(row[0]), row[1], row[2],
                                          row[4], row[5]))
-            self.book.load(usage, sessions)
+            self.book.load(usage, sessions, formats)
             for device, minutes, created in grants:
                 self._apply_grant(device, minutes, created)
             self._loaded = True
@@ -284,11 +288,12 @@ class Minors(TimeRequests):
     async def _write_dirty(self, reschedule: bool = True) -> None:
         devices = [d for n in self.registry.dirty if (d := self.registry.get(n)) is not None]
         self.registry.dirty = set()
-        usage, sessions = self.book.take_dirty()
+        usage, sessions, formats = self.book.take_dirty()
         try:
-            if devices or usage or sessions:
+            if devices or usage or sessions or formats:
                 snapshot = [Device(**d.to_dict()) for d in devices]
-                await self.store.run_write(lambda conn: sql_rows.write_rows(conn, snapshot, usage, sessions))
+                await self.store.run_write(
+                    lambda conn: sql_rows.write_rows(conn, snapshot, usage, sessions, formats))
             self._write_failing = False
         except Exception as exc:  # the disk or the store is gone: memory stays in force, retried
             self.counters["write_errors"] += 1
@@ -299,13 +304,13 @@ class Minors(TimeRequests):
             self.registry.dirty |= {d.name for d in devices}
             self.book.dirty_days |= {(d, p, date.fromisoformat(day)) for d, p, day, _ in usage}
             self.book.dirty_sessions |= {row[0] for row in sessions}
+            self.book.dirty_formats |= {(d, f, date.fromisoformat(day)) for d, f, day, _ in formats}
         finally:
             if reschedule:
                 self._flushing = None
-                if self.registry.dirty or self.book.dirty_days or self.book.dirty_sessions:
+                if (self.registry.dirty or self.book.dirty_days or self.book.dirty_sessions
+                        or self.book.dirty_formats):
                     self._schedule_flush()
-
-
 
 
 def _minutes(seconds: float) -> float:

@@ -5,6 +5,9 @@ the time between them is counted (split at local midnight, so each local day get
 seconds, DST days included). A longer gap ends the session: it is not counted, and the next
 response starts a new session with fresh per-session item counts. All of it lives in memory
 (the proxy path reads it) and is written to SQLite by the owner (state.Minors).
+
+Time per format: the time between two responses of a session goes to every format the earlier
+response showed (what was on screen until the next one), per device, format and local day.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class Session:
     last: float
     rest_anchor: float  # the session's start, or when the rest reminder was last shown
     items: dict[str, int] = field(default_factory=dict)  # shown items by provenance
+    formats: tuple[str, ...] = ()  # the formats the last response showed (on screen now)
 
     def alive(self, now: float, gap_seconds: float) -> bool:
         return now - self.last <= gap_seconds  # a clock that stepped back keeps the session
@@ -35,6 +39,9 @@ class UsageBook:
         self.clock = clock
         # device → (profile, local day) → seconds: the proxy path reads one device's entries
         self.seconds: dict[str, dict[tuple[str, date], float]] = {}
+        # device → (format, local day) → seconds that format was on screen
+        self.format_seconds: dict[str, dict[tuple[str, date], float]] = {}
+        self.dirty_formats: set[tuple[str, str, date]] = set()
         self.sessions: dict[str, Session] = {}
         self.dirty_days: set[tuple[str, str, date]] = set()
         self.dirty_sessions: set[str] = set()
@@ -50,11 +57,20 @@ class UsageBook:
             if now > session.last:
                 for day, seconds in self.clock.split_days(session.last, now):
                     self._add(device, profile, day, seconds)
+                    for name in session.formats:
+                        self._add_format(device, name, day, seconds)
                 session.last = now
         else:
             session = self.sessions[device] = Session(profile, now, now, now)
         self.dirty_sessions.add(device)
         return session
+
+    def show_formats(self, device: str, formats) -> None:
+        """The formats the device's newest response showed: they count until its next one."""
+        session = self.sessions.get(device)
+        if session is not None and session.formats != (shown := tuple(sorted(set(formats)))):
+            session.formats = shown
+            self.dirty_sessions.add(device)
 
     def count_items(self, device: str, counts: dict[str, int]) -> None:
         session = self.sessions.get(device)
@@ -75,6 +91,11 @@ class UsageBook:
         days[(profile, day)] = days.get((profile, day), 0.0) + seconds
         self.dirty_days.add((device, profile, day))
 
+    def _add_format(self, device: str, name: str, day: date, seconds: float) -> None:
+        days = self.format_seconds.setdefault(device, {})
+        days[(name, day)] = days.get((name, day), 0.0) + seconds
+        self.dirty_formats.add((device, name, day))
+
     def _roll(self, now: float) -> None:
         """Forget days older than KEEP_DAYS from memory (they stay in SQLite)."""
         today = self.clock.day(now)
@@ -82,9 +103,10 @@ class UsageBook:
             return
         self._today = today
         oldest = today - timedelta(days=KEEP_DAYS - 1)
-        for device, days in self.seconds.items():
-            for key in [k for k in days if k[1] < oldest and (device, *k) not in self.dirty_days]:
-                del days[key]
+        for book, dirty in ((self.seconds, self.dirty_days), (self.format_seconds, self.dirty_formats)):
+            for device, days in book.items():
+                for key in [k for k in days if k[1] < oldest and (device, *k) not in dirty]:
+                    del days[key]
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -98,6 +120,9 @@ class UsageBook:
             return self.seconds.get(device, {}).get((profile, day), 0.0)
         return sum(s for (_, when), s in self.seconds.get(device, {}).items() if when == day)
 
+    def format_day_seconds(self, device: str, name: str, day: date) -> float:
+        return self.format_seconds.get(device, {}).get((name, day), 0.0)
+
     def days_used(self, device: str, days: list[date]) -> int:
         wanted = set(days)
         entries = self.seconds.get(device, {}).items()
@@ -105,17 +130,23 @@ class UsageBook:
 
     # -- persistence ------------------------------------------------------------------------------
 
-    def load(self, usage_rows, session_rows) -> None:
+    def load(self, usage_rows, session_rows, format_rows=()) -> None:
         for device, profile, day, seconds in usage_rows:
             self.seconds.setdefault(device, {})[(profile, date.fromisoformat(day))] = float(seconds)
-        for device, profile, started, last, rest_anchor, items in session_rows:
-            self.sessions[device] = Session(profile, started, last, rest_anchor, json.loads(items or "{}"))
+        for device, name, day, seconds in format_rows:
+            self.format_seconds.setdefault(device, {})[(name, date.fromisoformat(day))] = float(seconds)
+        for device, profile, started, last, rest_anchor, items, formats in session_rows:
+            self.sessions[device] = Session(profile, started, last, rest_anchor, json.loads(items or "{}"),
+                                            tuple(json.loads(formats or "[]")))
 
-    def take_dirty(self) -> tuple[list[tuple], list[tuple]]:
-        """Rows to upsert since the last call: (usage rows, session rows)."""
+    def take_dirty(self) -> tuple[list[tuple], list[tuple], list[tuple]]:
+        """Rows to upsert since the last call: (usage rows, session rows, format usage rows)."""
         usage = [(d, p, day.isoformat(), self.seconds.get(d, {}).get((p, day), 0.0))
                  for d, p, day in self.dirty_days]
-        sessions = [(d, s.profile, s.started, s.last, s.rest_anchor, json.dumps(s.items))
+        sessions = [(d, s.profile, s.started, s.last, s.rest_anchor, json.dumps(s.items),
+                     json.dumps(list(s.formats)))
                     for d in self.dirty_sessions if (s := self.sessions.get(d)) is not None]
-        self.dirty_days, self.dirty_sessions = set(), set()
-        return usage, sessions
+        formats = [(d, f, day.isoformat(), self.format_day_seconds(d, f, day))
+                   for d, f, day in self.dirty_formats]
+        self.dirty_days, self.dirty_sessions, self.dirty_formats = set(), set(), set()
+        return usage, sessions, formats

@@ -104,11 +104,28 @@ def _state(status: dict, t: i18n.Translator) -> str:
     return t("parent.rest_due") if status.get("rest_due") else t("parent.open")
 
 
+def _formats(formats: list[dict], t: i18n.Translator) -> list[str]:
+    """One line per limited format: its minutes today against today's budget, and whether it is
+    hidden now (budget spent, or in its curfew)."""
+    lines = []
+    for entry in formats:
+        name = t.get("parent.format." + entry["format"], entry["format"])
+        line = t("parent.format_line", format=name, used=_minutes(entry.get("used_minutes", 0), t),
+                 budget=_minutes(entry.get("budget_minutes"), t))
+        if entry.get("hidden"):
+            line += " · " + t(f"parent.format_hidden.{entry.get('reason')}", window=entry.get("curfew"))
+        elif entry.get("curfew"):
+            line += " · " + t("parent.format_curfew", window=entry["curfew"])
+        lines.append(line)
+    return lines
+
+
 def _device(device: dict, names: dict[str, str], t: i18n.Translator) -> dict:
     """One row of the devices table: the device's data and its times and state in words."""
     usage = device.get("usage") or {}
     return {**device, "state": _state(device.get("status") or {}, t),
             "filtered": _filtered(device.get("filtered_today"), names, t),
+            "formats": _formats(usage.get("formats") or [], t),
             "times": [_minutes(usage.get("today_minutes", 0), t),
                       _minutes(usage.get("week_minutes", 0), t),
                       _minutes(usage.get("budget_minutes"), t),
