@@ -60,8 +60,17 @@ def path_and_params(url: str) -> tuple[str, dict]:
 
 
 def thing(obj) -> dict:
-    """A praw object's public attributes (related objects by their name)."""
-    return support.plain({k: v for k, v in vars(obj).items() if not k.startswith("_")})
+    """A praw object's public attributes (related objects by their name; a poll's PollData and
+    PollOption, which have no name, by their own attributes)."""
+    return support.plain({k: _attribute(v) for k, v in vars(obj).items() if not k.startswith("_")})
+
+
+def _attribute(value):
+    if isinstance(value, list):
+        return [_attribute(v) for v in value]
+    if isinstance(value, praw.models.base.PRAWBase) and not isinstance(value, praw.models.reddit.base.RedditBase):
+        return thing(value)
+    return value
 
 
 def view(url: str, body: bytes) -> tuple[support.View, list]:
