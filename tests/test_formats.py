@@ -159,3 +159,37 @@ def test_the_library_api_gives_format_and_relation(tmp_path):
     assert [(i.id, i.format, i.relation, i.duration_s) for i in outcome.items][2:] == [
         ("v3", "short_video", "original", 42), ("v4", "video", "original", None), ("v5", "video", "repost", 95)]
     assert outcome.items[4].to_dict()["relation_why"] == "forward_of != null"
+
+
+RECALL = ADAPTER.replace("    format:\n      - {when: \"live == `true`\", is: live}\n      - {default: video}\n",
+                         "    format:\n      - {when: \"live == `true`\", is: live}\n"
+                         "      - {when: \"w > h\", is: video}\n      - {when: \"h > w\", is: short_video}\n"
+                         "      - {default: unknown, why: no size here, recall: true}\n")
+
+
+def test_an_unknown_format_may_take_what_the_same_item_was_elsewhere():
+    engine = _engine(RECALL)
+
+    def formats(body: bytes):
+        items = engine.process(Request("GET", "https://t.test/feed"), body, "application/json").items
+        return [(i.id, i.format, i.format_why) for i in items]
+    assert formats(b'{"a": [{"post": {"id": "s1"}}]}') == [("s1", "unknown", "no size here")]
+    formats(b'{"a": [{"post": {"id": "s1", "w": 9, "h": 16}}, {"post": {"id": "v1", "w": 16, "h": 9}}]}')
+    assert formats(b'{"a": [{"post": {"id": "s1"}}, {"post": {"id": "v1"}}, {"post": {"id": "n1"}}]}') == [
+        ("s1", "short_video", "seen as short_video on home: h > w"),
+        ("v1", "video", "seen as video on home: w > h"), ("n1", "unknown", "no size here")]
+
+
+def test_recall_is_only_for_an_unknown_format():
+    text = RECALL.replace("{when: \"h > w\", is: short_video}", "{when: \"h > w\", is: short_video, recall: true}")
+    with pytest.raises(AdapterError) as error:
+        compile_adapter(parse(text, "t.yaml"))
+    assert "`recall` is for an unknown format" in str(error.value)
+
+
+def test_the_memory_keeps_the_latest_items():
+    from feedlens.item_format import FormatMemory, Seen
+    memory = FormatMemory(capacity=2)
+    for n in range(3):
+        memory.remember("t", str(n), Seen("video", "home", "w > h"))
+    assert len(memory) == 2 and memory.recall("t", "0") is None and memory.recall("t", "2").format == "video"

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 from . import embedded, placeholder
 from .adapters import AdapterSet, Endpoint, graphql_operation
 from .extract import build_item, locate
+from .item_format import FormatMemory
 from .canary import unclaimed_items
 from .continuations import ContinuationMemory, issued_tokens, request_token
 from .session import UNKNOWN, SessionFacts, SessionSpec, context as session_context, viewer_id
@@ -104,6 +105,8 @@ class Engine:
         self.profile = profile
         self.body_cap = body_cap
         self.clock = clock
+        # formats of items seen with one, for the same item on a surface that cannot tell
+        self.formats = FormatMemory()
 
     # -- routing (cheap; the proxy calls this before buffering a body) --------------------
 
@@ -299,7 +302,8 @@ class _Pass:
         if any(made_here):  # a body that passed feedlens before: its placeholder is not an item
             located = [loc for loc, made in zip(located, made_here) if not made]
         request = self.request.context_for(endpoint.session)
-        items = [build_item(endpoint, loc, start + i, request) for i, loc in enumerate(located)]
+        formats = self.engine.formats
+        items = [build_item(endpoint, loc, start + i, request, formats) for i, loc in enumerate(located)]
         if self.request.inherited:
             for item in items:
                 item.evidence.append(Evidence(path="request.continuation", source="request",

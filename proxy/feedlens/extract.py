@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .adapters import Endpoint, ItemShape, ProvenanceRule
-from .item_format import to_seconds
+from .item_format import FacetRule, FormatMemory, Seen, to_seconds
 from .jmes import Expr, get_steps, summarize
 from .model import Evidence, Item, Provenance
 from .session import NO_CONTEXT
@@ -222,7 +222,8 @@ def _asks_request(endpoint: Endpoint) -> bool:
     return any(rule.request is not None for rule in endpoint.provenance)
 
 
-def build_item(endpoint: Endpoint, located: Located, position: int, request: dict | None = None) -> Item:
+def build_item(endpoint: Endpoint, located: Located, position: int, request: dict | None = None,
+               formats: FormatMemory | None = None) -> Item:
     shape = located.shape
     values = {name: expr.search(located.node) for name, expr in shape.fields.items()}
     rule, evidence, reason = decide_provenance(endpoint, located, request)
@@ -257,11 +258,23 @@ def build_item(endpoint: Endpoint, located: Located, position: int, request: dic
     fmt, relation = shape.format.decide(located.node), shape.relation.decide(located.node)
     item.format, item.format_why = fmt.value, fmt.why
     item.relation, item.relation_why = relation.value, relation.why
+    if formats is not None and item.id is not None:
+        _recall_or_remember(formats, item, fmt)
     if "duration" in values or "duration_ms" in values:
         item.duration_s = _duration(values)
     if endpoint.parts is not None:
         item.parts = _parts(endpoint, located.node)
     return item
+
+
+def _recall_or_remember(formats: FormatMemory, item: Item, rule: FacetRule) -> None:
+    """The same item, the same format on every surface: a known format is remembered; an
+    unknown one that may be recalled takes what the item was where it was seen with one."""
+    if item.format != "unknown":
+        formats.remember(item.platform, item.id, Seen(item.format, item.surface, item.format_why))
+    elif rule.recall and (seen := formats.recall(item.platform, item.id)) is not None:
+        item.format = seen.format
+        item.format_why = f"seen as {seen.format} on {seen.surface}: {seen.why}"
 
 
 def _duration(values: dict) -> int | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from . import schema
 from .continuations import ContinuationMemory
 from .engine import Engine, Request
+from .item_format import FormatMemory
 from .model import Outcome
 from .session import UNKNOWN, from_headers
 from .yamlsrc import Source, YamlError, load
@@ -91,7 +92,8 @@ def discover(platforms_dir: str | Path) -> tuple[list[Case], list[str]]:
 def run(engine: Engine, case: Case) -> tuple[Outcome, list[str]]:
     """Run one case; returns the outcome and a list of `file:line: failure` messages. A case
     with a `context:` (the earlier page, or a response describing the viewer) runs that first,
-    as the proxy would have seen it."""
+    as the proxy would have seen it. Each case starts with no formats remembered (a fresh proxy)."""
+    engine.formats = FormatMemory()
     body = case.body_path().read_bytes()
     request = case.request(engine)
     context = case.data.get("context")

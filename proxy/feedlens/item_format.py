@@ -16,10 +16,15 @@ order (the first whose `when` holds), ending in a default:
 
 `unknown` always carries its reason (`why`): a value the data cannot tell is never guessed.
 Promoted is provenance, not format: an ad gets the format of what it shows.
+
+`recall: true` on an unknown format lets the item take the format the same item (platform and
+id) had where feedlens last saw it with one: a Bilibili video is vertical on the popular list,
+which gives its dimension, and stays a short video in search, whose cards do not (FormatMemory).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from .jmes import Expr
@@ -37,6 +42,7 @@ class FacetRule:
     value: str
     when: Expr | None  # None: the default
     why: str  # the signal that decided, for the why-overlay: the rule's `why` or its condition
+    recall: bool = False  # unknown here: take the format this item had where it was seen with one
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +72,8 @@ def facet_schema(values: tuple[str, ...]) -> dict:
     rule = {
         "type": "object",
         "properties": {"when": {"type": "string", "minLength": 1}, "is": {"enum": list(values)},
-                       "default": {"enum": list(values)}, "why": {"type": "string", "minLength": 1}},
+                       "default": {"enum": list(values)}, "why": {"type": "string", "minLength": 1},
+                       "recall": {"type": "boolean"}},
         "additionalProperties": False,
         "oneOf": [{"required": ["when", "is"], "not": {"required": ["default"]}},
                   {"required": ["default"], "not": {"anyOf": [{"required": ["when"]}, {"required": ["is"]}]}}],
@@ -74,7 +81,7 @@ def facet_schema(values: tuple[str, ...]) -> dict:
     return {"oneOf": [
         {"enum": known},
         {"type": "object", "required": ["unknown"], "additionalProperties": False,
-         "properties": {"unknown": {"type": "string", "minLength": 1}}},
+         "properties": {"unknown": {"type": "string", "minLength": 1}, "recall": {"type": "boolean"}}},
         {"type": "array", "minItems": 1, "items": rule},
     ]}
 
@@ -86,7 +93,7 @@ def compile_facet(name: str, spec, expr, error, where: tuple) -> Facet:
     if isinstance(spec, str):
         return Facet((FacetRule(spec, None, f"{name}: {spec}"),))
     if isinstance(spec, dict):
-        return Facet((FacetRule("unknown", None, spec["unknown"]),))
+        return Facet((FacetRule("unknown", None, spec["unknown"], bool(spec.get("recall"))),))
     rules = []
     for index, entry in enumerate(spec):
         spot = where + (index,)
@@ -94,17 +101,50 @@ def compile_facet(name: str, spec, expr, error, where: tuple) -> Facet:
             if index != len(spec) - 1:
                 error(spot, f"a default {name} must be the last rule")
             value = entry["default"]
-            rules.append(FacetRule(value, None, entry.get("why") or f"{name}: {value}"))
+            rules.append(FacetRule(value, None, entry.get("why") or f"{name}: {value}",
+                                   bool(entry.get("recall"))))
         else:
             value = entry["is"]
             rules.append(FacetRule(value, expr(entry["when"], spot + ("when",)),
-                                   entry.get("why") or entry["when"]))
+                                   entry.get("why") or entry["when"], bool(entry.get("recall"))))
         if value == "unknown" and "why" not in entry:
             error(spot, f"{name} unknown needs `why`: what the data cannot tell")
+        if entry.get("recall") and (value != "unknown" or name != "format"):
+            error(spot, "`recall` is for an unknown format: it takes the format the item had elsewhere")
     if rules and rules[-1].when is not None:
         error(where, f"the last {name} rule must be a default")
         rules.append(FacetRule("unknown", None, UNDECLARED))
     return Facet(tuple(rules))
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    format: str
+    surface: str
+    why: str
+
+
+class FormatMemory:
+    """The formats of items seen with one, by (platform, id), most recent last: an item whose
+    format a surface cannot tell (`recall: true`) takes the one it had elsewhere. Bounded:
+    the oldest go first."""
+
+    def __init__(self, capacity: int = 20_000):
+        self.capacity = capacity
+        self._seen: OrderedDict[tuple[str, str], Seen] = OrderedDict()
+
+    def remember(self, platform: str, item_id: str, seen: Seen) -> None:
+        key = (platform, item_id)
+        self._seen[key] = seen
+        self._seen.move_to_end(key)
+        if len(self._seen) > self.capacity:
+            self._seen.popitem(last=False)
+
+    def recall(self, platform: str, item_id: str) -> Seen | None:
+        return self._seen.get((platform, item_id))
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
 
 def to_seconds(value, unit: str = "s") -> int | None:
