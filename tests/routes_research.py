@@ -15,6 +15,7 @@ RESEARCH_API_ROUTES: list[tuple[str, str, dict | None]] = [
     ("GET", "/api/research/charts/composition?days=7&platform=demo", None),
     ("GET", "/api/research/charts/shares?days=7", None),
     ("GET", "/api/research/charts/sources?days=7&limit=5", None),
+    ("GET", "/api/research/charts/formats?days=7&platform=demo", None),
     ("GET", "/api/research/audit", None),
     ("POST", "/api/research/audit", {"platform": "demo", "note": "check", "condition": "on"}),
     ("POST", "/api/research/audit/1/condition", {"condition": "off"}),

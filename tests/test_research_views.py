@@ -179,7 +179,8 @@ async def test_the_research_page_in_both_languages(client, token, runtime, lang,
     assert "script-src" not in csp and "default-src 'none'" in csp
     assert "<script" not in text and 'style="' not in text
     svgs = re.findall(r'<svg viewBox="[^"]*" role="img".*?</svg>', text, re.S)
-    assert len(svgs) == 3  # composition (one platform), shares, top sources
+    # composition (one platform), shares, top sources, provenance × format (period and month)
+    assert len(svgs) == 5
     for svg in svgs:  # each chart parses as SVG and names itself
         root = ET.fromstring(svg)
         assert root.find("{http://www.w3.org/2000/svg}title").text

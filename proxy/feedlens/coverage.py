@@ -4,7 +4,8 @@
 request and either the endpoint that claims it or the reason it is missing. This module
 validates the file (strict schema, `file:line` messages), checks every claim mechanically (the
 sample is routed to the named endpoint, which has a fixture case; a missing surface's sample is
-claimed by nothing) and renders the matrix as text or Markdown (`feedlens coverage`,
+claimed by nothing), runs the fixture cases to list the formats (item_format.py) each surface's
+fixtures show, and renders the matrix as text or Markdown (`feedlens coverage`,
 docs/coverage.md; coverage_report.py).
 """
 
@@ -20,6 +21,7 @@ from jsonschema import Draft202012Validator
 from . import fixtures, schema_messages
 from .adapters import AdapterSet, graphql_operation, load_adapters
 from .engine import Engine, Request
+from .item_format import FORMATS
 from .yamlsrc import Source, YamlError, load
 
 FILE_NAME = "coverage.yaml"
@@ -106,6 +108,7 @@ class Row:
     surface: Surface
     state: str
     routed_to: str | None = None          # what the sample is really routed to
+    formats: tuple[str, ...] = ()         # of the items its fixture cases on its path extract
 
 
 @dataclass
@@ -171,6 +174,7 @@ def evaluate(path: str | Path, rules: Path) -> Matrix:
         key = (case.platform, case.data["expect"]["endpoint"])
         fixture_keys.setdefault(key, set()).add(path_key(case.data["url"]))
     engine = Engine(adapters)
+    formats = fixture_formats(engine, cases)
     rows, problems = [], list(adapters.errors) + case_errors
     known = {a.platform for a in adapters.adapters}
     for platform in source.data["platforms"]:
@@ -178,10 +182,25 @@ def evaluate(path: str | Path, rules: Path) -> Matrix:
             problems.append(source.at(("platforms", platform), f"no adapter for platform {platform!r}"))
     for surface in surfaces:
         row, problem = _check(source, surface, engine, adapters, fixture_keys)
+        if row.state == FIXTURE:
+            row.formats = formats.get((surface.platform, surface.endpoint, path_key(surface.sample)), ())
         rows.append(row)
         if problem:
             problems.append(problem)
     return Matrix(source, rows, problems)
+
+
+def fixture_formats(engine: Engine, cases: list) -> dict[tuple[str, str, str], tuple[str, ...]]:
+    """(platform, endpoint, path key) -> the formats of the items its fixture cases extract, in
+    the vocabulary's order (a case that fails extracts nothing here; the fixture tests say why)."""
+    found: dict[tuple[str, str, str], set[str]] = {}
+    for case in cases:
+        key = (case.platform, case.data["expect"]["endpoint"], path_key(case.data["url"]))
+        outcome, _ = fixtures.run(engine, case)
+        into = found.setdefault(key, set())
+        if outcome.endpoint == key[1]:
+            into.update(item.format for item in outcome.items)
+    return {key: tuple(f for f in FORMATS if f in values) for key, values in found.items()}
 
 
 def _check(source: Source, surface: Surface, engine: Engine, adapters: AdapterSet,

@@ -32,6 +32,11 @@ States:
   pass unchanged; when one comes from a host the platform's adapter knows and looks like a feed,
   `/api/health` lists it as a coverage gap (docs/adapters.md, `feed_like`).
 
+The **formats** column lists the formats (docs/format.md: short_video, video, live, image, text,
+article, …) of the items the fixture cases on the surface's own path extract, in the
+vocabulary's order: `unknown` among them means the adapter does not (yet) tell for some items,
+and — that the fixture cases on this path have no items.
+
 Every claim is checked mechanically: the sample request (URL, method, body) is routed with the
 same router and request conditions the proxy uses, and must reach the named endpoint; a missing
 surface's sample must be claimed by nothing.
@@ -57,6 +62,18 @@ def summary(matrix: Matrix) -> str:
             f"{counts[MISSING]} missing")
 
 
+def format_summary(matrix: Matrix) -> str:
+    """How many surfaces with a fixture on their path show a known format on every item."""
+    shown = [r for r in matrix.rows if r.state == FIXTURE and r.formats]
+    known = sum(1 for r in shown if "unknown" not in r.formats)
+    return (f"Formats: {known} of {len(shown)} surfaces with items in their fixtures show a known "
+            f"format on every item")
+
+
+def formats(row: Row) -> str:
+    return ", ".join(row.formats) or "—"
+
+
 def _detail(row: Row) -> str:
     surface = row.surface
     return surface.endpoint if surface.missing is None else surface.missing
@@ -65,11 +82,15 @@ def _detail(row: Row) -> str:
 def text(matrix: Matrix) -> str:
     lines = []
     width = max(len(r.surface.id) for r in matrix.rows)
+    detail_width = max(len(_detail(r)) for r in matrix.rows if r.state == FIXTURE) if any(
+        r.state == FIXTURE for r in matrix.rows) else 0
     state_width = max(len(s) for s in STATES)
     for platform in matrix.platforms():
         lines.append(platform)
         for row in (r for r in matrix.rows if r.surface.platform == platform):
-            lines.append(f"  {row.surface.id:<{width}}  {row.state:<{state_width}}  {_detail(row)}")
+            detail = f"{_detail(row):<{detail_width}}  [{formats(row)}]" if row.state == FIXTURE else _detail(row)
+            lines.append(f"  {row.surface.id:<{width}}  {row.state:<{state_width}}  {detail}")
+    lines.append(format_summary(matrix))
     lines.append(summary(matrix))
     return "\n".join(lines)
 
@@ -96,7 +117,7 @@ def _cell(value: str) -> str:
 
 
 def markdown(matrix: Matrix) -> str:
-    out = [HEADER, f"**{summary(matrix)}.**", ""]
+    out = [HEADER, f"**{summary(matrix)}.** {format_summary(matrix)}.", ""]
     for platform in matrix.platforms():
         rows = [r for r in matrix.rows if r.surface.platform == platform]
         counts = {s: sum(1 for r in rows if r.state == s) for s in STATES}
@@ -109,12 +130,12 @@ def markdown(matrix: Matrix) -> str:
         out.append(f"{counts[FIXTURE] + counts[CLAIMED]} of {len(rows)} surfaces claimed, "
                    f"{counts[MISSING]} missing.")
         out.append("")
-        out.append("| surface | what | sample request | state | endpoint or reason |")
-        out.append("|---|---|---|---|---|")
+        out.append("| surface | what | sample request | state | endpoint or reason | formats |")
+        out.append("|---|---|---|---|---|---|")
         for row in rows:
             surface = row.surface
             out.append(f"| `{surface.id}` | {_cell(surface.description)} | {_cell(_where(row))} | "
-                       f"{_MARK[row.state]} {row.state} | {_cell(_detail(row))} |")
+                       f"{_MARK[row.state]} {row.state} | {_cell(_detail(row))} | {formats(row)} |")
         out.append("")
     return "\n".join(out)
 

@@ -264,8 +264,9 @@ class Store:
         """Composition counts of items seen in [since, until)."""
         span = (since, until)
         groups = await self._query(
-            "SELECT platform, surface, provenance, decision, COUNT(*) AS n FROM items"
-            " WHERE time >= ? AND time < ? GROUP BY 1, 2, 3, 4", span)
+            # rows logged before formats were (schema 5) count as unknown
+            "SELECT platform, surface, provenance, decision, COALESCE(format, 'unknown') AS format,"
+            " COUNT(*) AS n FROM items WHERE time >= ? AND time < ? GROUP BY 1, 2, 3, 4, 5", span)
         responses = await self._query(
             "SELECT COUNT(*) AS n, COALESCE(SUM(changed), 0) AS changed,"
             " COUNT(error) AS errors FROM responses WHERE time >= ? AND time < ?", span)

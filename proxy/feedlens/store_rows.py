@@ -15,11 +15,12 @@ from .model import Item
 
 ITEM_COLUMNS = ("response_id", "time", "platform", "endpoint", "surface", "position", "item_id",
                 "kind", "author_id", "author", "title", "provenance", "reason", "evidence",
-                "confidence", "rule", "labels", "decision", "decision_rule")
+                "confidence", "rule", "labels", "decision", "decision_rule", "format", "relation",
+                "duration_s", "format_why", "relation_why")
 _JSON_COLUMNS = ("evidence", "labels")
 _MARK_FIELDS = ("item_id", "time", "endpoint", "surface", "kind", "author_id", "author",
                 "provenance", "reason", "evidence", "confidence", "rule", "labels", "decision",
-                "decision_rule")
+                "decision_rule", "format", "relation", "duration_s", "format_why", "relation_why")
 
 
 @dataclass
@@ -43,12 +44,15 @@ def item_row(record: ResponseRecord, item: Item, response_id: int) -> tuple:
 
     Item text is never stored in items: the title column stays NULL. Research mode
     (proxy/research) is the only place text may go, and only fields consented one by one.
+    format_why and relation_why are the adapter's own words (a rule's `why` or its condition,
+    item_format.py), the same for every item the rule decides: no item text.
     """
     return (response_id, record.time, item.platform, item.endpoint, item.surface, item.position,
             _text(item.id), item.kind, _text(item.author_id), item.author, None,
             str(item.provenance), item.reason, _json([e.to_dict() for e in item.evidence]),
             item.confidence, item.rule, _json(list(item.labels)), item.decision,
-            item.decision_rule)
+            item.decision_rule, item.format, item.relation, item.duration_s, item.format_why,
+            item.relation_why)
 
 
 def _text(value) -> str | None:
@@ -84,13 +88,20 @@ def _row_dict(row: sqlite3.Row) -> dict:
 
 def _composition(groups: list[dict]) -> dict:
     out: dict[str, Any] = {"items": 0, "by_platform": {}, "by_surface": {}, "by_provenance": {},
-                           "by_decision": {}, "by_platform_provenance": {}}
+                           "by_decision": {}, "by_format": {}, "by_platform_provenance": {},
+                           "by_provenance_format": {}}
     for row in groups:
         n = row["n"]
         out["items"] += n
         for key, column in (("by_platform", "platform"), ("by_surface", "surface"),
-                            ("by_provenance", "provenance"), ("by_decision", "decision")):
+                            ("by_provenance", "provenance"), ("by_decision", "decision"),
+                            ("by_format", "format")):
             out[key][row[column]] = out[key].get(row[column], 0) + n
-        per = out["by_platform_provenance"].setdefault(row["platform"], {})
-        per[row["provenance"]] = per.get(row["provenance"], 0) + n
+        _add(out["by_platform_provenance"], row["platform"], row["provenance"], n)
+        _add(out["by_provenance_format"], row["provenance"], row["format"], n)
     return out
+
+
+def _add(table: dict, outer, inner, n: int) -> None:
+    per = table.setdefault(outer, {})
+    per[inner] = per.get(inner, 0) + n

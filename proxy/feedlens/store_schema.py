@@ -45,6 +45,16 @@ MIGRATIONS.append((  # 4: which device a response went to (parents and minors: p
     "ALTER TABLE responses ADD COLUMN device TEXT",
     "CREATE INDEX responses_device ON responses(device, time)",
 ))
+MIGRATIONS.append((  # 5: what each item is (item_format.py, docs/format.md) and the adapter's signal
+    # that decided it (static adapter text, never the item's); rows logged before stay NULL
+    "ALTER TABLE items ADD COLUMN format TEXT",
+    "ALTER TABLE items ADD COLUMN relation TEXT",
+    "ALTER TABLE items ADD COLUMN duration_s INTEGER",
+    "ALTER TABLE items ADD COLUMN format_why TEXT",
+    "ALTER TABLE items ADD COLUMN relation_why TEXT",
+    # provenance × format counts over time ranges, walked like items_composition
+    "CREATE INDEX items_format ON items(platform, provenance, format, time)",
+))
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: format and relation
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("surface", "string", "Where the feed is shown: home, search, related, …"),
     Column("position", "integer", "Position of the item in the response, from 0."),
     Column("kind", "string", "Kind of item: video, post, ad, …"),
+    Column("format", "string", "What the item is, one word for every platform (docs/format.md): "
+           "short_video, video, live, upcoming, image, text, article, audio, link, poll or "
+           "unknown. Empty for records made before export schema 2."),
+    Column("relation", "string", "How the item relates to another post: original, repost, reply, "
+           "quote or unknown. Empty for records made before export schema 2."),
     Column("provenance", "string", "Why the item is in the feed: followed, personalized, "
            "popular, promoted, search, own or unknown."),
     Column("reason_category", "string", "Id of the adapter rule that decided the provenance, "

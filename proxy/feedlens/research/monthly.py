@@ -1,7 +1,8 @@
 """The monthly personal report: one calendar month of the user's own feed, from the item log.
 
-Composition by platform and provenance, the top sources, and how each provenance's share
-moved against the previous month (in percentage points).
+Composition by platform and provenance, provenance × format (what each provenance brought:
+short videos, images, articles, …), the top sources, and how each provenance's share moved
+against the previous month (in percentage points).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime
 from . import queries
 from ..model import provenance_rank
 from .charts import shares_of, source_row
+from .format_charts import breakdown
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 TOP_SOURCES = 10
@@ -61,10 +63,12 @@ async def report(store, year: int, month: int) -> dict:
     this = await composition(store, year, month)
     before = await composition(store, *previous(year, month))
     sources = await queries.top_sources(store, this["since"], this["until"], TOP_SOURCES)
+    formats = await breakdown(store, this["since"], this["until"])
     return {
         "month": this["month"], "since": this["since"], "until": this["until"],
         "next_month": month_name(*following(year, month)),
         "items": this["items"], "all": this["all"], "platforms": this["platforms"],
+        "formats": formats["matrix"],  # {provenance: {format: n}}
         "top_sources": [source_row(r) for r in sources],
         "previous": {"month": before["month"], "items": before["items"], "all": before["all"]},
         "changes": share_changes(this["all"], before["all"]),

@@ -64,6 +64,35 @@ async def shares(store, since: float, until: float, source: str = "items",
     return sorted(rows, key=lambda row: (-row["n"], str(row["provenance"])))
 
 
+async def formats(store, since: float, until: float, source: str = "items",
+                  platform: str | None = None) -> list[dict]:
+    """Item counts per platform, provenance and format in the range (optionally one platform).
+
+    -> [{"platform": str, "provenance": str, "format": str | None, "n": int}, …], non-zero
+    ones in that order; format is None for items logged before formats were (schema 5).
+    Walks the (platform, provenance, format, time) index like composition: one range count
+    per distinct triple.
+    """
+    table = _table(source)
+    return await store.run_read(lambda conn: _format_counts(conn, table, since, until, platform))
+
+
+def _format_counts(conn: sqlite3.Connection, table: str, since: float, until: float,
+                   platform: str | None) -> list[dict]:
+    sql = (f"SELECT COUNT(*) FROM {table} WHERE platform IS ? AND provenance IS ? AND format IS ?"
+           " AND time >= ? AND time < ?")
+    out = []
+    for pair_platform, provenance in distinct_pairs(conn, table):
+        if platform is not None and pair_platform != platform:
+            continue
+        for fmt in _distinct(conn, table, "format", "platform IS ? AND provenance IS ? AND",
+                             (pair_platform, provenance)):
+            n = conn.execute(sql, (pair_platform, provenance, fmt, since, until)).fetchone()[0]
+            if n:
+                out.append({"platform": pair_platform, "provenance": provenance, "format": fmt, "n": n})
+    return out
+
+
 async def top_sources(store, since: float, until: float, limit: int = 10,
                       source: str = "items") -> list[dict]:
     """The authors (accounts, channels) with the most items in the range.

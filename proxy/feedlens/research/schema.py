@@ -7,7 +7,8 @@ Each entry upgrades the tables by one version; never edit a shipped one.
 - research_state: a single row; `consent_id` NULL means research mode is off.
 - research_records: one row per feed item seen while research mode was on and not paused.
   Ids are pseudonyms (proxy/research/pseudonym.py); the raw columns (title, text,
-  author_name, url, reason_text) stay NULL unless their field is in the record's consent.
+  author_name, url, reason_text) stay NULL unless their field is in the record's consent;
+  format and relation are the item's (feedlens.item_format), never text.
 """
 
 from __future__ import annotations
@@ -32,5 +33,11 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX research_records_time ON research_records(time)",
         # Composition queries count per (platform, provenance) over time ranges: covering index.
         "CREATE INDEX research_records_composition ON research_records(platform, provenance, time)",
+    ),
+    (  # 2: what each item is (docs/format.md); records made before stay NULL
+        "ALTER TABLE research_records ADD COLUMN format TEXT",
+        "ALTER TABLE research_records ADD COLUMN relation TEXT",
+        # provenance × format counts over time ranges, walked like research_records_composition
+        "CREATE INDEX research_records_format ON research_records(platform, provenance, format, time)",
     ),
 ]

@@ -24,6 +24,7 @@ from . import login, render as r, security, setup_page, validate as v
 from .config import CONFIG, TOKEN
 from .lang import request_language
 from .errors import json_response
+from .research_context import format_chart, provenance_names
 from .views import active_profile, start_of_day
 
 COOKIE_MAX_AGE = 30 * 86400
@@ -106,6 +107,8 @@ def context(data: dict, lang: str) -> dict:
         "uptime": ago(data["uptime"], t, suffix=False),
         "last_feeds": [(p, ago(data["generated"] - when, t)) for p, when in sorted(last.items())],
         "platforms": composition(data["today"]),
+        "formats": format_chart(data["today"]["by_provenance_format"], t, provenance_names(t),
+                                "today-formats", t("dashboard.formats"), t("dashboard.formats_desc")),
         "decisions": ", ".join(f"{t.get('common.decision.' + k, k)} {n}"
                                for k, n in sorted(data["today"]["by_decision"].items())),
         "generated": f"{datetime.fromtimestamp(data['generated']):%H:%M:%S}",

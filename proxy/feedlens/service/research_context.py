@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from .. import i18n
+from ..item_format import FORMATS
 from ..model import PROVENANCE_ORDER, provenance_rank
-from ..research import charts
+from ..research import charts, format_charts
 from .render import minute_time, pct
 
 DAY_CHOICES = (7, 30, 90)
@@ -17,6 +18,21 @@ DAY_CHOICES = (7, 30, 90)
 
 def provenance_names(t: i18n.Translator) -> dict[str, str]:
     return {p: t(f"common.provenance.{p}") for p in PROVENANCE_ORDER}
+
+
+def format_names(t: i18n.Translator) -> dict[str, str]:
+    return {f: t(f"common.format.{f}") for f in FORMATS}
+
+
+def format_chart(matrix: dict, t: i18n.Translator, names: dict, chart_id: str, title: str,
+                 desc: str) -> dict:
+    """Provenance × format as an SVG and its numbers (research.format_charts)."""
+    if not any(n for counts in matrix.values() for n in counts.values()):
+        return {"rows": []}
+    formats = format_names(t)
+    return {"present": format_charts.provenances_of(matrix),
+            "svg": format_charts.format_matrix(chart_id, matrix, names, formats, title, desc),
+            "rows": format_charts.table_rows(matrix, names, formats)}
 
 
 def caveat_text(caveat: dict, lang: str) -> str:
@@ -35,6 +51,8 @@ def research_context(data: dict, lang: str) -> dict:
             "composition": composition(data["composition"], days, t, names),
             "shares": shares(data["shares"], days, t, names),
             "sources": sources(data["sources"], days, t),
+            "formats": format_chart(data["formats"]["matrix"], t, names, "formats",
+                                    t("research.formats"), t("research.formats_desc", days=days)),
             "monthly": monthly(data["monthly"], t, names)}
 
 
@@ -108,6 +126,9 @@ def monthly(report: dict, t: i18n.Translator, names: dict) -> dict:
                for c in report["changes"]]
     return {**report, "provenances": [names.get(p, p) for p in provenances],
             "platform_rows": platforms, "change_rows": changes,
+            "format_chart": format_chart(report["formats"], t, names, "month-formats",
+                                         t("research.formats"),
+                                         t("research.formats_month_desc", month=report["month"])),
             "top": [(charts.source_label(r), r["n"]) for r in report["top_sources"]]}
 
 

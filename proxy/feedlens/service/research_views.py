@@ -11,7 +11,7 @@ import time
 
 from aiohttp import web
 
-from ..research import audit, charts, monthly
+from ..research import audit, charts, format_charts, monthly
 from . import validate as v
 from .config import CONFIG
 from .errors import ApiError, json_response
@@ -32,6 +32,7 @@ def setup(app: web.Application) -> None:
                    name="research_chart_composition")
     router.add_get("/api/research/charts/shares", chart_shares, name="research_chart_shares")
     router.add_get("/api/research/charts/sources", chart_sources, name="research_chart_sources")
+    router.add_get("/api/research/charts/formats", chart_formats, name="research_chart_formats")
     router.add_get("/api/research/audit", audit_list, name="research_audit_list")
     router.add_post("/api/research/audit", audit_start, name="research_audit_start")
     router.add_post(f"/api/research/audit/{SESSION_ID}/condition", audit_condition,
@@ -90,6 +91,14 @@ async def chart_sources(request: web.Request) -> web.Response:
     params = v.query(request, {"days": DAYS, "limit": v.integer(1, MAX_SOURCES)})
     return json_response(await charts.sources(_store(request), params.get("days", DEFAULT_DAYS),
                                               time.time(), params.get("limit", DEFAULT_SOURCES)))
+
+
+async def chart_formats(request: web.Request) -> web.Response:
+    """Provenance × format: items per platform, provenance and format, and the matrix summed
+    over platforms (docs/format.md)."""
+    params = v.query(request, {"days": DAYS, "platform": v.text(64)})
+    return json_response(await format_charts.formats(
+        _store(request), params.get("days", DEFAULT_DAYS), time.time(), platform=params.get("platform")))
 
 
 # ---- the switch audit ----------------------------------------------------------------------
@@ -202,6 +211,7 @@ async def render_research(request: web.Request, lang: str) -> tuple[str, dict]:
         "composition": await charts.composition(store, days, now),
         "shares": await charts.shares(store, days, now),
         "sources": await charts.sources(store, days, now, PAGE_SOURCES),
+        "formats": await format_charts.formats(store, days, now),
         "sessions": [s.to_dict() for s in await audit.list_sessions(store)],
         "platforms": platforms(runtime),
         "monthly": await monthly.report(store, *(params.get("month") or monthly.current_month(now))),
