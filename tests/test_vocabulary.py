@@ -101,3 +101,43 @@ def _luminance(colour: str) -> float:
 @pytest.mark.parametrize("item_class", CLASSES, ids=[c.id for c in CLASSES])
 def test_white_text_on_each_colour_passes_wcag_aa(item_class):
     assert 1.05 / (_luminance(item_class.colour) + 0.05) >= 4.5
+
+
+# ---- formats and relations -------------------------------------------------------------------
+
+def test_format_and_relation_words_name_exactly_the_vocabularies_in_order():
+    from feedlens.item_format import FORMATS, RELATIONS
+    assert tuple(t.id for t in vocabulary.terms("format")) == FORMATS
+    assert tuple(t.id for t in vocabulary.terms("relation")) == RELATIONS
+    for facet in ("format", "relation"):
+        for term in vocabulary.terms(facet):
+            assert term.labels["en"].strip() and term.labels["zh-CN"].strip()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_service_format_and_relation_labels_come_from_the_vocabulary(lang):
+    t = i18n.translator(lang)
+    for facet in ("format", "relation"):
+        for term in vocabulary.terms(facet):
+            assert t(f"common.{facet}.{term.id}") == term.labels[vocabulary.LANGS[lang]]
+    assert vocabulary.term_label("format", None, lang) == t("common.format.unknown")  # logged before formats
+
+
+def test_a_vocabulary_file_out_of_step_with_item_format_is_refused(tmp_path, monkeypatch):
+    import yaml
+    data = yaml.safe_load((ROOT / "rules" / "vocabulary.yaml").read_text(encoding="utf-8"))
+    data["formats"] = [f for f in data["formats"] if f["id"] != "poll"]
+    (tmp_path / "vocabulary.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(vocabulary.paths, "bundled_rules_dir", lambda: tmp_path)
+    vocabulary._data.cache_clear()
+    vocabulary.terms.cache_clear()
+    try:
+        with pytest.raises(vocabulary.VocabularyError, match="poll"):
+            vocabulary.terms("format")
+    finally:
+        vocabulary._data.cache_clear()
+        vocabulary.terms.cache_clear()
+
+
+def test_docs_table_of_formats_and_relations_is_the_vocabulary():
+    assert vocabulary.terms_markdown_table() in (ROOT / "docs" / "vocabulary.md").read_text(encoding="utf-8")

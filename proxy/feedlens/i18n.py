@@ -49,6 +49,9 @@ def messages(lang: str) -> dict[str, str]:
     flat = _flatten(tree)
     # the classes' labels have one source, shared with the extension and the docs
     flat.update({f"common.provenance.{c.id}": vocabulary.label(c.id, lang) for c in vocabulary.classes()})
+    for facet in ("format", "relation"):
+        flat.update({f"common.{facet}.{t.id}": vocabulary.term_label(facet, t.id, lang)
+                     for t in vocabulary.terms(facet)})
     return flat
 
 

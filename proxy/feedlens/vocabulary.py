@@ -1,8 +1,10 @@
-"""The one vocabulary of feed item classes: ids, labels per UI language, colours.
+"""The one vocabulary of feed item classes: ids, labels per UI language, colours; and the
+words of the two item facets, format and relation (feedlens.item_format).
 
 Read from `vocabulary.yaml` shipped with the rules (feedlens.rules). The message catalogues
-get their `common.provenance.*` labels from here (i18n), the pages and the research charts
-their colours (css()), the extension a generated copy (extension/build.py).
+get their `common.provenance.*`, `common.format.*` and `common.relation.*` labels from here
+(i18n), the pages and the research charts their colours (css()), the extension a generated copy
+of the classes (extension/build.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from functools import cache
 import yaml
 
 from . import paths
+from .item_format import FACETS
 from .model import Provenance
 
 LANGS = {"en": "en", "zh": "zh-CN"}  # UI language → the vocabulary's label key
@@ -29,11 +32,22 @@ class ItemClass:
     labels: dict[str, str]  # {"en": …, "zh-CN": …}
 
 
+@dataclass(frozen=True)
+class Term:
+    """One value of a facet (a format or a relation) and its words."""
+
+    id: str
+    labels: dict[str, str]  # {"en": …, "zh-CN": …}
+
+
+@cache
+def _data() -> dict:
+    return yaml.safe_load((paths.bundled_rules_dir() / "vocabulary.yaml").read_text(encoding="utf-8"))
+
+
 @cache
 def classes() -> tuple[ItemClass, ...]:
-    text = (paths.bundled_rules_dir() / "vocabulary.yaml").read_text(encoding="utf-8")
-    found = tuple(ItemClass(c["id"], c["colour"], dict(c["label"]))
-                  for c in yaml.safe_load(text)["classes"])
+    found = tuple(ItemClass(c["id"], c["colour"], dict(c["label"])) for c in _data()["classes"])
     ids = [c.id for c in found]
     if sorted(ids) != sorted(p.value for p in Provenance):
         raise VocabularyError(f"vocabulary.yaml: classes {ids} are not the schema's "
@@ -42,6 +56,27 @@ def classes() -> tuple[ItemClass, ...]:
         if set(c.labels) != set(LANGS.values()):
             raise VocabularyError(f"vocabulary.yaml: class {c.id} needs labels {sorted(LANGS.values())}")
     return found
+
+
+@cache
+def terms(facet: str) -> tuple[Term, ...]:
+    """The words of every value of `facet` ("format" or "relation"), in item_format's order."""
+    key = {"format": "formats", "relation": "relations"}[facet]
+    found = tuple(Term(t["id"], dict(t["label"])) for t in _data().get(key) or ())
+    if tuple(t.id for t in found) != FACETS[facet]:
+        raise VocabularyError(f"vocabulary.yaml: {key} {[t.id for t in found]} are not "
+                              f"item_format's {list(FACETS[facet])}, in that order")
+    for t in found:
+        if set(t.labels) != set(LANGS.values()):
+            raise VocabularyError(f"vocabulary.yaml: {facet} {t.id} needs labels {sorted(LANGS.values())}")
+    return found
+
+
+def term_label(facet: str, value: str | None, lang: str) -> str:
+    """A format's or relation's word in a UI language (an unknown id as it is)."""
+    by_id = {t.id: t for t in terms(facet)}
+    value = "unknown" if value is None else value
+    return by_id[value].labels[LANGS.get(lang, "en")] if value in by_id else value
 
 
 def label(class_id: str, lang: str) -> str:
@@ -62,4 +97,12 @@ def markdown_table() -> str:
     """The table docs/vocabulary.md carries (tests/test_vocabulary.py keeps it in step)."""
     rows = ["| class | English | 中文 | colour |", "|---|---|---|---|"]
     rows += [f"| `{c.id}` | {c.labels['en']} | {c.labels['zh-CN']} | `{c.colour}` |" for c in classes()]
+    return "\n".join(rows) + "\n"
+
+
+def terms_markdown_table() -> str:
+    """The formats' and relations' words, as docs/vocabulary.md carries them."""
+    rows = ["| facet | value | English | 中文 |", "|---|---|---|---|"]
+    rows += [f"| {facet} | `{t.id}` | {t.labels['en']} | {t.labels['zh-CN']} |"
+             for facet in FACETS for t in terms(facet)]
     return "\n".join(rows) + "\n"
