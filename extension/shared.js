@@ -70,6 +70,9 @@ globalThis.feedlensShared ??= (() => {
   function t(key, ...subs) {
     const word = key.startsWith("prov_") && VOCABULARY.classes[key.slice(5)];
     if (word) return label(key.slice(5));  // a class's word: the vocabulary's, not _locales'
+    const facet = /^(format|relation)_(.+)$/.exec(key);  // format_short_video, relation_repost
+    const term = facet && VOCABULARY[facet[1]]?.[facet[2]];
+    if (term) return term[uiLanguage()];
     const cacheKey = subs.length ? `${key}\u0000${subs.join("\u0000")}` : key;
     let text = messages.get(cacheKey);
     if (text === undefined) {

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from feedlens import i18n, vocabulary
+from feedlens.item_format import FORMATS, RELATIONS
 from feedlens.model import Provenance
 from feedlens.profiles import MARK_ONLY
 from feedlens.research.charts import palette_css
@@ -25,7 +26,7 @@ def generated_vocabulary() -> dict:
     """extension/generated/vocabulary.js's object, read as JSON."""
     text = (EXT / "generated" / "vocabulary.js").read_text(encoding="utf-8")
     body = text.split("Object.freeze(", 1)[1].rsplit(");", 1)[0]
-    body = re.sub(r"^(\s*)(order|classes):", r'\1"\2":', body, flags=re.M)
+    body = re.sub(r"^(\s*)(order|classes|format|relation):", r'\1"\2":', body, flags=re.M)
     return json.loads(re.sub(r",(\s*[}\]])", r"\1", body))
 
 
@@ -39,6 +40,10 @@ def test_extension_uses_the_same_names_and_colours():
     for c in CLASSES:
         assert data["classes"][c.id] == {"color": c.colour,
                                          "label": {"en": c.labels["en"], "zh": c.labels["zh-CN"]}}
+    for facet, values in (("format", FORMATS), ("relation", RELATIONS)):  # the badge's format word
+        assert list(data[facet]) == list(values)
+        assert all(data[facet][v] == {"en": vocabulary.term_label(facet, v, "en"),
+                                      "zh": vocabulary.term_label(facet, v, "zh")} for v in values)
 
 
 @pytest.mark.parametrize("path", ["shared.js", "popup.js", "content.css", *[

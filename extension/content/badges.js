@@ -21,7 +21,7 @@ globalThis.feedlensContent.badges ??= (() => {
       "Noto Sans CJK SC", sans-serif; letter-spacing: 0; }
     .badge { background: var(--c); color: #fff; box-shadow: 0 0 0 1.5px #fff, 0 1px 4px rgba(0,0,0,.4); }
     .badge.dashed { background: #fff; color: var(--c); box-shadow: inset 0 0 0 1.5px var(--c), 0 1px 4px rgba(0,0,0,.3); }
-    .state { font-weight: 500; opacity: .92; }
+    .state, .format { font-weight: 500; opacity: .92; }
     .reveal { background: #24292f; color: #fff; box-shadow: 0 1px 4px rgba(0,0,0,.4); }
     button:focus-visible { outline: 3px solid #ffbf47; outline-offset: 2px; }
     [hidden] { display: none; }`;
@@ -151,21 +151,29 @@ globalThis.feedlensContent.badges ??= (() => {
     entry.parts.row.hidden = false;
     C.hints.explainBadge(entry.parts.badge, entry, decision);  // no mark: say why on hover
     const revealed = el.hasAttribute("data-feedlens-revealed");
-    const key = `${kind} ${decision.action} ${revealed}`;
+    const format = entry.mark?.format;
+    const key = `${kind} ${decision.action} ${revealed} ${format}`;
     if (entry.drawn === key) return;
     entry.drawn = key;
-    paintBadge(entry.parts.badge, kind, decision.action);
+    paintBadge(entry.parts.badge, kind, decision.action, format);
     entry.parts.reveal.hidden = decision.action !== "blur" || revealed;
   }
 
-  function paintBadge(badge, kind, action) {
+  function paintBadge(badge, kind, action, format) {
     const meta = PROVENANCE[kind] || PROVENANCE.unknown;
-    const {word, state: shown, label} = C.why.badgeText(kind, action, t);
+    const {word, state: shown, format: shape, label} = C.why.badgeText(kind, action, t, format);
     badge.style.setProperty("--c", meta.color);
     badge.classList.toggle("dashed", kind === "unmarked");
     badge.dataset.provenance = kind;
     badge.dataset.decision = action;
     badge.replaceChildren((ICONS[kind] || ICONS.unknown).cloneNode(true), word);
+    badge.dataset.format = format || "";
+    if (shape) {
+      const span = document.createElement("span");
+      span.className = "format";
+      span.textContent = `· ${shape}`;
+      badge.append(span);
+    }
     if (shown) {
       const span = document.createElement("span");
       span.className = "state";

@@ -8,11 +8,30 @@ globalThis.feedlensContent.why ??= (() => {
   const MAX_VALUE_CHARS = 160;
   const SHOWN_ACTIONS = ["hide", "blur", "label", "move_to_end"];  // "keep" needs no word
 
-  // kind: the badge's provenance (decide.badgeKind); action: the decision's.
-  function badgeText(kind, action, t) {
+  // kind: the badge's provenance (decide.badgeKind); action: the decision's; format: the
+  // mark's (docs/format.md), named on the badge when known.
+  function badgeText(kind, action, t, format) {
     const word = t(`prov_${kind}`);
     const state = SHOWN_ACTIONS.includes(action) ? t(`action_${action}`) : "";
-    return {word, state, label: t("badgeLabel", state ? `${word}, ${state}` : word)};
+    const shape = format && format !== "unknown" ? t(`format_${format}`) : "";
+    const spoken = [word, shape, state].filter(Boolean).join(", ");
+    return {word, state, format: shape, label: t("badgeLabel", spoken)};
+  }
+
+  const clock = (s) => `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+
+  // What the item is: "Short video · 0:42 · Repost"; an unknown format or relation with its reason.
+  function formatText(mark, t) {
+    if (!mark?.format) return null;
+    const parts = [t(`format_${mark.format}`)];
+    if (mark.format === "unknown" && mark.format_why) parts[0] += ` (${mark.format_why})`;
+    if (Number.isFinite(mark.duration_s)) parts.push(clock(mark.duration_s));
+    if (mark.relation && mark.relation !== "original") {
+      const why = mark.relation === "unknown" && mark.relation_why && mark.relation_why !== mark.format_why
+        ? ` (${mark.relation_why})` : "";
+      parts.push(t(`relation_${mark.relation}`) + why);
+    }
+    return parts.join(" · ");
   }
 
   function evidenceText(ev) {
@@ -27,6 +46,8 @@ globalThis.feedlensContent.why ??= (() => {
     const rows = [];
     if (mark) {
       if (mark.reason) rows.push({label: t("overlayWhy"), value: mark.reason});
+      const shape = formatText(mark, t);
+      if (shape) rows.push({label: t("overlayFormat"), value: shape});
       for (const ev of (mark.evidence || []).slice(0, MAX_EVIDENCE)) {
         rows.push({label: t("overlayEvidence"), value: evidenceText(ev), code: true});
       }
@@ -61,5 +82,5 @@ globalThis.feedlensContent.why ??= (() => {
     return report.status === "failed" && report.message ? `${t(key)} (${report.message})` : t(key);
   }
 
-  return {badgeText, explain, actedText, failureReason, reportedText};
+  return {badgeText, formatText, explain, actedText, failureReason, reportedText};
 })();

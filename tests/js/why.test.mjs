@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import {test} from "node:test";
 import {fakeT, load, plain} from "./load.mjs";
 
-const {badgeText, explain, actedText, failureReason, reportedText} = load("content/why.js").feedlensContent.why;
+const {badgeText, formatText, explain, actedText, failureReason, reportedText} = load("content/why.js").feedlensContent.why;
 const promoted = {provenance: "promoted", confidence: 0.95, reason: "广告", rule: "bilibili/web-home-recommend#0",
   author: "某品牌官方", decision: "hide", decision_rule: "hide-ads",
   evidence: [{path: "goto", value: "ad"}, {path: "business_info.is_ad", value: true}]};
@@ -49,9 +49,9 @@ test("the note says who decided when it was not the proxy", () => {
 
 test("the badge names the provenance, and the action when it changes the item", () => {
   assert.deepEqual(plain(badgeText("popular", "label", fakeT)),
-    {word: "prov_popular", state: "action_label", label: "badgeLabel(prov_popular, action_label)"});
+    {word: "prov_popular", state: "action_label", format: "", label: "badgeLabel(prov_popular, action_label)"});
   assert.deepEqual(plain(badgeText("followed", "keep", fakeT)),
-    {word: "prov_followed", state: "", label: "badgeLabel(prov_followed)"});
+    {word: "prov_followed", state: "", format: "", label: "badgeLabel(prov_followed)"});
 });
 
 test("toasts name what was done and why something failed", () => {
@@ -63,4 +63,24 @@ test("toasts name what was done and why something failed", () => {
   assert.equal(failureReason({ok: false, error: "refused", message: "bad rule"}, fakeT), "bad rule");
   assert.equal(reportedText({status: "submitted"}, fakeT), "reportToast_submitted");
   assert.equal(reportedText({status: "failed", message: "HTTP 412"}, fakeT), "reportToast_failed (HTTP 412)");
+});
+
+test("the overlay says what the item is: format, length and relation, and why when unknown", () => {
+  const short = {...promoted, format: "short_video", relation: "original", duration_s: 42};
+  assert.equal(formatText(short, fakeT), "format_short_video · 0:42");
+  assert.equal(formatText({format: "video", relation: "repost", duration_s: 3723}, fakeT),
+    "format_video · 62:03 · relation_repost");
+  assert.equal(formatText({format: "unknown", format_why: "a trending topic, not a post", relation: "unknown",
+    relation_why: "a trending topic, not a post"}, fakeT), "format_unknown (a trending topic, not a post) · relation_unknown");
+  assert.equal(formatText({provenance: "followed"}, fakeT), null);  // an older mark without one
+  const why = plain(explain({mark: short}, {action: "keep", rule: null, source: "proxy"}, fakeT));
+  assert.deepEqual(why.rows[1], {label: "overlayFormat", value: "format_short_video · 0:42"});
+});
+
+test("the badge names a known format beside the provenance, never an unknown one", () => {
+  assert.deepEqual(plain(badgeText("personalized", "label", fakeT, "short_video")),
+    {word: "prov_personalized", state: "action_label", format: "format_short_video",
+      label: "badgeLabel(prov_personalized, format_short_video, action_label)"});
+  assert.equal(badgeText("followed", "keep", fakeT, "unknown").format, "");
+  assert.equal(badgeText("followed", "keep", fakeT).label, "badgeLabel(prov_followed)");
 });
