@@ -63,7 +63,7 @@ def test_classify_table_has_title_and_author(tmp_path):
     result = feedlens("classify", "--url", HOME_URL, DATA / "demo_home.json", rules=demo_rules(tmp_path))
     assert result.returncode == 0, result.stderr
     header = result.stdout.splitlines()[0].split()
-    assert header[4:6] == ["title", "author"]
+    assert header[5:7] == ["title", "author"]
     assert "Alice" in result.stdout
 
 
