@@ -67,7 +67,11 @@ json_values = st.recursive(
 EXTRA = [Expr(s) for s in (
     "a || b", "a && b.c", "!a", "!(a.b)", "a == `0`", "a == `false`", "a < b", "a[0].b", "a[-1]",
     "a[*].b", "a[?b].id", "a[].b", "starts_with(a, 'x')", "length(items)", "a | b", "type == 'ad' && !b",
-    "a != null && a.b", "contains(a, 'ad')", "`[1,2]`", "a[1:2]", "{x: a}", "not_null(a, b)")]
+    "a != null && a.b", "contains(a, 'ad')", "`[1,2]`", "a[1:2]", "{x: a}", "not_null(a, b)",
+    # the literal comparisons and functions compiled without jmespath's generic helpers
+    "a == `1`", "a != `1`", "a == `true`", "a != `true`", "a == null", "a == 'ad'", "a != 'ad'",
+    "a == `1.0`", "contains(a, b)", "contains(a, `1`)", "starts_with(a, b)", "ends_with(a, 'd')",
+    "ends_with(a, b)", "length(a)", "length(a) > `0`", "[a, b]", "[a, b][0]", "a.*", "a.*.b", "*.id")]
 
 
 @settings(max_examples=300, deadline=None)

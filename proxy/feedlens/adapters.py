@@ -89,6 +89,8 @@ class Endpoint:
     continuation: ContinuationSpec | None = None  # tokens issued and carried (continuations.py)
     placeholder: PlaceholderSpec | None = None  # the card left on an emptied page (placeholder.py)
     remove_emptied: Expr | None = None  # items.remove_emptied: enclosing elements hidden with their items
+    # the adapter recalls formats (item_format.FormatMemory): its items' formats are remembered
+    recalls_formats: bool = False
 
     @property
     def key(self) -> str:
@@ -285,6 +287,10 @@ class _Compiler(SectionCompiler):
         platform = data["platform"]
         lang = data.get("lang", "en")
         endpoints = [self.endpoint(spec, i, platform, lang) for i, spec in enumerate(data["endpoints"])]
+        recalls = any(rule.recall for e in endpoints for shape in (e.shape, *e.find.values())
+                      for rule in shape.format.rules)
+        for endpoint in endpoints:
+            endpoint.recalls_formats = recalls
         seen: set[str] = set()
         for i, endpoint in enumerate(endpoints):
             if endpoint.name in seen:

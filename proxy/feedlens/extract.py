@@ -258,7 +258,7 @@ def build_item(endpoint: Endpoint, located: Located, position: int, request: dic
     fmt, relation = shape.format.decide(located.node), shape.relation.decide(located.node)
     item.format, item.format_why = fmt.value, fmt.why
     item.relation, item.relation_why = relation.value, relation.why
-    if formats is not None and item.id is not None:
+    if formats is not None and endpoint.recalls_formats and item.id is not None:
         _recall_or_remember(formats, item, fmt)
     if "duration" in values or "duration_ms" in values:
         item.duration_s = _duration(values)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import json
 import re
 from typing import Any
@@ -53,8 +55,10 @@ class Expr:
         return f"Expr({self.source!r})"
 
 
+@functools.lru_cache(maxsize=16384)
 def compile_expr(source: str) -> tuple[Expr | None, str | None]:
-    """Compile, returning (expr, None) or (None, error message)."""
+    """Compile, returning (expr, None) or (None, error message). Cached: adapters repeat
+    expressions through YAML anchors, and an Expr is immutable once built."""
     try:
         return Expr(source), None
     except jexc.JMESPathError as exc:

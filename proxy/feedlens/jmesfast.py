@@ -92,7 +92,30 @@ def _not(node: dict) -> Fn:
     return run
 
 
+def _literal_equals(node: dict) -> Fn | None:
+    """`a == 'x'`, `a == \`1\``, `a != null`…: a comparison with a literal, as one Python test
+    with JMESPath's meaning (true is not 1, 0 is not false), without jmespath's generic _equals."""
+    left_node, right_node = node["children"]
+    if right_node["type"] != "literal" or node["value"] not in ("eq", "ne"):
+        return None
+    left, value = compile_ast(left_node), right_node["value"]
+    if isinstance(value, str):
+        test = lambda v: left(v) == value  # noqa: E731
+    elif value is None or isinstance(value, bool):
+        test = lambda v: left(v) is value  # noqa: E731
+    elif isinstance(value, (int, float)):
+        def test(v):
+            found = left(v)
+            return found == value and not isinstance(found, bool)
+    else:
+        return None
+    return test if node["value"] == "eq" else (lambda v: not test(v))
+
+
 def _comparator(node: dict) -> Fn:
+    fast = _literal_equals(node)
+    if fast is not None:
+        return fast
     left, right = (compile_ast(c) for c in node["children"])
     op = node["value"]
     if op == "eq":
@@ -111,7 +134,42 @@ def _function(node: dict) -> Fn:
     name = node["value"]
     args = [compile_ast(child) for child in node["children"]]
     call = _INTERPRETER._functions.call_function
-    return lambda v: call(name, [arg(v) for arg in args])
+    fast = _FAST_FUNCTIONS.get((name, len(args)))
+    if fast is None:
+        return lambda v: call(name, [arg(v) for arg in args])
+
+    def run(v):
+        values = [arg(v) for arg in args]
+        done, result = fast(*values)
+        return result if done else call(name, values)  # a type jmespath refuses: its error
+    return run
+
+
+# The functions adapters use most, for arguments of the types jmespath accepts (anything else
+# goes to jmespath, which raises its type error): (handled, result).
+def _contains(subject, search):
+    if isinstance(subject, list) or isinstance(subject, str) and isinstance(search, str):
+        return True, search in subject
+    return False, None
+
+
+def _starts_with(subject, prefix):
+    ok = isinstance(subject, str) and isinstance(prefix, str)
+    return ok, subject.startswith(prefix) if ok else None
+
+
+def _ends_with(subject, suffix):
+    ok = isinstance(subject, str) and isinstance(suffix, str)
+    return ok, subject.endswith(suffix) if ok else None
+
+
+def _length(subject):
+    ok = isinstance(subject, (str, list, dict))
+    return ok, len(subject) if ok else None
+
+
+_FAST_FUNCTIONS = {("contains", 2): _contains, ("starts_with", 2): _starts_with,
+                   ("ends_with", 2): _ends_with, ("length", 1): _length}
 
 
 def _projection(node: dict) -> Fn:
@@ -150,10 +208,27 @@ def _flatten(node: dict) -> Fn:
     return run
 
 
+def _multi_select_list(node: dict) -> Fn:
+    children = [compile_ast(c) for c in node["children"]]
+    return lambda v: None if v is None else [child(v) for child in children]
+
+
+def _value_projection(node: dict) -> Fn:
+    base, each = (compile_ast(c) for c in node["children"])
+
+    def run(v):
+        found = base(v)
+        if not isinstance(found, dict):
+            return None
+        return [r for r in map(each, found.values()) if r is not None]
+    return run
+
+
 _BUILDERS: dict[str, Callable[[dict], Fn]] = {
     "field": _field, "subexpression": _chain, "index_expression": _chain, "pipe": _chain,
     "index": _index, "literal": _literal, "current": _current, "identity": _current,
     "or_expression": _or, "and_expression": _and, "not_expression": _not,
     "comparator": _comparator, "function_expression": _function, "projection": _projection,
     "filter_projection": _filter_projection, "flatten": _flatten,
+    "multi_select_list": _multi_select_list, "value_projection": _value_projection,
 }
