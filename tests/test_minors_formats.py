@@ -130,7 +130,8 @@ async def test_a_zero_budget_hides_its_format_all_day_and_others_stay(store):
     status = state.format_status("user:kid", clock.now())
     assert status["short_video"] == {
         "format": "short_video", "day_type": "school_day", "used_minutes": 0, "budget_minutes": 0,
-        "remaining_minutes": 0, "curfew": "20:00–08:00", "hidden": True, "reason": "budget"}
+        "remaining_minutes": 0, "curfew": "20:00–08:00", "hidden": True, "reason": "budget",
+        "provenance": []}
     assert status["live"]["hidden"] is False and status["live"]["remaining_minutes"] == 30
     assert state.status("user:kid", clock.now())["blocked"] is False  # the feed itself stays open
 
@@ -201,7 +202,35 @@ def test_the_format_rule_hides_only_that_format():
     assert decisions["v3"] == ("short_video", "hide", gate.FORMAT_RULE)
     assert all(d == "keep" for fmt, d, _ in decisions.values() if fmt != "short_video")
     assert [e.get("id") for e in json.loads(outcome.body)["data"]["list"]] == ["v1", "v2", "v4", "v5", None]
-    assert gate.shown_formats(outcome.items) == {"video"}
+    assert gate.shown_formats(outcome.items) == {
+        "video", "video:followed", "video:promoted", "video:popular"}  # v3, the personalized one, is hidden
+
+
+NARROWED = PROFILE.replace("    live: {minutes: 30}\n",
+                           "    live: {minutes: 30}\n    video: {minutes: 10, provenance: [personalized, popular]}\n")
+
+
+async def test_a_limit_narrowed_to_provenances_counts_and_hides_only_those(store):
+    clock = ManualClock(BERLIN, at(SATURDAY, 15))
+    state = kid(store, clock, NARROWED)
+    state.record_feed("user:kid", "kid", clock.now(), {}, formats={"video", "video:followed"})
+    clock.advance(5 * 60)  # only followed videos on screen: no recommended-video time
+    state.record_feed("user:kid", "kid", clock.now(), {}, formats={"video", "video:popular", "video:followed"})
+    clock.advance(10 * 60)  # a popular video on screen for 10 minutes: the budget is spent
+    status = state.format_status("user:kid", clock.now())["video"]
+    assert (status["used_minutes"], status["hidden"], status["provenance"]) == (10, True, ["personalized", "popular"])
+    assert state.book.format_day_seconds("user:kid", "video", SATURDAY) == 5 * 60  # its own time, all videos
+    hidden = state.hidden_formats("user:kid", clock.now())
+    assert hidden == ("video:personalized", "video:popular")
+    outcome = demo_outcome(gate.gated_profile(MARK_ONLY, formats=hidden))
+    assert {i.id: i.decision for i in outcome.items if i.format == "video"} == {
+        "v1": "keep", "v2": "keep", "v4": "hide", "v5": "keep"}  # followed and the ad stay
+
+
+def test_a_narrowed_limit_names_real_provenances():
+    with pytest.raises(ProfileError) as error:
+        load_profile_text(NARROWED.replace("[personalized, popular]", "[personalised]"), "kid.yaml")
+    assert "did you mean 'personalized'?" in str(error.value)
 
 
 def test_a_hidden_format_uses_no_session_quota_slot():

@@ -93,7 +93,7 @@ def _not(node: dict) -> Fn:
 
 
 def _literal_equals(node: dict) -> Fn | None:
-    """`a == 'x'`, `a == \`1\``, `a != null`…: a comparison with a literal, as one Python test
+    """a == 'x', a == `1`, a != null…: a comparison with a literal, as one Python test
     with JMESPath's meaning (true is not 1, 0 is not false), without jmespath's generic _equals."""
     left_node, right_node = node["children"]
     if right_node["type"] != "literal" or node["value"] not in ("eq", "ne"):

@@ -20,9 +20,11 @@ class FormatBudgets:
     """Mixed into state.Minors (which has clock, book, limits_for and profile_for)."""
 
     def hidden_formats(self, device: str, now: float) -> tuple[str, ...]:
-        """The formats whose budget for today is spent or which are in their curfew now."""
-        return tuple(name for name, status in self.format_status(device, now).items()
-                     if status["hidden"])
+        """What the gate hides now: each format whose budget for today is spent or which is in
+        its curfew (`format`, or `format:provenance` for a limit narrowed to provenances)."""
+        limits = self.limits_for(device)
+        return tuple(key for name, status in self.format_status(device, now).items() if status["hidden"]
+                     for key in limits.formats[name].gate_keys(name))
 
     def format_status(self, device: str, now: float) -> dict[str, dict]:
         """format → its minutes used today against today's budget, and whether it is hidden."""
@@ -36,7 +38,7 @@ class FormatBudgets:
 
     def _one_format(self, device: str, name: str, limit: FormatLimit, limits: Limits, day: date,
                     minute: int, now: float) -> dict:
-        used = self._format_seconds(device, name, limits, day, now) / 60
+        used = self._format_seconds(device, limit.usage_key(name), limits, day, now) / 60
         budget = limit.minutes_on(day)
         reason = None
         if limit.in_curfew(minute):
@@ -46,7 +48,8 @@ class FormatBudgets:
         return {"format": name, "day_type": "weekend" if is_weekend(day) else "school_day",
                 "used_minutes": round(used, 1), "budget_minutes": budget,
                 "remaining_minutes": None if budget is None else round(max(0.0, budget - used), 1),
-                "curfew": _window(limit.curfew), "hidden": reason is not None, "reason": reason}
+                "curfew": _window(limit.curfew), "hidden": reason is not None, "reason": reason,
+                "provenance": list(limit.provenance)}
 
     def _format_seconds(self, device: str, name: str, limits: Limits, day: date, now: float) -> float:
         seconds = self.book.format_day_seconds(device, name, day)

@@ -4,6 +4,10 @@
       formats:
         short_video: {minutes: {school_days: 0, weekends: 20}, curfew: {from: "20:00", to: "08:00"}}
         live: {minutes: 30}                    # every day
+        video: {minutes: 30, provenance: [personalized, popular]}   # only recommended videos
+
+`provenance` narrows a limit to items of those provenances: their time is counted and they are
+hidden once it is spent, while the format's other items (from followed channels, search) stay.
 
 `minutes` is one number for every day or one per day type: school days are Monday to Friday,
 weekends Saturday and Sunday (public holidays are not known). A day type left out has no budget.
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..item_format import FORMATS
+from ..model import Provenance
 
 HHMM = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
 _MINUTES = {"type": "integer", "minimum": 0, "maximum": 1440}
@@ -38,6 +43,8 @@ FORMATS_SCHEMA = {
                         "minProperties": 1, "additionalProperties": False,
                         "properties": {"school_days": _MINUTES, "weekends": _MINUTES}},
             "curfew": CURFEW_SCHEMA,
+            "provenance": {"type": "array", "minItems": 1, "uniqueItems": True,
+                           "items": {"enum": [p.value for p in Provenance]}},
         },
         "additionalProperties": False,
     },
@@ -69,6 +76,17 @@ class FormatLimit:
     school_days: int | None = None  # minutes on Monday to Friday; None: no budget
     weekends: int | None = None  # minutes on Saturday and Sunday
     curfew: tuple[int, int] | None = None  # (from, to) in minutes after local midnight
+    provenance: tuple[str, ...] = ()  # only items of these provenances (none: every item)
+
+    def usage_key(self, name: str) -> str:
+        """What this limit's time is counted under: the format, or the format narrowed to its
+        provenances ("video:personalized+popular"), whose own time is only theirs."""
+        return f"{name}:{'+'.join(self.provenance)}" if self.provenance else name
+
+    def gate_keys(self, name: str) -> tuple[str, ...]:
+        """What the gate hides when this limit is spent: the format, or the format of each of
+        its provenances ("video:personalized"); an item matches `format` or `format:provenance`."""
+        return tuple(f"{name}:{p}" for p in self.provenance) if self.provenance else (name,)
 
     def minutes_on(self, day: date) -> int | None:
         return self.weekends if is_weekend(day) else self.school_days
@@ -84,7 +102,7 @@ def parse_format_limit(data: dict) -> FormatLimit:
     else:
         school_days, weekends = (minutes or {}).get("school_days"), (minutes or {}).get("weekends")
     window = (clock_minutes(curfew["from"]), clock_minutes(curfew["to"])) if curfew else None
-    return FormatLimit(school_days, weekends, window)
+    return FormatLimit(school_days, weekends, window, tuple(sorted(set(data.get("provenance") or ()))))
 
 
 def parse_formats(data: dict | None) -> dict[str, FormatLimit]:

@@ -68,8 +68,9 @@ def gated_profile(profile: Profile, *, hide_all: bool = False,
                                    keep_paging=False)
     front = []
     if formats:
-        hidden = frozenset(formats)
-        front.append(_rule(FORMAT_RULE, lambda item, now: item.format in hidden))
+        hidden = frozenset(formats)  # `format`, or `format:provenance` (format_limits.gate_keys)
+        front.append(_rule(FORMAT_RULE, lambda item, now: item.format in hidden
+                           or f"{item.format}:{item.provenance}" in hidden))
     if quota:
         front.append(_quota_rule(profile, dict(quota)))
     if not front:
@@ -101,8 +102,10 @@ def _quota_rule(profile: Profile, remaining: dict[str, int]) -> Rule:
 
 
 def shown_formats(items: Iterable[Item]) -> set[str]:
-    """The formats of the items the client will show (what is on screen until the next response)."""
-    return {str(item.format) for item in items if item.decision != "hide"}
+    """The formats of the items the client will show (what is on screen until the next response),
+    each also as `format:provenance`, for limits narrowed to provenances (state.record_feed)."""
+    shown = [item for item in items if item.decision != "hide"]
+    return {str(i.format) for i in shown} | {f"{i.format}:{i.provenance}" for i in shown}
 
 
 def shown_counts(items: Iterable[Item]) -> dict[str, int]:

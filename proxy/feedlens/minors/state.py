@@ -106,7 +106,7 @@ class Minors(TimeRequests, FormatBudgets):
             limits = self._limits(profile)
             self.book.record(device, profile, now, limits.session_gap_minutes * 60)
             self.book.count_items(device, shown)
-            self.book.show_formats(device, formats)
+            self.book.show_formats(device, _counted_formats(limits, formats))
         self._schedule_flush()
 
     def rest_shown(self, device: str, now: float) -> None:
@@ -315,3 +315,13 @@ class Minors(TimeRequests, FormatBudgets):
 
 def _minutes(seconds: float) -> float:
     return round(seconds / 60, 1)
+
+
+def _counted_formats(limits: Limits, shown) -> set[str]:
+    """What the shown formats count under (format_limits.FormatLimit.usage_key): every format
+    as itself, and a limit narrowed to provenances when an item of those was shown."""
+    shown = set(shown)
+    counted = {name for name in shown if ":" not in name}
+    counted.update(limit.usage_key(name) for name, limit in limits.formats.items()
+                   if limit.provenance and any(f"{name}:{p}" in shown for p in limit.provenance))
+    return counted

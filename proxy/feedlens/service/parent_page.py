@@ -110,6 +110,8 @@ def _formats(formats: list[dict], t: i18n.Translator) -> list[str]:
     lines = []
     for entry in formats:
         name = t.get("parent.format." + entry["format"], entry["format"])
+        if entry.get("provenance"):  # a limit narrowed to provenances: "Video (Personalised, Popular)"
+            name += " (" + ", ".join(t.get("common.provenance." + p, p) for p in entry["provenance"]) + ")"
         line = t("parent.format_line", format=name, used=_minutes(entry.get("used_minutes", 0), t),
                  budget=_minutes(entry.get("budget_minutes"), t))
         if entry.get("hidden"):
