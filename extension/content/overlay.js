@@ -14,7 +14,8 @@ globalThis.feedlensContent.overlay ??= (() => {
     .panel, .toast { position: fixed; box-sizing: border-box; background: #fff; color: #1f2328;
       font: 13px/1.45 system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif;
       border: 1px solid #d0d7de; border-radius: 10px; box-shadow: 0 8px 28px rgba(0,0,0,.25); }
-    .panel { width: 340px; max-width: calc(100vw - 16px); padding: 12px 14px; }
+    .panel { width: 340px; max-width: calc(100vw - 16px); padding: 12px 14px;
+      max-height: calc(100vh - 16px); overflow-y: auto; }  /* the report picker can be long */
     .head { display: flex; align-items: center; gap: 6px; font-weight: 700; color: var(--c); }
     .long { color: #1f2328; margin: 2px 0 8px; }
     dl { margin: 0; display: grid; grid-template-columns: max-content 1fr; gap: 3px 10px; }

@@ -19,16 +19,18 @@ globalThis.feedlensContent.why ??= (() => {
   }
 
   const clock = (s) => `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  const MAX_REASON_CHARS = 80;  // the panel stays small; `feedlens classify` shows all of it
+  const short = (text) => (text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS - 1)}…` : text);
 
   // What the item is: "Short video · 0:42 · Repost"; an unknown format or relation with its reason.
   function formatText(mark, t) {
     if (!mark?.format) return null;
     const parts = [t(`format_${mark.format}`)];
-    if (mark.format === "unknown" && mark.format_why) parts[0] += ` (${mark.format_why})`;
+    if (mark.format === "unknown" && mark.format_why) parts[0] += ` (${short(mark.format_why)})`;
     if (Number.isFinite(mark.duration_s)) parts.push(clock(mark.duration_s));
     if (mark.relation && mark.relation !== "original") {
       const why = mark.relation === "unknown" && mark.relation_why && mark.relation_why !== mark.format_why
-        ? ` (${mark.relation_why})` : "";
+        ? ` (${short(mark.relation_why)})` : "";
       parts.push(t(`relation_${mark.relation}`) + why);
     }
     return parts.join(" · ");

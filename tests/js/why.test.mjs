@@ -73,6 +73,8 @@ test("the overlay says what the item is: format, length and relation, and why wh
   assert.equal(formatText({format: "unknown", format_why: "a trending topic, not a post", relation: "unknown",
     relation_why: "a trending topic, not a post"}, fakeT), "format_unknown (a trending topic, not a post) · relation_unknown");
   assert.equal(formatText({provenance: "followed"}, fakeT), null);  // an older mark without one
+  const long = formatText({format: "unknown", format_why: "x".repeat(200)}, fakeT);
+  assert.equal(long, `format_unknown (${"x".repeat(79)}…)`);
   const why = plain(explain({mark: short}, {action: "keep", rule: null, source: "proxy"}, fakeT));
   assert.deepEqual(why.rows[1], {label: "overlayFormat", value: "format_short_video · 0:42"});
 });
