@@ -7,6 +7,8 @@ running the engine. The corpus is not part of the project; this test reads it wh
 
 from __future__ import annotations
 
+from collections import Counter
+
 import os
 
 import pytest
@@ -38,6 +40,8 @@ def test_corpus_file(shipped_adapters, name):
     assert outcome.endpoint is not None, outcome.reason
     assert len(outcome.items) == spec["count"]
     assert outcome.counts() == spec["provenance"]
+    assert dict(Counter(i.format for i in outcome.items)) == spec["format"]
+    assert dict(Counter(i.relation for i in outcome.items)) == spec["relation"]
     assert all(item.id for item in outcome.items), [i.position for i in outcome.items if not i.id]
 
 
