@@ -7,9 +7,8 @@ running the engine. The corpus is not part of the project; this test reads it wh
 
 from __future__ import annotations
 
-from collections import Counter
-
 import os
+from collections import Counter
 
 import pytest
 
