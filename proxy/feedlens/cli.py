@@ -15,6 +15,7 @@ from .engine import Engine, Request
 from .gaps import FORMAT_CHANGE, Gap
 from .model import UNCLAIMED, Outcome
 from .profiles import MARK_ONLY, ProfileError, load_profile
+from .packs.cli import add_pack_parsers
 from .pairing import add_pair_parser
 from .run import add_run_parser
 from .minors.cli import add_parent_parser
@@ -236,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = rules_sub.add_parser("check", help="validate adapters and profiles, run their cases")
     check.add_argument("paths", nargs="*", help="files or directories (default: the rules dir)")
     check.set_defaults(func=cmd_rules_check)
+    add_pack_parsers(rules_sub)
     addon = sub.add_parser("addon-path", help="print the add-on script for mitmdump -s / mitmweb -s")
     addon.set_defaults(func=cmd_addon_path)
     add_run_parser(sub)
