@@ -33,6 +33,7 @@ def build(root: Path, out: Path) -> None:
     the same content gives the same bytes (no times, owners or modes of the build machine)."""
     root = Path(root)
     names = [n for n in (HEADER_FILE, SIGNATURE_FILE) if (root / n).is_file()] + pack_files(root)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
     with (open(out, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed,
           tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as tar):
         for name in names:
