@@ -268,3 +268,10 @@ def test_every_packs_module_is_core():
     modules = {f"feedlens.packs.{p.stem}" for p in (ROOT / "proxy/feedlens/packs").glob("*.py")
                if p.stem != "__init__"}
     assert modules | {"feedlens.packs"} <= core
+
+
+def test_scaffold_into_a_pack_with_a_broken_header_writes_nothing(tmp_path):
+    (tmp_path / "pack.yaml").write_text("name: [unclosed\n")
+    with pytest.raises(build.BuildError, match="invalid YAML"):
+        scaffold.new_platform("newsite", tmp_path)
+    assert not (tmp_path / "platforms").exists()

@@ -149,3 +149,16 @@ def test_header_only_rewrites_the_hashes_in_place(tmp_path):
     fresh = feedlens("rules", "verify", rules)
     assert fresh.returncode == 0, fresh.stdout
     assert "ok: feedlens-core" in fresh.stdout
+
+
+def test_rules_test_of_a_pack_without_cases_has_nothing_to_do(tmp_path):
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "calm.yaml").write_text(
+        "title: t\nversion: 1\nrules:\n  - {id: hide-ads, when: {provenance: promoted}, action: hide}\n")
+    result = feedlens("rules", "test", tmp_path)
+    assert result.returncode == 1
+    assert f"no fixture cases in {tmp_path}" in result.stderr
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "pack.yaml").write_text("name: [unclosed\n")
+    one_line_error(feedlens("rules", "new-platform", "gadget", "--pack", broken), "invalid YAML")

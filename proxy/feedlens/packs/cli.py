@@ -133,6 +133,8 @@ def cmd_test(args) -> int:
             print(problem)
         return 1
     failed = [c for c in result.cases if c.failures]
+    if not result.cases:
+        print(f"no fixture cases in {given} (platforms/NAME.fixtures/*.yaml)", file=sys.stderr)
     for case in result.cases:
         label = f"{case.case.platform}/{case.case.name}"
         print(f"{'FAIL' if case.failures else 'ok  '} {label} ({case.items} items)")
@@ -151,7 +153,7 @@ def cmd_new_platform(args) -> int:
     pack = Path(args.pack) if args.pack else scaffold.default_pack()
     try:
         written = scaffold.new_platform(args.name, pack)
-    except scaffold.ScaffoldError as exc:
+    except (scaffold.ScaffoldError, build.BuildError) as exc:
         raise CliError(exc.message, exc.hint) from None
     for path in written:
         print(f"wrote {path}")

@@ -41,16 +41,17 @@ def new_platform(name: str, pack: Path) -> list[Path]:
                          paths.bundled_rules_dir() / "platforms" / f"{name}.yaml") if p.exists()]
     if taken:
         raise ScaffoldError(f"platform {name!r} already exists: {taken[0]}", "choose another name")
+    fields = existing_fields(pack) or {"name": _pack_name(pack), "title": f"{pack.name} (my own rules)",
+                                       "version": "1", "released": today(), "expires": "30 days",
+                                       "licence": "CC0-1.0"}
+    fields = header_fields(pack, fields, new_release=False)  # its problems before anything is written
     fixtures = pack / "platforms" / f"{name}.fixtures"
     fixtures.mkdir(parents=True)
     written = [pack / "platforms" / f"{name}.yaml", fixtures / "home.yaml", fixtures / "home.json"]
     written[0].write_text(ADAPTER.format(name=name), encoding="utf-8")
     written[1].write_text(CASE.format(name=name), encoding="utf-8")
     written[2].write_text(json.dumps(BODY, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    fields = existing_fields(pack) or {"name": _pack_name(pack), "title": f"{pack.name} (my own rules)",
-                                       "version": "1", "released": today(), "expires": "30 days",
-                                       "licence": "CC0-1.0"}
-    written.append(write_header(pack, header_fields(pack, fields, new_release=False)))
+    written.append(write_header(pack, fields))
     return written
 
 
