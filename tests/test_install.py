@@ -77,6 +77,17 @@ def test_rules_check_outside_the_checkout(installed, tmp_path):
     assert checked >= adapters
 
 
+def test_installed_bundled_pack_verifies(installed, tmp_path):
+    """The wheel ships rules/pack.yaml and every file it lists, unchanged."""
+    where = subprocess.run([installed / "python", "-c", "import feedlens.paths as p; print(p.bundled_rules_dir())"],
+                           **outside(tmp_path))
+    rules = Path(where.stdout.strip())
+    assert rules.is_relative_to(installed.parent) and (rules / "pack.yaml").is_file(), where.stderr
+    done = subprocess.run([installed / "feedlens", "rules", "verify", rules], **outside(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("ok: feedlens-core ")
+
+
 def test_no_proxy_package_and_addon_path_is_installed(installed, tmp_path):
     python = installed / "python"
     assert subprocess.run([python, "-c", "import proxy"], **outside(tmp_path)).returncode != 0

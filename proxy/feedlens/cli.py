@@ -10,13 +10,13 @@ from pathlib import Path
 from . import __version__, features, paths
 from .coverage_report import add_coverage_parser
 from .clierror import CliError, from_os_error, profile_path, read_bytes, report
-from .adapters import AdapterError, load_adapter, load_adapters
+from .adapters import load_adapters
 from .engine import Engine, Request
 from .gaps import FORMAT_CHANGE, Gap
 from .model import UNCLAIMED, Outcome
-from .profiles import MARK_ONLY, ProfileError, check_cases, load_profile
+from .profiles import MARK_ONLY, ProfileError, load_profile
+from .packs.cli import add_pack_parsers
 from .pairing import add_pair_parser
-from .reports.section import check_report
 from .run import add_run_parser
 from .minors.cli import add_parent_parser
 from .reports.cli import add_reports_parser
@@ -185,100 +185,14 @@ def _summary(outcome: Outcome) -> str:
 # ---- rules check ----------------------------------------------------------------------
 
 def cmd_rules_check(args) -> int:
-    from . import fixtures
+    from .packs.check import check
 
-    targets = [Path(p) for p in args.paths] or [paths.rules_dir()]
-    adapter_files, profile_files, fixture_dirs = _collect(targets)
-    failures: list[str] = []
-    checked = 0
-    categories = _categories_for(targets, failures)
-    for path in adapter_files:
-        try:
-            adapter = load_adapter(path)
-            checked += 1
-        except AdapterError as exc:
-            failures.extend(exc.messages)
-            continue
-        if categories is not None:
-            failures.extend(check_report(adapter, categories))
-    for path in profile_files:
-        try:
-            failures.extend(check_cases(load_profile(path)))
-            checked += 1
-        except ProfileError as exc:
-            failures.extend(exc.messages)
-    for directory in _phrase_dirs(targets):
-        checked += _check_phrases(directory, failures)
-    cases_run = 0
-    if fixture_dirs:
-        engine = Engine(load_adapters(sorted({d.parent for d in fixture_dirs})))
-        for directory in sorted({d.parent for d in fixture_dirs}):
-            cases, errors = fixtures.discover(directory)
-            failures.extend(errors)
-            for case in cases:
-                if case.path.parent in fixture_dirs:
-                    failures.extend(fixtures.run(engine, case)[1])
-                    cases_run += 1
-    for message in failures:
+    result = check([Path(p) for p in args.paths] or [paths.rules_dir()])
+    for message in result.failures:
         print(message)
-    print(f"checked {checked} rule files and {cases_run} fixture cases: "
-          f"{'OK' if not failures else f'{len(failures)} problems'}", file=sys.stderr)
-    return 1 if failures else 0
-
-
-def _categories_for(targets: list[Path], failures: list[str]):
-    """The report categories of the rules dir being checked (None when there is none)."""
-    from .reports.categories import categories_file, load_categories
-
-    for target in targets:
-        # A rules dir, its platforms/ dir, or one adapter file in it.
-        for root in (target, target.parent, target.parent.parent):
-            if categories_file(root).is_file():
-                try:
-                    return load_categories(root)
-                except ValueError as exc:
-                    failures.append(str(exc))
-                    return None
-    return None
-
-
-def _phrase_dirs(targets: list[Path]) -> list[Path]:
-    """phrases/ of each rules dir checked as a whole, or a phrases/ dir named directly."""
-    dirs = [t if t.name == "phrases" else t / "phrases" for t in targets if t.is_dir()]
-    return [d for d in dirs if d.is_dir()]
-
-
-def _check_phrases(directory: Path, failures: list[str]) -> int:
-    from .phrases import PhraseError, check_cases as check_phrase_cases, load_library
-
-    try:
-        library = load_library(directory)
-    except PhraseError as exc:
-        failures.extend(exc.messages)
-        return 0
-    failures.extend(check_phrase_cases(library))
-    return len(library.lists)
-
-
-def _collect(targets: list[Path]):
-    adapters, profiles, fixture_dirs = [], [], set()
-    for target in targets:
-        if target.is_dir() and target.name.endswith(".fixtures"):
-            fixture_dirs.add(target)
-            continue
-        files = sorted(target.rglob("*.yaml")) if target.is_dir() else [target]
-        for path in files:
-            if any(part.endswith(".fixtures") for part in path.parts[:-1]):
-                fixture_dirs.add(path.parent)
-            elif path.parent.name == "platforms":
-                adapters.append(path)
-            elif path.parent.name == "profiles":
-                profiles.append(path)
-        if target.is_file() and target.parent.name == "platforms":
-            sibling = target.with_suffix(".fixtures")
-            if sibling.is_dir():
-                fixture_dirs.add(sibling)
-    return adapters, profiles, fixture_dirs
+    print(f"checked {result.checked} rule files and {len(result.cases)} fixture cases: "
+          f"{'OK' if not result.failures else f'{len(result.failures)} problems'}", file=sys.stderr)
+    return 1 if result.failures else 0
 
 
 # ---- addon-path ------------------------------------------------------------------------
@@ -323,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = rules_sub.add_parser("check", help="validate adapters and profiles, run their cases")
     check.add_argument("paths", nargs="*", help="files or directories (default: the rules dir)")
     check.set_defaults(func=cmd_rules_check)
+    add_pack_parsers(rules_sub)
     addon = sub.add_parser("addon-path", help="print the add-on script for mitmdump -s / mitmweb -s")
     addon.set_defaults(func=cmd_addon_path)
     add_run_parser(sub)

@@ -37,3 +37,17 @@ def register_profile_gate(name: str, gate: Callable[..., Any]) -> None:
 def profile_gate(name: str) -> Callable[..., Any]:
     """Raises KeyError for a gate no installed feature registered."""
     return _profile_gates[name]
+
+
+# Extra checks of a rules directory (`feedlens rules check`, a pack's verification):
+# `check(targets, adapters) -> list of "file:line: problem"`, e.g. the reports feature's check
+# of each adapter's `report:` section against the report categories.
+_rules_checks: dict[str, Callable[..., list[str]]] = {}
+
+
+def register_rules_check(name: str, check: Callable[..., list[str]]) -> None:
+    _rules_checks[name] = check
+
+
+def rules_checks() -> dict[str, Callable[..., list[str]]]:
+    return dict(_rules_checks)

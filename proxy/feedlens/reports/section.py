@@ -217,3 +217,20 @@ def rules_dir_of(adapter) -> Path | None:
     path = Path(adapter.path)
     candidate = path.parent.parent
     return candidate if (candidate / "categories.yaml").exists() else None
+
+
+def check_rules_dirs(targets: list[Path], adapters: list) -> list[str]:
+    """`feedlens rules check`'s part: each adapter's report section against the categories of
+    the rules dir being checked (nothing when there is none)."""
+    from .categories import categories_file, load_categories
+
+    for target in targets:
+        # A rules dir, its platforms/ dir, or one adapter file in it.
+        for root in (target, target.parent, target.parent.parent):
+            if categories_file(root).is_file():
+                try:
+                    categories = load_categories(root)
+                except ValueError as exc:
+                    return [str(exc)]
+                return [problem for adapter in adapters for problem in check_report(adapter, categories)]
+    return []
