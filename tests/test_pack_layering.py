@@ -3,7 +3,10 @@ platform; health and marks say which pack decided; a broken user pack fails open
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from feedlens import __version__, layers, paths
@@ -157,3 +160,38 @@ def test_a_pack_profile_is_offered_but_never_replaces_one(tmp_path, user_packs):
     assert rt.health()["pack_notices"] == [
         f"profile 'kid' of pack 'profiles-pack' is not offered: a pack never replaces a profile "
         f"({rules / 'profiles' / 'kid.yaml'} stays)"]
+
+
+def cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "feedlens.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_rules_check_shows_the_layers_and_checks_each_pack_with_its_own_fixtures(tmp_path, user_packs):
+    rules = base_rules(tmp_path / "rules")
+    shutil.copytree(DATA / "demo.fixtures", rules / "platforms" / "demo.fixtures")
+    pack = user_pack(user_packs, "fixes", "name: demo-fixes\nversion: '3'\n", demo=demo_titled("Fixed"))
+    shutil.copytree(DATA / "demo.fixtures", pack / "platforms" / "demo.fixtures")
+    result = cli("--rules", rules, "rules", "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"pack base-rules 2026.11.01 ({rules}): no adapters in force" in result.stderr
+    assert f"pack demo-fixes 3 ({pack}): demo" in result.stderr
+    assert "notice: platform 'demo': the adapter of pack 'demo-fixes' replaces the one of 'base-rules'" in result.stderr
+    cases = len(list((DATA / "demo.fixtures").glob("*.yaml")))
+    assert f"and {2 * cases} fixture cases: OK" in result.stderr  # both packs' cases ran
+
+
+def test_rules_check_reports_a_broken_user_pack(tmp_path, user_packs):
+    rules = base_rules(tmp_path / "rules")
+    user_pack(user_packs, "broken", demo="platform: demo\nendpoints: [\n")
+    result = cli("--rules", rules, "rules", "check")
+    assert result.returncode == 1
+    assert str(user_packs / "broken" / "platforms" / "demo.yaml") in result.stdout
+
+
+def test_classify_marks_carry_the_pack(tmp_path, user_packs):
+    rules = base_rules(tmp_path / "rules")
+    user_pack(user_packs, "fixes", "name: demo-fixes\nversion: '3'\n", demo=demo_titled("Fixed"))
+    result = cli("--rules", rules, "classify", "--url", HOME, DATA / "demo_home.json", "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    assert {json.loads(line)["pack"] for line in result.stdout.splitlines()} == {"demo-fixes 3"}

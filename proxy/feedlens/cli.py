@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__, features, paths
+from . import __version__, features, layers, paths
 from .coverage_report import add_coverage_parser
 from .clierror import CliError, from_os_error, profile_path, read_bytes, report
 from .adapters import AdapterError, load_adapter, load_adapters
@@ -25,7 +25,7 @@ from .research.cli import add_research_parsers
 
 def _engine(args) -> Engine:
     rules = Path(args.rules) if args.rules else None
-    adapters = load_adapters([paths.platforms_dir(rules)])
+    adapters = layers.load_layers(rules).adapter_set()  # the bundled pack and the user's on top
     for message in adapters.errors:
         print(f"warning: {message}", file=sys.stderr)
     profile = MARK_ONLY
@@ -187,7 +187,13 @@ def _summary(outcome: Outcome) -> str:
 def cmd_rules_check(args) -> int:
     from . import fixtures
 
-    targets = [Path(p) for p in args.paths] or [paths.rules_dir()]
+    targets = [Path(p) for p in args.paths]
+    if not targets:  # the rules dir and the user's packs, each checked on its own; the layers shown
+        rules = Path(args.rules) if getattr(args, "rules", None) else paths.rules_dir()
+        layering = layers.load_layers(rules)
+        targets = [rules] + [p.path for p in layering.packs[1:] if p.name != layers.USER_RULES]
+        for line in layering.report_lines():
+            print(line, file=sys.stderr)
     adapter_files, profile_files, fixture_dirs = _collect(targets)
     failures: list[str] = []
     checked = 0
@@ -211,8 +217,8 @@ def cmd_rules_check(args) -> int:
         checked += _check_phrases(directory, failures)
     cases_run = 0
     if fixture_dirs:
-        engine = Engine(load_adapters(sorted({d.parent for d in fixture_dirs})))
         for directory in sorted({d.parent for d in fixture_dirs}):
+            engine = Engine(load_adapters([directory]))  # a pack's fixtures test its own adapters
             cases, errors = fixtures.discover(directory)
             failures.extend(errors)
             for case in cases:

@@ -116,6 +116,15 @@ class Layering:
     def notices(self) -> list[str]:
         return [r.notice() for r in self.replacements] + profile_notices(self.packs)
 
+    def report_lines(self) -> list[str]:
+        """The layers for a terminal (`feedlens rules check`): one line per pack, then notices."""
+        lines = []
+        for entry in self.summary():
+            held = ", ".join(entry["adapters"]) or "no adapters in force"
+            lines.append(f"pack {entry['name']} {entry['version']} ({entry['path']}): {held}"
+                         + (f" [not loaded: {entry['error']}]" if entry["error"] else ""))
+        return lines + [f"notice: {text}" for text in self.notices()]
+
     def summary(self) -> list[dict]:
         """Per pack, for health: what it holds in force and what it replaced."""
         return [{"name": pack.name, "version": pack.version, "path": str(pack.path),
