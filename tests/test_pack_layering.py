@@ -138,6 +138,22 @@ def test_a_pack_added_while_running_is_picked_up_on_reload(tmp_path, user_packs)
     assert {i.pack for i in home_items(rt)} == {"late unversioned"}
 
 
+def test_a_new_pack_version_gives_new_endpoints_and_leaves_the_engine_in_force_alone(tmp_path, user_packs):
+    pack = user_pack(user_packs, "fixes", "name: demo-fixes\nversion: '3'\n", demo=demo_titled("Fixed"))
+    rt = runtime(tmp_path, base_rules(tmp_path / "rules"))
+    before = rt.engine
+    (pack / "pack.yaml").write_text("name: demo-fixes\nversion: '4'\n")
+    rt.reload()
+    assert {e.pack for e in before.adapters.endpoints} == {("demo-fixes", "3")}  # not re-stamped
+    assert {i.pack for i in home_items(rt)} == {"demo-fixes 4"}
+    # a file that then breaks keeps its last version, under the pack version in force
+    (pack / "pack.yaml").write_text("name: demo-fixes\nversion: '5'\n")
+    (pack / "platforms" / "demo.yaml").write_text("platform: demo\nendpoints: [\n")
+    rt.reload()
+    assert {i.pack for i in home_items(rt)} == {"demo-fixes 5"}
+    assert any("keeping the previous version" in e for e in rt.adapter_errors)
+
+
 def test_worker_engines_carry_the_pack_too(tmp_path, user_packs):
     user_pack(user_packs, "fixes", "name: demo-fixes\nversion: '3'\n", demo=demo_titled("Fixed"))
     rt = runtime(tmp_path, base_rules(tmp_path / "rules"))

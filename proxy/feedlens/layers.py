@@ -135,7 +135,7 @@ class Layering:
                 for pack in self.packs]
 
 
-def layer(packs: list[Pack], compile_file: Callable[[Path], Adapter | None],
+def layer(packs: list[Pack], compile_file: Callable[[Path, Pack], Adapter | None],
           errors: list[str]) -> Layering:
     """Compile each pack's adapters (compile_file reports its own failures in `errors` and
     returns None) and stack them, bottom first."""
@@ -147,7 +147,7 @@ def layer(packs: list[Pack], compile_file: Callable[[Path], Adapter | None],
             continue
         own: dict[str, Path] = {}
         for path in pack.files("platforms"):
-            adapter = compile_file(path)
+            adapter = compile_file(path, pack)
             if adapter is None:
                 continue
             if adapter.platform in own:
@@ -185,8 +185,9 @@ def _stamp_of(path: Path) -> tuple[int, int] | None:
 
 
 class LayerLoader:
-    """Loads the layers, keeping each adapter file compiled while it is unchanged; a file that
-    stops compiling keeps its previous version in force (with an error saying so)."""
+    """Loads the layers, keeping each adapter file compiled while it and its pack's name and
+    version are unchanged (an adapter in force is never re-stamped: a new pack version compiles
+    a new one); a file that stops compiling keeps its previous version (with an error)."""
 
     def __init__(self):
         self._files: dict[Path, tuple[tuple | None, Adapter, str]] = {}
@@ -198,24 +199,28 @@ class LayerLoader:
         errors: list[str] = []
         kept: dict[Path, tuple[tuple | None, Adapter, str]] = {}
 
-        def compile_file(path: Path) -> Adapter | None:
+        def compile_file(path: Path, pack: Pack) -> Adapter | None:
             stamp_now, previous = _stamp_of(path), self._files.get(path)
-            if previous and previous[0] == stamp_now:
+            same = previous is not None and previous[0] == stamp_now
+            if same and previous[1].pack == (pack.name, pack.version):
                 kept[path] = previous
                 return previous[1]
             try:
-                text = path.read_text(encoding="utf-8")
+                text = previous[2] if same else path.read_text(encoding="utf-8")
                 kept[path] = (stamp_now, compile_adapter(parse(text, str(path))), text)
                 return kept[path][1]
             except (OSError, UnicodeDecodeError) as exc:
                 errors.append(f"{path}:1: cannot read: {exc}")
             except (AdapterError, YamlError) as exc:
                 errors.extend(getattr(exc, "messages", None) or [str(exc)])
-            if previous:
-                kept[path] = previous
-                errors.append(f"{path}:1: keeping the previous version of this adapter")
-                return previous[1]
-            return None
+            if previous is None:
+                return None
+            adapter = previous[1]
+            if adapter.pack != (pack.name, pack.version):  # compiled before: compiles again
+                adapter = compile_adapter(parse(previous[2], str(path)))
+            kept[path] = (previous[0], adapter, previous[2])
+            errors.append(f"{path}:1: keeping the previous version of this adapter")
+            return adapter
 
         layering = layer(packs_for(rules_dir), compile_file, errors)
         self._files = kept
