@@ -136,3 +136,12 @@ async def test_api_health_lists_the_packs_and_the_replacement(fixes_pack, client
     assert mine["version"] == "3" and mine["replaces"] and mine["replaces"][0]["pack"] == "rules"
     assert len(health["pack_notices"]) == 1 and "my-fixes" in health["pack_notices"][0]
     assert str(fixes_pack) in health["pack_notices"][0]
+
+
+async def test_the_dashboard_shows_the_replacement_notice(fixes_pack, client, auth):
+    data = await (await client.get("/api/dashboard", headers=auth)).json()
+    assert len(data["pack_notices"]) == 1
+    assert {a["pack"] for a in data["adapters"] if f"{a['platform']}.yaml" == fixes_pack.name} == {"my-fixes"}
+    for lang, heading in (("en", "Rule packs"), ("zh", "规则包")):
+        text = await (await client.get(f"/?lang={lang}", headers=auth)).text()
+        assert 'id="pack-notices"' in text and heading in text and "my-fixes" in text
