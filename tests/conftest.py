@@ -12,6 +12,7 @@ from feedlens import features, paths
 # Never read or write the developer's own ~/.config/feedlens/rules (the user's rule layer):
 # one empty folder for the session (subprocesses inherit it), a fresh one per test.
 os.environ["FEEDLENS_USER_RULES"] = tempfile.mkdtemp(prefix="feedlens-user-rules-")
+os.environ["FEEDLENS_PACKS"] = tempfile.mkdtemp(prefix="feedlens-packs-")  # the user's packs, too
 features.install()  # as every entry point does: the features' tables, gates and schema parts
 
 from feedlens.adapters import load_adapters  # noqa: E402
@@ -24,6 +25,14 @@ DATA = Path(__file__).resolve().parent / "data"
 def user_rules(tmp_path_factory, monkeypatch) -> Path:
     folder = tmp_path_factory.mktemp("user-rules")
     monkeypatch.setenv("FEEDLENS_USER_RULES", str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def user_packs(tmp_path_factory, monkeypatch) -> Path:
+    """The user's rule packs folder (feedlens.paths.packs_dir), empty and fresh per test."""
+    folder = tmp_path_factory.mktemp("user-packs")
+    monkeypatch.setenv("FEEDLENS_PACKS", str(folder))
     return folder
 
 

@@ -147,7 +147,8 @@ async def test_the_dashboard_has_a_json_twin(client, auth, runtime):
     assert data["today"]["items"] == 1
     assert data["counters"]["responses_seen"] == 12
     assert data["profile"]["name"] == "default"
-    assert data["adapters"] == [{"platform": "demo", "version": "3", "endpoints": 2}]
+    assert data["adapters"] == [{"platform": "demo", "version": "3", "endpoints": 2, "pack": "rules"}]
+    assert data["pack_notices"] == []  # no user pack replaced anything
 
 
 async def test_favicon_is_empty_and_public(client):

@@ -54,6 +54,8 @@ globalThis.feedlensContent.why ??= (() => {
         rows.push({label: t("overlayEvidence"), value: evidenceText(ev), code: true});
       }
       if (mark.rule) rows.push({label: t("overlayRule"), value: mark.rule, code: true});
+      // which adapter version decided: the rule pack, "feedlens-core 2026.12.06" (docs/adapters.md)
+      if (mark.pack) rows.push({label: t("overlayPack"), value: mark.pack, code: true});
     }
     const author = mark?.author || entry.author;
     if (author) rows.push({label: t("overlayAuthor"), value: author});

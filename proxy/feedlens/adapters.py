@@ -91,6 +91,7 @@ class Endpoint:
     remove_emptied: Expr | None = None  # items.remove_emptied: enclosing elements hidden with their items
     # the adapter recalls formats (item_format.FormatMemory): its items' formats are remembered
     recalls_formats: bool = False
+    pack: tuple[str, str] = ("", "")  # (name, version) of the rule pack it came from (layers.py)
 
     @property
     def key(self) -> str:
@@ -118,6 +119,7 @@ class Adapter:
     endpoints: list[Endpoint]
     report: dict | None = None
     raw: dict = field(default_factory=dict, repr=False)
+    pack: tuple[str, str] = ("", "")  # (name, version): set by layers.stamp()
 
 
 def graphql_operation(path: str) -> str | None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from . import features, paths
-from .adapters import AdapterSet, load_adapters
+from . import features, layers
+from .adapters import AdapterSet
 from .engine import Engine, Request
 from .model import Item, Outcome  # noqa: F401 (API)
 from .profiles import MARK_ONLY, Profile, load_profile
@@ -26,7 +26,7 @@ from .session import from_headers
 def adapters(rules: str | None = None) -> AdapterSet:
     """The adapters of a rules directory (default: the shipped ones), loaded once."""
     features.install()  # the shipped adapters carry feature sections (report:)
-    return load_adapters([paths.platforms_dir(Path(rules) if rules else None)])
+    return layers.load_layers(Path(rules) if rules else None).adapter_set()  # with the user's packs
 
 
 def classify(url: str, body: bytes, *, method: str = "GET", content_type: str | None = None,

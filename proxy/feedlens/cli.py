@@ -7,10 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__, features, paths
+from . import __version__, features, layers, paths
 from .coverage_report import add_coverage_parser
 from .clierror import CliError, from_os_error, profile_path, read_bytes, report
-from .adapters import load_adapters
 from .engine import Engine, Request
 from .gaps import FORMAT_CHANGE, Gap
 from .model import UNCLAIMED, Outcome
@@ -25,7 +24,7 @@ from .research.cli import add_research_parsers
 
 def _engine(args) -> Engine:
     rules = Path(args.rules) if args.rules else None
-    adapters = load_adapters([paths.platforms_dir(rules)])
+    adapters = layers.load_layers(rules).adapter_set()  # the bundled pack and the user's on top
     for message in adapters.errors:
         print(f"warning: {message}", file=sys.stderr)
     profile = MARK_ONLY
@@ -187,7 +186,14 @@ def _summary(outcome: Outcome) -> str:
 def cmd_rules_check(args) -> int:
     from .packs.check import check
 
-    result = check([Path(p) for p in args.paths] or [paths.rules_dir()])
+    targets = [Path(p) for p in args.paths]
+    if not targets:  # the rules dir and the user's packs, each checked on its own; the layers shown
+        rules = Path(args.rules) if getattr(args, "rules", None) else paths.rules_dir()
+        layering = layers.load_layers(rules)
+        targets = [rules] + [p.path for p in layering.packs[1:] if p.name != layers.USER_RULES]
+        for line in layering.report_lines():
+            print(line, file=sys.stderr)
+    result = check(targets)
     for message in result.failures:
         print(message)
     print(f"checked {result.checked} rule files and {len(result.cases)} fixture cases: "

@@ -254,6 +254,7 @@ def build_item(endpoint: Endpoint, located: Located, position: int, request: dic
         confidence=confidence,
         rule=rule_id,
         labels=labels,
+        pack=" ".join(endpoint.pack) if endpoint.pack[0] else None,
     )
     fmt, relation = shape.format.decide(located.node), shape.relation.decide(located.node)
     item.format, item.format_why = fmt.value, fmt.why

@@ -74,6 +74,9 @@ class Item:
     decision_rule: str | None = None  # preference rule id that decided the action
     label_text: str | None = None
     chronological: bool = False
+    # the rule pack whose adapter read the item, "name version" (feedlens.layers), e.g.
+    # "feedlens-core 2026.12.06"; None when the adapter came from no pack (a test's, a file's)
+    pack: str | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)

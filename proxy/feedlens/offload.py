@@ -27,6 +27,7 @@ from mitmproxy.net import encoding
 from . import hooks, myrules
 from .adapters import AdapterError, AdapterSet, compile_adapter
 from .engine import Engine, Request
+from .layers import stamp
 from .model import Outcome
 from .profiles import MARK_ONLY, Profile, ProfileError, compile_profile
 from .yamlsrc import YamlError, parse
@@ -51,7 +52,7 @@ class EngineSpec:
     (feedlens.hooks.register_profile_gate) with its parameters.
     """
 
-    adapters: tuple[tuple[str, str], ...]  # (path, text)
+    adapters: tuple[tuple[str, str, str, str], ...]  # (path, text, pack name, pack version)
     profile: tuple[str, str, str] | None  # (name, path, text); None = mark only
     title_prefix: str
     body_cap: int
@@ -81,11 +82,11 @@ class EngineSpec:
         return dataclasses.replace(self, adapters=())
 
 
-def _compile_adapters(texts: tuple[tuple[str, str], ...]) -> AdapterSet:
+def _compile_adapters(texts: tuple[tuple[str, str, str, str], ...]) -> AdapterSet:
     adapters = []
-    for path, text in texts:
+    for path, text, pack, version in texts:
         try:
-            adapters.append(compile_adapter(parse(text, path)))
+            adapters.append(stamp(compile_adapter(parse(text, path)), pack, version))
         except (AdapterError, YamlError) as exc:  # compiled before; only a bug gets here
             log.error("feedlens worker: %s", exc)
     return AdapterSet.of(adapters)

@@ -3,7 +3,9 @@
 Rules come in two layers: the bundled rules shipped inside the package (`feedlens.rules`, found
 through importlib.resources, so an installed feedlens works from any directory), or a rules
 directory given with --rules / $FEEDLENS_RULES; and on top, the user's own rules directory in
-the XDG config dir. A user file with the same name as a bundled one wins.
+the XDG config dir. A user file with the same name as a bundled one wins. The user's rule packs
+(packs_dir(), one directory per pack) layer over both (feedlens.layers); their profiles are
+only offered beside the others, never in place of a same-named one.
 """
 
 from __future__ import annotations
@@ -32,6 +34,24 @@ def user_rules_dir() -> Path:
     return Path(base) / "feedlens" / "rules"
 
 
+def packs_dir() -> Path:
+    """The user's rule packs, one directory each: $FEEDLENS_PACKS, else
+    $XDG_CONFIG_HOME/feedlens/packs. The data there stays the user's."""
+    if os.environ.get("FEEDLENS_PACKS"):
+        return Path(os.environ["FEEDLENS_PACKS"]).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "feedlens" / "packs"
+
+
+def pack_dirs() -> list[Path]:
+    """The user's pack directories in name order (the order they layer in); hidden ones skipped."""
+    try:
+        found = [p for p in packs_dir().iterdir() if p.is_dir() and not p.name.startswith(".")]
+    except OSError:
+        return []
+    return sorted(found, key=lambda p: p.name)
+
+
 def is_bundled(rules: Path) -> bool:
     try:
         return Path(rules).resolve() == bundled_rules_dir().resolve()
@@ -56,15 +76,22 @@ def writable_profiles_dir(rules: Path | None = None) -> Path:
 
 def layered_files(rules: Path | None, kind: str) -> list[Path]:
     """`kind`/*.yaml of the rules directory and the user's layer, the user's file winning on
-    a name clash; sorted by name."""
+    a name clash; sorted by name. Profiles of the user's packs join them under names not taken
+    (a pack's profile never replaces one: feedlens.layers reports the clash)."""
     found: dict[str, Path] = {}
     for base in (rules or rules_dir(), user_rules_dir()):
-        folder = base / kind
-        if folder.is_dir():
-            for path in folder.glob("*.yaml"):
-                if path.is_file():
-                    found[path.name] = path
+        found.update({p.name: p for p in _yaml_in(base / kind)})
+    if kind == "profiles":
+        for pack in pack_dirs():
+            for path in _yaml_in(pack / kind):
+                found.setdefault(path.name, path)
     return [found[name] for name in sorted(found)]
+
+
+def _yaml_in(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.yaml") if p.is_file())
 
 
 def data_dir(given: str | Path | None = None) -> Path:
@@ -86,4 +113,9 @@ def resolve_profile(name_or_path: str, rules: Path | None = None) -> Path:
     mine = profiles_dir(user_rules_dir()) / f"{name_or_path}.yaml"
     if mine.is_file():
         return mine
-    return profiles_dir(rules) / f"{name_or_path}.yaml"
+    given = profiles_dir(rules) / f"{name_or_path}.yaml"
+    if given.is_file():
+        return given
+    # a pack's profile only under a name neither layer above has
+    in_packs = (p for pack in pack_dirs() if (p := profiles_dir(pack) / f"{name_or_path}.yaml").is_file())
+    return next(in_packs, given)

@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__, features, myrules, paths
-from .adapters import Adapter, AdapterError, AdapterSet, compile_adapter
+from . import __version__, features, layers, myrules, paths
+from .adapters import Adapter, AdapterSet
 from .counters import Counters
 from .gaps import CoverageGaps
 from .settings import MARK_STYLES, PROFILE_NAME, Config, parse_resolve  # noqa: F401 (re-exported)
@@ -31,7 +31,7 @@ from .profiles import MARK_ONLY, Profile, ProfileError, load_profile_text
 from .recent import RecentItems
 from .research.recorder import Research
 from .store import Store
-from .yamlsrc import YamlError, parse
+from .yamlsrc import YamlError
 
 log = logging.getLogger("feedlens")
 
@@ -70,8 +70,9 @@ class Runtime:
         self.profile_name = config.profile or self._saved_profile() or "default"
         self.profile: Profile = MARK_ONLY
         self._profile_text: str | None = None
-        self._adapter_texts: tuple[tuple[str, str], ...] = ()
-        self._adapter_files: dict[Path, tuple[tuple, Adapter, str]] = {}
+        self._adapter_texts: tuple[tuple[str, str, str, str], ...] = ()
+        self._loader = layers.LayerLoader()  # the packs' adapters, each kept while unchanged
+        self.layering = layers.Layering([], [])
         self._profile_stamp: tuple | None = None
         self.layer = myrules.Layer()  # My rules, composed over the active profile
         self._lock = threading.Lock()
@@ -107,7 +108,7 @@ class Runtime:
         return paths.resolve_profile(name or self.profile_name, self.config.rules_dir)
 
     def _signature_now(self) -> tuple:
-        files = (paths.layered_files(self.config.rules_dir, "platforms")
+        files = (layers.watched_files(self.config.rules_dir)
                  + paths.layered_files(self.config.rules_dir, "profiles"))
         return (tuple((str(p), _stamp(p)) for p in files) + ((None, _stamp(self.profile_path())),)
                 + (self.layer.signature(),))
@@ -205,39 +206,11 @@ class Runtime:
             self.device_profile_errors.pop(name, None)
 
     def _load_adapters(self) -> AdapterSet:
-        errors: list[str] = []
-        kept: dict[Path, tuple[tuple, Adapter, str]] = {}
-        for path in paths.layered_files(self.config.rules_dir, "platforms"):
-            stamp, previous = _stamp(path), self._adapter_files.get(path)
-            if previous and previous[0] == stamp:
-                kept[path] = previous
-                continue
-            try:
-                text = _read(path)
-                kept[path] = (stamp, compile_adapter(parse(text, str(path))), text)
-            except (AdapterError, YamlError) as exc:
-                errors.extend(getattr(exc, "messages", None) or [str(exc)])
-                if previous:
-                    kept[path] = previous
-                    errors.append(f"{path}:1: keeping the previous version of this adapter")
-        self._adapter_files = kept
-        in_force = self._unique_platforms(errors)
-        self._set_errors("adapter_errors", errors)
-        self._adapter_texts = tuple((str(path), kept[path][2]) for path, _ in in_force)
-        adapters = [adapter for _, adapter in in_force]
-        return AdapterSet.of(adapters, errors)
-
-    def _unique_platforms(self, errors: list[str]) -> list[tuple[Path, Adapter]]:
-        seen: dict[str, Path] = {}
-        out = []
-        for path, (_, adapter, _) in self._adapter_files.items():
-            if adapter.platform in seen:
-                errors.append(f"{path}:1: platform {adapter.platform!r} is already defined in "
-                              f"{seen[adapter.platform]}")
-                continue
-            seen[adapter.platform] = path
-            out.append((path, adapter))
-        return out
+        """Every layer's adapters (feedlens.layers): the bundled pack, then the user's packs."""
+        self.layering = self._loader.load(self.config.rules_dir)
+        self._set_errors("adapter_errors", list(self.layering.errors))
+        self._adapter_texts = self.layering.texts
+        return self.layering.adapter_set()
 
     def _load_profile(self) -> bool:
         path = self.profile_path()
@@ -287,7 +260,8 @@ class Runtime:
     def apply(self, config: Config) -> None:
         """Options changed while running: take the live-changeable ones (the rest need a restart)."""
         if config.rules_dir != self.config.rules_dir:
-            self._adapter_files, self._profile_stamp, self._profiles = {}, None, {}
+            self._profile_stamp, self._profiles = None, {}
+            self._loader.reset()
         self.config = dataclasses.replace(
             self.config, rules_dir=config.rules_dir, profile=config.profile, mark_style=config.mark_style,
             body_cap=config.body_cap, resolve=config.resolve)
@@ -319,6 +293,8 @@ class Runtime:
             "uptime": round(time.time() - self.started, 1),
             "adapters": [_adapter_summary(a) for a in self.engine.adapters.adapters],
             "adapter_errors": list(self.adapter_errors),
+            "packs": self.layering.summary(),  # the rule packs in layer order (feedlens.layers)
+            "pack_notices": self.layering.notices(),
             "profile": {"active": self.profile_name, "title": self.profile.title,
                         "version": self.profile.version, "path": str(self.profile_path()),
                         "mark_style": self.engine.profile.title_prefix,
@@ -389,4 +365,4 @@ def _load_profile(path: Path) -> tuple[Profile, str]:
 
 def _adapter_summary(adapter: Adapter) -> dict:
     return {"platform": adapter.platform, "title": adapter.title, "version": adapter.version,
-            "path": adapter.path, "endpoints": len(adapter.endpoints)}
+            "path": adapter.path, "endpoints": len(adapter.endpoints), "pack": adapter.pack[0]}

@@ -16,11 +16,12 @@ from .model import Item
 ITEM_COLUMNS = ("response_id", "time", "platform", "endpoint", "surface", "position", "item_id",
                 "kind", "author_id", "author", "title", "provenance", "reason", "evidence",
                 "confidence", "rule", "labels", "decision", "decision_rule", "format", "relation",
-                "duration_s", "format_why", "relation_why")
+                "duration_s", "format_why", "relation_why", "pack")
 _JSON_COLUMNS = ("evidence", "labels")
 _MARK_FIELDS = ("item_id", "time", "endpoint", "surface", "kind", "author_id", "author",
                 "provenance", "reason", "evidence", "confidence", "rule", "labels", "decision",
-                "decision_rule", "format", "relation", "duration_s", "format_why", "relation_why")
+                "decision_rule", "format", "relation", "duration_s", "format_why", "relation_why",
+                "pack")
 
 
 @dataclass
@@ -45,14 +46,15 @@ def item_row(record: ResponseRecord, item: Item, response_id: int) -> tuple:
     Item text is never stored in items: the title column stays NULL. Research mode
     (proxy/research) is the only place text may go, and only fields consented one by one.
     format_why and relation_why are the adapter's own words (a rule's `why` or its condition,
-    item_format.py), the same for every item the rule decides: no item text.
+    item_format.py), the same for every item the rule decides: no item text; `pack` names the
+    rule pack whose adapter read the item ("feedlens-core 2026.12.06", feedlens.layers).
     """
     return (response_id, record.time, item.platform, item.endpoint, item.surface, item.position,
             _text(item.id), item.kind, _text(item.author_id), item.author, None,
             str(item.provenance), item.reason, _json([e.to_dict() for e in item.evidence]),
             item.confidence, item.rule, _json(list(item.labels)), item.decision,
             item.decision_rule, item.format, item.relation, item.duration_s, item.format_why,
-            item.relation_why)
+            item.relation_why, item.pack)
 
 
 def _text(value) -> str | None:

@@ -55,6 +55,10 @@ MIGRATIONS.append((  # 5: what each item is (item_format.py, docs/format.md) and
     # provenance × format counts over time ranges, walked like items_composition
     "CREATE INDEX items_format ON items(platform, provenance, format, time)",
 ))
+MIGRATIONS.append((  # 6: the rule pack whose adapter read each item, "name version" (layers.py);
+    # rows logged before stay NULL (no pack was recorded then)
+    "ALTER TABLE items ADD COLUMN pack TEXT",
+))
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

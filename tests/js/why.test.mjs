@@ -24,6 +24,17 @@ test("the overlay explains a proxy mark: reason, evidence, rule, author, decisio
   assert.equal(why.note, null);
 });
 
+test("the overlay names the rule pack whose adapter made the mark, after the rule", () => {
+  const mark = {...promoted, pack: "feedlens-core 2026.12.06"};
+  const rows = plain(explain({mark}, {action: "hide", rule: "hide-ads", source: "proxy"}, fakeT)).rows;
+  const at = rows.findIndex((r) => r.label === "overlayPack");
+  assert.deepEqual(rows[at], {label: "overlayPack", value: "feedlens-core 2026.12.06", code: true});
+  assert.equal(rows[at - 1].label, "overlayRule");
+  // a mark logged before packs were recorded has none: no row
+  assert.ok(!explain({mark: promoted}, {action: "hide", rule: null, source: "proxy"}, fakeT).rows
+    .some((r) => r.label === "overlayPack"));
+});
+
 test("evidence is cut to six rows of 160 characters", () => {
   const evidence = Array.from({length: 9}, (_, i) => ({path: `p${i}`, value: "x".repeat(300)}));
   const why = explain({mark: {...promoted, reason: "", rule: "", evidence}}, {action: "keep", rule: null, source: "proxy"}, fakeT);

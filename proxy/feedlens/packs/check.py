@@ -55,9 +55,8 @@ def check(targets: list[Path]) -> CheckResult:
 def _run_cases(fixture_dirs: set[Path], result: CheckResult) -> None:
     if not fixture_dirs:
         return
-    platforms = sorted({d.parent for d in fixture_dirs})
-    engine = Engine(load_adapters(platforms))
-    for directory in platforms:
+    for directory in sorted({d.parent for d in fixture_dirs}):
+        engine = Engine(load_adapters([directory]))  # a pack's fixtures test its own adapters
         cases, errors = fixtures.discover(directory)
         result.failures.extend(errors)
         for case in cases:

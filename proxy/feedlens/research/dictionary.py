@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 2  # 2: format and relation
+SCHEMA_VERSION = 3  # 2: format and relation; 3: pack
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,9 @@ COLUMNS: tuple[Column, ...] = (
            "popular, promoted, search, own or unknown."),
     Column("reason_category", "string", "Id of the adapter rule that decided the provenance, "
            "e.g. web-home-recommend#2."),
+    Column("pack", "string", "The rule pack whose adapter read the item and decided its "
+           "provenance, as name and version, e.g. \"feedlens-core 2026.12.06\" (docs/adapters.md). "
+           "Empty for records made before export schema 3."),
     Column("decision", "string", "What the participant's own profile did: keep, label, blur, hide, …"),
     Column("item_pid", "string", "Pseudonym of the platform's item id: HMAC-SHA256 with the "
            "study key, 16 hex digits. Equal within a study key, different across studies."),

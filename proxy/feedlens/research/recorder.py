@@ -32,7 +32,7 @@ PRUNE_EVERY = 3600.0
 RECORD_COLUMNS = ("consent_id", "time", "response_id", "platform", "endpoint", "surface",
                   "position", "kind", "provenance", "reason_category", "decision", "item_pid",
                   "author_pid", "title", "text", "author_name", "url", "reason_text", "format",
-                  "relation")
+                  "relation", "pack")
 INSERT = (f"INSERT INTO research_records ({', '.join(RECORD_COLUMNS)}) "
           f"VALUES ({', '.join('?' * len(RECORD_COLUMNS))})")
 MAX_PREVIEW = 500
@@ -233,7 +233,7 @@ def record_rows(state: _State, written) -> list[tuple]:
                 pids.item(platform, item.id), pids.author(platform, item.author_id),
                 item.title if title else None, item.text if text else None,
                 item.author if author else None, item.url if url else None,
-                item.reason if reason else None, item.format, item.relation))
+                item.reason if reason else None, item.format, item.relation, item.pack))
     return rows
 
 

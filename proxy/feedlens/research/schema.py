@@ -8,7 +8,8 @@ Each entry upgrades the tables by one version; never edit a shipped one.
 - research_records: one row per feed item seen while research mode was on and not paused.
   Ids are pseudonyms (proxy/research/pseudonym.py); the raw columns (title, text,
   author_name, url, reason_text) stay NULL unless their field is in the record's consent;
-  format and relation are the item's (feedlens.item_format), never text.
+  format and relation are the item's (feedlens.item_format), never text; pack is the rule
+  pack whose adapter read the item, "name version" (feedlens.layers).
 """
 
 from __future__ import annotations
@@ -39,5 +40,8 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE research_records ADD COLUMN relation TEXT",
         # provenance × format counts over time ranges, walked like research_records_composition
         "CREATE INDEX research_records_format ON research_records(platform, provenance, format, time)",
+    ),
+    (  # 3: the rule pack whose adapter decided (docs/adapters.md); records made before stay NULL
+        "ALTER TABLE research_records ADD COLUMN pack TEXT",
     ),
 ]

@@ -46,8 +46,9 @@ async def collect(runtime, now: float) -> dict:
         "profile": {"name": active_profile(runtime), "title": runtime.engine.profile.title,
                     "title_localized": {lang: runtime.engine.profile.title_in(lang)
                                         for lang in i18n.LANGUAGES}},
-        "adapters": [{"platform": a.platform, "version": a.version, "endpoints": len(a.endpoints)}
-                     for a in adapters],
+        "adapters": [{"platform": a.platform, "version": a.version, "endpoints": len(a.endpoints),
+                      "pack": a.pack[0]} for a in adapters],
+        "pack_notices": runtime.layering.notices(),  # a user pack replaced an adapter (layers.py)
         "problems": list(runtime.adapter_errors) + list(runtime.profile_errors)
         + ([runtime.store.last_error] if runtime.store.last_error else []),
         "store": runtime.store.status(),
