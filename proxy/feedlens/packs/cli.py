@@ -1,4 +1,5 @@
-"""Command line: feedlens rules keygen|pack|verify|test|new-platform (docs/rule-packs.md)."""
+"""Command line: feedlens rules keygen|pack|verify|test|new-platform, and (update_cli)
+subscribe|update|status|rollback|unsubscribe (docs/rule-packs.md)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .. import paths
 from ..clierror import CliError
 from . import archive, build, scaffold, signing
 from .header import HEADER_FILE
+from .update_cli import add_update_parsers
 from .verify import Verdict, verify_archive, verify_dir
 
 KEY_FILE, PUBLIC_FILE = "pack.key", "pack.pub"
@@ -50,6 +52,7 @@ def add_pack_parsers(rules_sub) -> None:
     new.add_argument("name", help="the platform's name (lowercase letters, digits, _)")
     new.add_argument("--pack", metavar="DIR", help=f"your pack directory (default {scaffold.default_pack()})")
     new.set_defaults(func=cmd_new_platform)
+    add_update_parsers(rules_sub)
 
 
 def cmd_keygen(args) -> int:

@@ -1,0 +1,91 @@
+"""Where each of the user's packs stands: one row per subscription and per own pack, for
+`feedlens rules status` (and later health and the dashboard)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .. import paths
+from . import versions
+from .header import load_header
+from .subscriptions import Subscription, parse_stamp
+from .updater import expires_at
+
+
+def rows(subs: dict[str, Subscription], now: dt.datetime) -> list[dict]:
+    """Every subscription, then every pack directory that is not one, by name."""
+    found = [subscription_row(sub, now) for sub in subs.values()]
+    for directory in paths.pack_dirs():
+        if directory.name not in subs:
+            found.append(own_row(directory, now))
+    return sorted(found, key=lambda row: row["name"])
+
+
+def subscription_row(sub: Subscription, now: dt.datetime) -> dict:
+    expiry = expires_at(sub)
+    return {
+        "name": sub.name, "kind": "subscription", "url": sub.url, "mirrors": sub.urls()[1:],
+        "version": versions.active_version(sub.name), "released": sub.released,
+        "age_days": _age(sub.released, now), "expires_in_days": _days_left(expiry, now),
+        "expired": expiry is not None and now >= expiry,
+        "last_check": sub.last_check, "last_result": sub.last_result, "error": sub.error,
+        "failures": sub.failures, "next_try": sub.next_try, "kept": versions.history(sub.name),
+    }
+
+
+def own_row(directory, now: dt.datetime) -> dict:
+    header, problems = load_header(directory)
+    row = {"name": directory.name, "kind": "own", "path": str(directory), "version": None,
+           "released": None, "age_days": None, "expires_in_days": None, "expired": False,
+           "last_check": None, "last_result": None, "error": problems[0] if problems else None}
+    if header is not None:
+        released = header.data["released"]
+        expiry = dt.datetime.fromisoformat(released).replace(tzinfo=dt.timezone.utc) \
+            + dt.timedelta(days=header.expires_days)
+        row.update(version=header.version, released=released, age_days=_age(released, now),
+                   expires_in_days=_days_left(expiry, now), expired=now >= expiry)
+    return row
+
+
+def _age(released: str | None, now: dt.datetime) -> int | None:
+    if not released:
+        return None
+    return (now.date() - dt.date.fromisoformat(released)).days
+
+
+def _days_left(expiry: dt.datetime | None, now: dt.datetime) -> int | None:
+    if expiry is None:
+        return None
+    return (expiry - now).days
+
+
+def lines(row: dict) -> list[str]:
+    """A row for a terminal: a first line with the pack, then indented details."""
+    if row["version"] is None and row["kind"] == "subscription":
+        head = f"{row['name']}: no version active yet"
+    elif row["version"] is None:
+        head = f"{row['name']}: your own pack, no readable pack.yaml"
+    else:
+        head = (f"{row['name']} {row['version']}: released {row['released']} ({row['age_days']} days ago), "
+                + (f"EXPIRED {-row['expires_in_days']} days ago" if row["expired"]
+                   else f"expires in {row['expires_in_days']} days"))
+    out = [head]
+    if row["kind"] == "subscription":
+        out.append(f"  subscribed to {row['url']}" + (f" (mirrors: {', '.join(row['mirrors'])})" if row["mirrors"] else ""))
+        out.append(f"  last check: {row['last_check'] or 'never'}; last result: {row['last_result'] or '-'}")
+        if row["error"]:
+            out.append(f"  error: {row['error']}")
+        if row["failures"]:
+            out.append(f"  {row['failures']} failed checks in a row; next try not before {row['next_try']}")
+        if row["kept"]:
+            out.append(f"  kept versions: {', '.join(row['kept'])}")
+    else:
+        out.append(f"  your own pack at {row['path']} (not subscribed: never updated)")
+        if row["error"]:
+            out.append(f"  error: {row['error']}")
+    return out
+
+
+def next_try_passed(row: dict, now: dt.datetime) -> bool:
+    moment = parse_stamp(row.get("next_try"))
+    return moment is None or now >= moment

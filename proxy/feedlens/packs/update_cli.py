@@ -1,0 +1,146 @@
+"""Command line: feedlens rules subscribe|update|status|rollback|unsubscribe (docs/rule-packs.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ..clierror import CliError
+from . import signing, status, updater, versions
+from .subscriptions import (Subscription, SubscriptionError, load_all, name_from_url, name_problem,
+                            now_utc, save_all, save_one, subscriptions_file, url_problem)
+
+
+def add_update_parsers(rules_sub) -> None:
+    """Register the subscription subcommands under `feedlens rules`."""
+    sub = rules_sub.add_parser("subscribe", help="subscribe to a published pack and fetch it now")
+    sub.add_argument("url", help="where the pack's .tar.gz is served")
+    sub.add_argument("--pubkey", metavar="KEYFILE", help="the publisher's public key (file or `ed25519:…` "
+                     "line); every update must be signed with it")
+    sub.add_argument("--name", help="the pack's name (default: the archive's file name without .tar.gz)")
+    sub.set_defaults(func=cmd_subscribe)
+
+    update = rules_sub.add_parser("update", help="check subscribed packs for a new version now")
+    update.add_argument("name", nargs="?", help="one subscription (default: all)")
+    update.set_defaults(func=cmd_update)
+
+    show = rules_sub.add_parser("status", help="version, age, expiry and last check of each of your packs")
+    show.add_argument("--json", action="store_true", help="one JSON document")
+    show.set_defaults(func=cmd_status)
+
+    back = rules_sub.add_parser("rollback", help="go back to the version kept before the active one")
+    back.add_argument("name", nargs="?", help="the subscription (default: the only one)")
+    back.set_defaults(func=cmd_rollback)
+
+    gone = rules_sub.add_parser("unsubscribe", help="stop a subscription and remove its pack")
+    gone.add_argument("name")
+    gone.set_defaults(func=cmd_unsubscribe)
+
+
+def cmd_subscribe(args) -> int:
+    problem = url_problem(args.url)
+    if problem:
+        raise CliError(problem, "give the URL of the pack's .tar.gz")
+    if not args.pubkey:
+        raise CliError("a subscription needs the publisher's public key",
+                       "give --pubkey KEYFILE (their pack.pub); every update must be signed with it")
+    name = args.name or name_from_url(args.url)
+    problem = name_problem(name)
+    if problem:
+        raise CliError(problem, "give --name")
+    try:
+        key = signing.public_line(signing.read_public(args.pubkey))
+    except (signing.SigningError, OSError) as exc:
+        raise CliError(f"--pubkey: {exc}", "give a pack.pub file or its `ed25519:…` line") from None
+    subs = _load()
+    if name in subs:
+        raise CliError(f"already subscribed to {name} ({subs[name].url})",
+                       f"`feedlens rules unsubscribe {name}` first, or give another --name")
+    if versions.foreign(name):
+        raise CliError(f"{versions.active_link(name)} is your own pack",
+                       "give another --name; your own pack is never replaced")
+    subs[name] = Subscription(name=name, url=args.url, pubkey=key)
+    save_all(subs)
+    print(f"subscribed to {name} at {args.url} ({subscriptions_file()})", file=sys.stderr)
+    return _run_updates([subs[name]])
+
+
+def cmd_update(args) -> int:
+    subs = _load()
+    if args.name:
+        chosen = [_one(subs, args.name)]
+    else:
+        chosen = list(subs.values())
+    if not chosen:
+        print("no subscriptions (feedlens rules subscribe URL --pubkey KEYFILE)", file=sys.stderr)
+        return 0
+    return _run_updates(chosen)
+
+
+def _run_updates(chosen: list[Subscription]) -> int:
+    failed = 0
+    for sub in chosen:
+        outcome = updater.update(sub)
+        save_one(sub)
+        print(f"{sub.name}: {outcome.result}: {outcome.message}")
+        failed += not outcome.ok
+    if failed:
+        print(f"{failed} of {len(chosen)} not updated; the active version stays in force "
+              "(`feedlens rules status`)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_status(args) -> int:
+    rows = status.rows(_load(), now_utc())
+    if args.json:
+        print(json.dumps({"packs": rows}, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("no packs of your own and no subscriptions", file=sys.stderr)
+    for row in rows:
+        for line in status.lines(row):
+            print(line)
+    return 0
+
+
+def cmd_rollback(args) -> int:
+    subs = _load()
+    if args.name:
+        sub = _one(subs, args.name)
+    elif len(subs) == 1:
+        sub = next(iter(subs.values()))
+    else:
+        raise CliError("which subscription?" if subs else "no subscriptions",
+                       "give its NAME (`feedlens rules status`)" if subs else None)
+    was = versions.active_version(sub.name)
+    try:
+        now = updater.rollback(sub)
+    except versions.VersionError as exc:
+        raise CliError(str(exc), "nothing was changed") from None
+    save_one(sub)
+    print(f"{sub.name}: rolled back from {was} to {now}; `rules update` will not activate {was} again")
+    return 0
+
+
+def cmd_unsubscribe(args) -> int:
+    subs = _load()
+    _one(subs, args.name)
+    versions.remove(args.name)
+    del subs[args.name]
+    save_all(subs)
+    print(f"unsubscribed from {args.name}; its pack and kept versions are removed")
+    return 0
+
+
+def _load() -> dict[str, Subscription]:
+    try:
+        return load_all()
+    except SubscriptionError as exc:
+        raise CliError(str(exc), "fix or remove the file") from None
+
+
+def _one(subs: dict[str, Subscription], name: str) -> Subscription:
+    if name not in subs:
+        known = ", ".join(sorted(subs)) or "none"
+        raise CliError(f"no subscription named {name}", f"subscriptions: {known}")
+    return subs[name]
