@@ -75,6 +75,8 @@ class PackServer:
         self.port = site._server.sockets[0].getsockname()[1]
 
     def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
         asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)

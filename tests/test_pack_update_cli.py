@@ -99,6 +99,7 @@ def test_a_subscribed_pack_never_weakens_a_locked_profile(tmp_path, server, user
     assert outcome.result == "updated", outcome.message
     assert (user_packs / "gadget-rules" / "profiles" / "kid.yaml").is_file()  # in the active pack
     rt.reload()
+    assert {p["name"]: p["version"] for p in rt.health()["packs"]}["gadget-rules"] == "2"
     assert rt.profile_path("kid") == rules / "profiles" / "kid.yaml"
     assert parent_guard.profile_locked(rules, "kid")
     assert (rules / "profiles" / "kid.yaml").read_text() == locked_before

@@ -165,6 +165,24 @@ def test_a_server_that_is_down_is_asked_once_per_mirror_and_backoff_grows(home, 
     assert updater.update(sub, NOW).ok and sub.failures == 0 and sub.next_try is None
 
 
+def test_a_server_nobody_listens_on_is_a_failure_with_its_reason(home, server, key):
+    server.stop()  # the port is closed now
+    sub = subscribe(server, key[1])
+    outcome = updater.update(sub, NOW, rand=0.0)
+    assert outcome.result == "failed" and f"{server.url(ARCHIVE)}: cannot connect" in outcome.message
+    assert sub.failures == 1 and subscriptions.parse_stamp(sub.next_try) - NOW == dt.timedelta(seconds=150)
+    assert versions.active_version("gadget-rules") is None
+
+
+def test_a_pack_directory_of_your_own_made_later_is_never_replaced(home, server, key, user_packs):
+    server.files[ARCHIVE] = make_pack(home, key[0], "1")
+    (user_packs / "gadget-rules").mkdir()
+    (user_packs / "gadget-rules" / "mine.txt").write_text("mine")
+    outcome = updater.update(subscribe(server, key[1]), NOW)
+    assert outcome.result == "refused" and "is your own pack directory" in outcome.message
+    assert (user_packs / "gadget-rules" / "mine.txt").read_text() == "mine"
+
+
 def test_a_mirror_serves_when_the_first_url_fails(home, server, key, user_packs):
     server.files[ARCHIVE] = make_pack(home, key[0], "1", update_urls=(server.url("mirror/gadget.tgz"),))
     sub = subscribe(server, key[1])

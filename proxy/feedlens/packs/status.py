@@ -8,7 +8,7 @@ import datetime as dt
 from .. import paths
 from . import versions
 from .header import load_header
-from .subscriptions import Subscription, parse_stamp
+from .subscriptions import Subscription
 from .updater import expires_at
 
 
@@ -85,7 +85,3 @@ def lines(row: dict) -> list[str]:
             out.append(f"  error: {row['error']}")
     return out
 
-
-def next_try_passed(row: dict, now: dt.datetime) -> bool:
-    moment = parse_stamp(row.get("next_try"))
-    return moment is None or now >= moment

@@ -90,6 +90,8 @@ def update(sub: Subscription, now: dt.datetime | None = None, max_download: int 
         outcome = Outcome(sub.name, "failed", "no URL gave the pack: " + "; ".join(exc.reasons))
     except Refused as exc:
         outcome = Outcome(sub.name, "refused", "; ".join(exc.problems))
+    except versions.VersionError as exc:  # e.g. a pack directory of the user's own took the name
+        outcome = Outcome(sub.name, "refused", str(exc))
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     record(sub, outcome, now, rand)
