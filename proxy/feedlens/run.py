@@ -42,6 +42,10 @@ def add_run_parser(subparsers) -> argparse.ArgumentParser:
                           "and password, or only the users of this htpasswd file")
     run.add_argument("--upstream-ca", metavar="PEM",
                      help="also trust these CAs for upstream servers (private or test servers)")
+    run.add_argument("--no-pack-updates", dest="pack_check", action="store_const", const=0,
+                     help="do not check subscribed rule packs for updates in the background")
+    run.add_argument("--pack-check-seconds", dest="pack_check", type=int, default=300,
+                     help="seconds between background checks of subscribed rule packs (default 300)")
     run.add_argument("--open", action="store_true",
                      help="open the dashboard in your web browser (logged in)")
     run.set_defaults(func=cmd_run)
@@ -69,7 +73,8 @@ def _options(args, data_dir: Path) -> tuple[dict, dict]:
         mitm["proxyauth"] = "any" if device_auth == "any" else "@" + str(Path(device_auth).resolve())
     ours = {"feedlens_data_dir": str(data_dir), "feedlens_service_port": args.service_port,
             "feedlens_profile": args.profile, "feedlens_mark_style": args.mark_style,
-            "feedlens_resolve": list(args.resolve)}
+            "feedlens_resolve": list(args.resolve),
+            "feedlens_pack_check": getattr(args, "pack_check", 300)}
     if getattr(args, "rules", None):
         ours["feedlens_rules"] = str(Path(args.rules).resolve())
     return mitm, ours
@@ -80,6 +85,7 @@ def _options(args, data_dir: Path) -> tuple[dict, dict]:
 FLAGS = {"feedlens_service_port": "--service-port", "feedlens_data_dir": "--data-dir",
          "feedlens_profile": "--profile", "feedlens_mark_style": "--mark-style",
          "feedlens_resolve": "--resolve", "feedlens_rules": "--rules",
+         "feedlens_pack_check": "--pack-check-seconds",
          "ssl_verify_upstream_trusted_ca": "--upstream-ca", "proxyauth": "--device-auth",
          "listen_port": "--listen-port", "listen_host": "--listen-host", "confdir": "--data-dir"}
 _OPTION_NAME = re.compile(r"\b(" + "|".join(sorted(FLAGS, key=len, reverse=True)) + r")\b")

@@ -27,6 +27,7 @@ from .minors.clock import Clock
 from .minors.policy import Limits, limits_of
 from .minors.state import Minors
 from .offload import EngineSpec
+from .packs.background import BackgroundUpdates
 from .profiles import MARK_ONLY, Profile, ProfileError, load_profile_text
 from .recent import RecentItems
 from .research.recorder import Research
@@ -78,6 +79,7 @@ class Runtime:
         self._lock = threading.Lock()
         self._signature: tuple = ()
         self._tasks: list[asyncio.Task] = []
+        self.pack_updates = BackgroundUpdates(config.pack_check, self.reload)  # started by start()
         self.engine = Engine(AdapterSet.of([]), MARK_ONLY, body_cap=config.body_cap)
         self.engine_spec = EngineSpec((), None, MARK_ONLY.title_prefix, config.body_cap)
         # Per-device profiles (parents and minors): engines of the profiles other than the active
@@ -295,6 +297,7 @@ class Runtime:
             "adapter_errors": list(self.adapter_errors),
             "packs": self.layering.summary(),  # the rule packs in layer order (feedlens.layers)
             "pack_notices": self.layering.notices(),
+            "pack_updates": self.pack_updates.health(),  # per pack: version, age, expiry, last check
             "profile": {"active": self.profile_name, "title": self.profile.title,
                         "version": self.profile.version, "path": str(self.profile_path()),
                         "mark_style": self.engine.profile.title_prefix,
@@ -326,8 +329,10 @@ class Runtime:
         await self.minors.load()
         await self.research.start()
         self._tasks = [asyncio.create_task(self._watch(), name="feedlens-rules-watch")]
+        self.pack_updates.start()
 
     async def close(self) -> None:
+        await self.pack_updates.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -25,6 +25,7 @@ class Config:
     body_cap: int = DEFAULT_BODY_CAP
     resolve: dict[str, tuple[str, int]] = field(default_factory=dict)
     retention_days: int = 90
+    pack_check: float = 0.0  # seconds between background rule-pack checks; 0: none (packs.background)
 
     @property
     def db_path(self) -> Path:

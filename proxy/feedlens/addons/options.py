@@ -10,6 +10,7 @@ from mitmproxy import ctx, exceptions
 
 from .. import paths
 from ..engine import DEFAULT_BODY_CAP
+from ..packs.background import DEFAULT_PERIOD
 from ..profiles import ProfileError, load_profile
 from ..settings import MARK_STYLES, Config, parse_resolve
 from ..service.security import is_loopback
@@ -18,8 +19,9 @@ from .state import Shared
 log = logging.getLogger("feedlens")
 
 OPTIONS = {"feedlens_rules", "feedlens_profile", "feedlens_data_dir", "feedlens_service_host",
-           "feedlens_service_port", "feedlens_mark_style", "feedlens_body_cap", "feedlens_resolve"}
-RESTART_OPTIONS = ("data_dir", "service_host", "service_port")
+           "feedlens_service_port", "feedlens_mark_style", "feedlens_body_cap", "feedlens_resolve",
+           "feedlens_pack_check"}
+RESTART_OPTIONS = ("data_dir", "service_host", "service_port", "pack_check")
 
 
 class Options:
@@ -46,6 +48,9 @@ class Options:
         loader.add_option("feedlens_resolve", Sequence[str], [],
                           "Connect to IP:PORT for HOST without changing URL or Host, like curl --resolve. "
                           "Syntax: HOST=IP:PORT.")
+        loader.add_option("feedlens_pack_check", int, int(DEFAULT_PERIOD),
+                          "Seconds between checks of the subscribed rule packs for updates; 0: never "
+                          "in the background.")
 
     def configure(self, updated: set[str]) -> None:
         # Also called once per option while load() declares them: wait for the full set.
@@ -86,6 +91,8 @@ def parse_options(options) -> Config:
         raise exceptions.OptionsError("feedlens_body_cap must be a positive number of bytes")
     if not 0 < options.feedlens_service_port < 65536:
         raise exceptions.OptionsError("feedlens_service_port must be between 1 and 65535")
+    if options.feedlens_pack_check < 0:
+        raise exceptions.OptionsError("feedlens_pack_check must be 0 (off) or a number of seconds")
     if not is_loopback(options.feedlens_service_host):
         raise exceptions.OptionsError("feedlens_service_host must be a loopback address "
                                       "(the service holds your item log)")
@@ -93,7 +100,7 @@ def parse_options(options) -> Config:
                   profile=options.feedlens_profile, service_host=options.feedlens_service_host,
                   service_port=options.feedlens_service_port,
                   mark_style=options.feedlens_mark_style, body_cap=options.feedlens_body_cap,
-                  resolve=resolve)
+                  resolve=resolve, pack_check=float(options.feedlens_pack_check))
 
 
 def check_profile(config: Config) -> None:

@@ -1,0 +1,135 @@
+"""Background pack updates (feedlens.packs.background) against a real local pack server: due
+subscriptions are checked off the loop, one check per subscription at a time, an activation
+triggers the reload, a server that is down is asked again only after its backoff, and nothing
+raises: surprises are counted and shown."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+
+from feedlens.packs import versions
+from feedlens.packs.background import BackgroundUpdates
+from feedlens.packs.subscriptions import load_all, save_one, stamp
+
+from .pack_server import make_pack, new_key
+from .test_pack_updates import ARCHIVE, home, server, subscribe  # noqa: F401 (fixtures)
+
+LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def expire(name: str = "gadget-rules") -> None:
+    """Make the active pack look expired and last checked long ago."""
+    sub = load_all()[name]
+    sub.released, sub.last_ok, sub.expires_days = LONG_AGO.date().isoformat(), stamp(LONG_AGO), 7
+    save_one(sub)
+
+
+def test_a_due_subscription_is_updated_and_the_reload_runs_once(home, server):
+    key, pub = new_key()
+    server.files[ARCHIVE] = make_pack(home, key, "1")
+    subscribe(server, pub)
+    reloads = []
+    updates = BackgroundUpdates(0, lambda: reloads.append(versions.active_version("gadget-rules")))
+    first = run(updates.round())
+    assert [(o.name, o.result) for o in first] == [("gadget-rules", "updated")]
+    assert reloads == ["1"]  # the reload sees the new version already active
+    assert run(updates.round()) == []  # checked just now: not due
+    expire()
+    server.files[ARCHIVE] = make_pack(home, key, "2")
+    assert [o.result for o in run(updates.round())] == ["updated"]
+    assert reloads == ["1", "2"] and server.hits[ARCHIVE] == 2
+    health = updates.health()
+    assert health["background"]["counts"] == {"rounds": 3, "checks": 2, "updated": 2, "failed": 0, "errors": 0}
+    row = health["rows"][0]
+    assert (row["name"], row["version"], row["last_result"]) == ("gadget-rules", "2", "updated")
+
+
+def test_an_expired_pack_is_a_warning(home, server):
+    key, pub = new_key()
+    server.files[ARCHIVE] = make_pack(home, key, "1")
+    subscribe(server, pub)
+    updates = BackgroundUpdates(0, lambda: None)
+    run(updates.round())
+    assert updates.health()["warnings"] == []
+    expire()
+    warning, = updates.health()["warnings"]
+    assert warning.startswith("rule pack gadget-rules 1 expired ") and warning.endswith(": update it now")
+
+
+def test_a_server_that_is_down_is_asked_again_only_after_the_backoff(home, server):
+    _, pub = new_key()
+    server.status[ARCHIVE] = 503
+    subscribe(server, pub)
+    updates = BackgroundUpdates(0, lambda: None)
+    for _ in range(5):
+        run(updates.round())
+    assert server.hits[ARCHIVE] == 1
+    sub = load_all()["gadget-rules"]
+    assert (sub.failures, sub.last_result) == (1, "failed") and "503" in sub.error
+    health = updates.health()
+    assert health["background"]["counts"]["failed"] == 1
+    assert any("last update failed" in w for w in health["warnings"])
+    forced = run(updates.round(force=True))  # "update now" does not wait for the backoff
+    assert [o.result for o in forced] == ["failed"] and server.hits[ARCHIVE] == 2
+
+
+def test_two_checks_of_one_subscription_never_run_at_once(home, server, monkeypatch):
+    _, pub = new_key()
+    server.files[ARCHIVE] = b"not a pack"
+    subscribe(server, pub)
+    updates = BackgroundUpdates(0, lambda: None)
+
+    async def both():
+        first = asyncio.create_task(updates.check("gadget-rules"))
+        await asyncio.sleep(0)  # the first holds the lock now
+        skipped = await updates.check("gadget-rules", wait=False)
+        return await first, skipped
+
+    first, skipped = run(both())
+    assert first.result == "refused" and skipped is None and server.hits[ARCHIVE] == 1
+
+
+def test_surprises_are_counted_not_raised(home, server, monkeypatch):
+    key, pub = new_key()
+    server.files[ARCHIVE] = make_pack(home, key, "1")
+    subscribe(server, pub)
+
+    def broken_reload():
+        raise RuntimeError("reload broke")
+
+    updates = BackgroundUpdates(0, broken_reload)
+    assert [o.result for o in run(updates.round())] == ["updated"]
+    (home / "config" / "feedlens" / "subscriptions.json").write_text("{not json")
+    assert run(updates.round()) == []
+    health = updates.health()
+    assert health["background"]["counts"]["errors"] == 3  # the reload, the round, this health
+    assert "cannot read the subscriptions" in health["background"]["last_error"]
+    assert health["rows"] == []
+
+
+@pytest.mark.parametrize("period", [0.05])
+def test_the_loop_runs_every_period_and_stops(home, server, period):
+    key, pub = new_key()
+    server.files[ARCHIVE] = make_pack(home, key, "1")
+    subscribe(server, pub)
+    updates = BackgroundUpdates(period, lambda: None)
+
+    async def live():
+        updates.start()
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if versions.active_version("gadget-rules") == "1" and updates.counts["rounds"] >= 3:
+                break
+        await updates.stop()
+        return updates.counts["rounds"]
+
+    rounds = run(live())
+    assert versions.active_version("gadget-rules") == "1" and rounds >= 3
+    assert updates.health()["background"]["running"] == []
