@@ -13,6 +13,8 @@ from feedlens import features, paths
 # one empty folder for the session (subprocesses inherit it), a fresh one per test.
 os.environ["FEEDLENS_USER_RULES"] = tempfile.mkdtemp(prefix="feedlens-user-rules-")
 os.environ["FEEDLENS_PACKS"] = tempfile.mkdtemp(prefix="feedlens-packs-")  # the user's packs, too
+# ... and never the developer's pack subscriptions ($XDG_CONFIG_HOME/feedlens/subscriptions.json)
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="feedlens-config-")
 features.install()  # as every entry point does: the features' tables, gates and schema parts
 
 from feedlens.adapters import load_adapters  # noqa: E402

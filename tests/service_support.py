@@ -163,6 +163,7 @@ API_ROUTES = REPORTS_API_ROUTES + MINORS_API_ROUTES + RESEARCH_API_ROUTES + [
     ("POST", "/api/my-rules", {"rule": "id: hide-x\nwhen: {author: x}\naction: hide\n"}),
     ("POST", "/api/my-rules/check", {"rule": "id: hide-x\nwhen: {author: x}\naction: hide\n"}),
     ("POST", "/api/my-rules/remove", {"id": "never-added"}),
+    ("POST", "/api/packs/update", {}),
 ]
 
 EXTENSION_ORIGINS = ["chrome-extension://abcdefghijklmnopabcdefghijklmnop",

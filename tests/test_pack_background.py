@@ -15,6 +15,7 @@ from feedlens.packs.background import BackgroundUpdates
 from feedlens.packs.subscriptions import load_all, save_one, stamp
 
 from .pack_server import make_pack, new_key
+from .service_support import auth, client, rules_dir, runtime, token  # noqa: F401 (fixtures)
 from .test_pack_updates import ARCHIVE, home, server, subscribe  # noqa: F401 (fixtures)
 
 LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
@@ -133,3 +134,31 @@ def test_the_loop_runs_every_period_and_stops(home, server, period):
     rounds = run(live())
     assert versions.active_version("gadget-rules") == "1" and rounds >= 3
     assert updates.health()["background"]["running"] == []
+
+
+@pytest.fixture
+def service_env(home):
+    """The service fixtures (a real Runtime and app) with this test's config and data dirs."""
+    return home
+
+
+async def test_update_now_through_the_api_and_health(service_env, server, client, auth, runtime):
+    key, pub = new_key()
+    server.files[ARCHIVE] = make_pack(service_env, key, "1")
+    subscribe(server, pub)
+    anonymous = await client.post("/api/packs/update", json={})
+    assert anonymous.status == 401
+    answer = await client.post("/api/packs/update", json={}, headers=auth)
+    assert answer.status == 200
+    data = await answer.json()
+    assert [(o["name"], o["result"], o["ok"]) for o in data["outcomes"]] == [("gadget-rules", "updated", True)]
+    assert data["packs"]["rows"][0]["version"] == "1"
+    assert "gadget-rules" in [p["name"] for p in runtime.layering.summary()]  # reloaded
+    missing = await client.post("/api/packs/update", json={"name": "nope"}, headers=auth)
+    assert missing.status == 404
+    expire()
+    health = await (await client.get("/api/health", headers=auth)).json()
+    row, = health["pack_updates"]["rows"]
+    assert (row["version"], row["expired"], row["last_result"]) == ("1", True, "updated")
+    assert health["pack_updates"]["warnings"][0].startswith("rule pack gadget-rules 1 expired")
+    assert health["pack_updates"]["background"]["enabled"] is False  # a bare Runtime: no loop

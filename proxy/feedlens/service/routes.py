@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import (dashboard, extension_api, lang, minors_api, render, reports_api, research_api,
-               rules_page, setup_page, views)
+from . import (dashboard, extension_api, lang, minors_api, packs_api, render, reports_api,
+               research_api, rules_page, setup_page, views)
 
 
 def setup_routes(app: web.Application) -> None:
@@ -30,3 +30,4 @@ def setup_routes(app: web.Application) -> None:
     minors_api.setup(app)
     research_api.setup(app)
     setup_page.setup(app)
+    packs_api.setup(app)  # POST /api/packs/update
