@@ -162,3 +162,16 @@ async def test_update_now_through_the_api_and_health(service_env, server, client
     assert (row["version"], row["expired"], row["last_result"]) == ("1", True, "updated")
     assert health["pack_updates"]["warnings"][0].startswith("rule pack gadget-rules 1 expired")
     assert health["pack_updates"]["background"]["enabled"] is False  # a bare Runtime: no loop
+
+
+@pytest.mark.parametrize("flags,seconds", [((), 300), (("--no-pack-updates",), 0),
+                                           (("--pack-check-seconds", "7"), 7)])
+def test_feedlens_run_flags_set_the_check_period(tmp_path, flags, seconds):
+    import argparse
+
+    from feedlens.run import _options, add_run_parser
+
+    parser = argparse.ArgumentParser()
+    add_run_parser(parser.add_subparsers())
+    args = parser.parse_args(["run", *flags])
+    assert _options(args, tmp_path)[1]["feedlens_pack_check"] == seconds

@@ -42,7 +42,8 @@ def add_run_parser(subparsers) -> argparse.ArgumentParser:
                           "and password, or only the users of this htpasswd file")
     run.add_argument("--upstream-ca", metavar="PEM",
                      help="also trust these CAs for upstream servers (private or test servers)")
-    run.add_argument("--no-pack-updates", dest="pack_check", action="store_const", const=0,
+    # one dest, one default (argparse keeps the first action's default): 300 seconds
+    run.add_argument("--no-pack-updates", dest="pack_check", action="store_const", const=0, default=300,
                      help="do not check subscribed rule packs for updates in the background")
     run.add_argument("--pack-check-seconds", dest="pack_check", type=int, default=300,
                      help="seconds between background checks of subscribed rule packs (default 300)")
@@ -74,7 +75,7 @@ def _options(args, data_dir: Path) -> tuple[dict, dict]:
     ours = {"feedlens_data_dir": str(data_dir), "feedlens_service_port": args.service_port,
             "feedlens_profile": args.profile, "feedlens_mark_style": args.mark_style,
             "feedlens_resolve": list(args.resolve),
-            "feedlens_pack_check": getattr(args, "pack_check", 300)}
+            "feedlens_pack_check": args.pack_check}
     if getattr(args, "rules", None):
         ours["feedlens_rules"] = str(Path(args.rules).resolve())
     return mitm, ours
