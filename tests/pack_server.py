@@ -80,6 +80,7 @@ class PackServer:
         asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+        self._loop.close()  # else its self-pipe sockets warn as unraisable in a later test
 
 
 def new_key() -> tuple[Ed25519PrivateKey, str]:
