@@ -21,10 +21,6 @@ from .test_pack_updates import ARCHIVE, home, server, subscribe  # noqa: F401 (f
 LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
 
 
-def run(coro):
-    return asyncio.run(coro)
-
-
 def expire(name: str = "gadget-rules") -> None:
     """Make the active pack look expired and last checked long ago."""
     sub = load_all()[name]
@@ -32,19 +28,19 @@ def expire(name: str = "gadget-rules") -> None:
     save_one(sub)
 
 
-def test_a_due_subscription_is_updated_and_the_reload_runs_once(home, server):
+async def test_a_due_subscription_is_updated_and_the_reload_runs_once(home, server):
     key, pub = new_key()
     server.files[ARCHIVE] = make_pack(home, key, "1")
     subscribe(server, pub)
     reloads = []
     updates = BackgroundUpdates(0, lambda: reloads.append(versions.active_version("gadget-rules")))
-    first = run(updates.round())
+    first = await updates.round()
     assert [(o.name, o.result) for o in first] == [("gadget-rules", "updated")]
     assert reloads == ["1"]  # the reload sees the new version already active
-    assert run(updates.round()) == []  # checked just now: not due
+    assert (await updates.round()) == []  # checked just now: not due
     expire()
     server.files[ARCHIVE] = make_pack(home, key, "2")
-    assert [o.result for o in run(updates.round())] == ["updated"]
+    assert [o.result for o in (await updates.round())] == ["updated"]
     assert reloads == ["1", "2"] and server.hits[ARCHIVE] == 2
     health = updates.health()
     assert health["background"]["counts"] == {"rounds": 3, "checks": 2, "updated": 2, "failed": 0, "errors": 0}
@@ -52,36 +48,36 @@ def test_a_due_subscription_is_updated_and_the_reload_runs_once(home, server):
     assert (row["name"], row["version"], row["last_result"]) == ("gadget-rules", "2", "updated")
 
 
-def test_an_expired_pack_is_a_warning(home, server):
+async def test_an_expired_pack_is_a_warning(home, server):
     key, pub = new_key()
     server.files[ARCHIVE] = make_pack(home, key, "1")
     subscribe(server, pub)
     updates = BackgroundUpdates(0, lambda: None)
-    run(updates.round())
+    await updates.round()
     assert updates.health()["warnings"] == []
     expire()
     warning, = updates.health()["warnings"]
     assert warning.startswith("rule pack gadget-rules 1 expired ") and warning.endswith(": update it now")
 
 
-def test_a_server_that_is_down_is_asked_again_only_after_the_backoff(home, server):
+async def test_a_server_that_is_down_is_asked_again_only_after_the_backoff(home, server):
     _, pub = new_key()
     server.status[ARCHIVE] = 503
     subscribe(server, pub)
     updates = BackgroundUpdates(0, lambda: None)
     for _ in range(5):
-        run(updates.round())
+        await updates.round()
     assert server.hits[ARCHIVE] == 1
     sub = load_all()["gadget-rules"]
     assert (sub.failures, sub.last_result) == (1, "failed") and "503" in sub.error
     health = updates.health()
     assert health["background"]["counts"]["failed"] == 1
     assert any("last update failed" in w for w in health["warnings"])
-    forced = run(updates.round(force=True))  # "update now" does not wait for the backoff
+    forced = await updates.round(force=True)  # "update now" does not wait for the backoff
     assert [o.result for o in forced] == ["failed"] and server.hits[ARCHIVE] == 2
 
 
-def test_two_checks_of_one_subscription_never_run_at_once(home, server, monkeypatch):
+async def test_two_checks_of_one_subscription_never_run_at_once(home, server, monkeypatch):
     _, pub = new_key()
     server.files[ARCHIVE] = b"not a pack"
     subscribe(server, pub)
@@ -93,11 +89,11 @@ def test_two_checks_of_one_subscription_never_run_at_once(home, server, monkeypa
         skipped = await updates.check("gadget-rules", wait=False)
         return await first, skipped
 
-    first, skipped = run(both())
+    first, skipped = await both()
     assert first.result == "refused" and skipped is None and server.hits[ARCHIVE] == 1
 
 
-def test_surprises_are_counted_not_raised(home, server, monkeypatch):
+async def test_surprises_are_counted_not_raised(home, server, monkeypatch):
     key, pub = new_key()
     server.files[ARCHIVE] = make_pack(home, key, "1")
     subscribe(server, pub)
@@ -106,17 +102,19 @@ def test_surprises_are_counted_not_raised(home, server, monkeypatch):
         raise RuntimeError("reload broke")
 
     updates = BackgroundUpdates(0, broken_reload)
-    assert [o.result for o in run(updates.round())] == ["updated"]
+    assert [o.result for o in (await updates.round())] == ["updated"]
     (home / "config" / "feedlens" / "subscriptions.json").write_text("{not json")
-    assert run(updates.round()) == []
+    assert (await updates.round()) == []
     health = updates.health()
-    assert health["background"]["counts"]["errors"] == 3  # the reload, the round, this health
+    assert health["background"]["counts"]["errors"] == 2  # the reload, the round
     assert "cannot read the subscriptions" in health["background"]["last_error"]
-    assert health["rows"] == []
+    assert health["rows"] == [] and "cannot read the subscriptions" in health["error"]
+    assert health["warnings"] == [f"rule pack subscriptions: {health['error']}"]
+    assert updates.health()["background"]["counts"]["errors"] == 2  # polling health adds none
 
 
 @pytest.mark.parametrize("period", [0.05])
-def test_the_loop_runs_every_period_and_stops(home, server, period):
+async def test_the_loop_runs_every_period_and_stops(home, server, period):
     key, pub = new_key()
     server.files[ARCHIVE] = make_pack(home, key, "1")
     subscribe(server, pub)
@@ -131,7 +129,7 @@ def test_the_loop_runs_every_period_and_stops(home, server, period):
         await updates.stop()
         return updates.counts["rounds"]
 
-    rounds = run(live())
+    rounds = await live()
     assert versions.active_version("gadget-rules") == "1" and rounds >= 3
     assert updates.health()["background"]["running"] == []
 
@@ -162,6 +160,8 @@ async def test_update_now_through_the_api_and_health(service_env, server, client
     assert (row["version"], row["expired"], row["last_result"]) == ("1", True, "updated")
     assert health["pack_updates"]["warnings"][0].startswith("rule pack gadget-rules 1 expired")
     assert health["pack_updates"]["background"]["enabled"] is False  # a bare Runtime: no loop
+    dashboard = await (await client.get("/api/dashboard", headers=auth)).json()
+    assert dashboard["pack_notices"] == health["pack_updates"]["warnings"]
 
 
 @pytest.mark.parametrize("flags,seconds", [((), 300), (("--no-pack-updates",), 0),

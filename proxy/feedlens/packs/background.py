@@ -120,16 +120,17 @@ class BackgroundUpdates:
         """The background updater and every user pack's status row (packs.status.rows), with
         warnings: an expired pack, a failed last check."""
         now = now or now_utc()
+        error = None
         try:
             found = rows(load_all(), now)
-        except Exception as exc:  # a broken subscriptions file: shown, never raised
-            found = []
-            self._unexpected(str(exc))
+        except Exception as exc:  # a broken subscriptions file: shown (not counted: health polls)
+            found, error = [], str(exc)
         return {"background": {"enabled": self.period > 0, "period_s": self.period,
                                "running": sorted(n for n, lock in self._locks.items() if lock.locked()),
                                "counts": dict(self.counts), "last_round": self.last_round,
                                "last_error": self.last_error},
-                "rows": found, "warnings": warnings(found)}
+                "rows": found, "error": error,
+                "warnings": warnings(found) + ([f"rule pack subscriptions: {error}"] if error else [])}
 
 
 def warnings(found: list[dict]) -> list[str]:

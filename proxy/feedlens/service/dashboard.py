@@ -48,7 +48,8 @@ async def collect(runtime, now: float) -> dict:
                                         for lang in i18n.LANGUAGES}},
         "adapters": [{"platform": a.platform, "version": a.version, "endpoints": len(a.endpoints),
                       "pack": a.pack[0]} for a in adapters],
-        "pack_notices": runtime.layering.notices(),  # a user pack replaced an adapter (layers.py)
+        # a user pack replaced an adapter (layers.py); an expired pack, a failed update (packs.background)
+        "pack_notices": runtime.layering.notices() + runtime.pack_updates.health()["warnings"],
         "problems": list(runtime.adapter_errors) + list(runtime.profile_errors)
         + ([runtime.store.last_error] if runtime.store.last_error else []),
         "store": runtime.store.status(),
