@@ -251,7 +251,10 @@ def test_the_route_table_covers_every_changing_api_route():
     changing = {r.name for r in app.router.routes()
                 if r.method in ("PUT", "POST", "DELETE") and r.resource.canonical.startswith("/api/")}
     not_settings = {"extension_pair",  # pairing hands out the token; it changes no profile
-                    "my_rules_check"}  # checks a draft rule; changes nothing
+                    "my_rules_check",  # checks a draft rule; changes nothing
+                    # checks the subscribed rule packs now; a pack never replaces a profile
+                    # (layers.py), so a locked profile stays as the parent set it
+                    "packs_update"}
     other_features = {n for n in changing if n.startswith(("report", "research"))}  # no profile changes
     assert changing - not_settings - other_features == {r[0] for r in CHANGING_ROUTES}
 
