@@ -25,7 +25,8 @@ class PackServer:
     """Serves `files` (path -> bytes) with an ETag and Last-Modified, answering 304 to a
     matching If-None-Match; `status[path]` forces an error status; paths in `chunked` are sent
     without a Content-Length. `hits` counts requests per path, `conditional` those with a
-    validator."""
+    validator. While `gate` is set to an Event, every request waits for it (requests stay
+    in flight until the test lets them go)."""
 
     def __init__(self):
         self.files: dict[str, bytes] = {}
@@ -33,6 +34,7 @@ class PackServer:
         self.chunked: set[str] = set()
         self.hits: Counter = Counter()
         self.conditional: Counter = Counter()
+        self.gate: threading.Event | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self.port = 0
@@ -45,6 +47,8 @@ class PackServer:
         self.hits[path] += 1
         if "If-None-Match" in request.headers or "If-Modified-Since" in request.headers:
             self.conditional[path] += 1
+        if self.gate is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.gate.wait)
         if path in self.status:
             return web.Response(status=self.status[path], text="unavailable")
         if path not in self.files:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
+from .. import paths
 from ..clierror import CliError
 from . import signing, status, updater, versions
 from .subscriptions import (Subscription, SubscriptionError, load_all, name_from_url, name_problem,
-                            now_utc, save_all, save_one, subscriptions_file, url_problem)
+                            now_utc, save_all, subscriptions_file, url_problem)
 
 
 def add_update_parsers(rules_sub) -> None:
@@ -36,6 +38,14 @@ def add_update_parsers(rules_sub) -> None:
     gone.add_argument("name")
     gone.set_defaults(func=cmd_unsubscribe)
 
+    for command in (sub, update, show, back, gone):
+        command.add_argument("--data-dir", help="where the kept versions live: the data directory "
+                             "`feedlens run` uses (default: $XDG_DATA_HOME/feedlens)")
+
+
+def _data(args) -> Path:
+    return paths.data_dir(getattr(args, "data_dir", None))
+
 
 def cmd_subscribe(args) -> int:
     problem = url_problem(args.url)
@@ -56,13 +66,13 @@ def cmd_subscribe(args) -> int:
     if name in subs:
         raise CliError(f"already subscribed to {name} ({subs[name].url})",
                        f"`feedlens rules unsubscribe {name}` first, or give another --name")
-    if versions.foreign(name):
+    if versions.foreign(name, _data(args)):
         raise CliError(f"{versions.active_link(name)} is your own pack",
                        "give another --name; your own pack is never replaced")
     subs[name] = Subscription(name=name, url=args.url, pubkey=key)
     save_all(subs)
     print(f"subscribed to {name} at {args.url} ({subscriptions_file()})", file=sys.stderr)
-    return _run_updates([subs[name]])
+    return _run_updates([subs[name]], _data(args))
 
 
 def cmd_update(args) -> int:
@@ -74,14 +84,17 @@ def cmd_update(args) -> int:
     if not chosen:
         print("no subscriptions (feedlens rules subscribe URL --pubkey KEYFILE)", file=sys.stderr)
         return 0
-    return _run_updates(chosen)
+    return _run_updates(chosen, _data(args))
 
 
-def _run_updates(chosen: list[Subscription]) -> int:
+def _run_updates(chosen: list[Subscription], data: Path) -> int:
+    """Each check under the pack's lock (a running `feedlens run` may be checking it too)."""
     failed = 0
     for sub in chosen:
-        outcome = updater.update(sub)
-        save_one(sub)
+        outcome = updater.update_saved(sub.name, data)
+        if outcome is None:
+            print(f"{sub.name}: unsubscribed meanwhile", file=sys.stderr)
+            continue
         print(f"{sub.name}: {outcome.result}: {outcome.message}")
         failed += not outcome.ok
     if failed:
@@ -91,7 +104,7 @@ def _run_updates(chosen: list[Subscription]) -> int:
 
 
 def cmd_status(args) -> int:
-    rows = status.rows(_load(), now_utc())
+    rows = status.rows(_load(), now_utc(), _data(args))
     if args.json:
         print(json.dumps({"packs": rows}, indent=2, ensure_ascii=False))
         return 0
@@ -112,12 +125,10 @@ def cmd_rollback(args) -> int:
     else:
         raise CliError("which subscription?" if subs else "no subscriptions",
                        "give its NAME (`feedlens rules status`)" if subs else None)
-    was = versions.active_version(sub.name)
     try:
-        now = updater.rollback(sub)
+        was, now = updater.rollback_saved(sub.name, _data(args))
     except versions.VersionError as exc:
         raise CliError(str(exc), "nothing was changed") from None
-    save_one(sub)
     print(f"{sub.name}: rolled back from {was} to {now}; `rules update` will not activate {was} again")
     return 0
 
@@ -125,9 +136,11 @@ def cmd_rollback(args) -> int:
 def cmd_unsubscribe(args) -> int:
     subs = _load()
     _one(subs, args.name)
-    versions.remove(args.name)
-    del subs[args.name]
-    save_all(subs)
+    with versions.lock(args.name, _data(args)):
+        versions.remove(args.name, _data(args))
+        subs = _load()
+        subs.pop(args.name, None)
+        save_all(subs)
     print(f"unsubscribed from {args.name}; its pack and kept versions are removed")
     return 0
 
