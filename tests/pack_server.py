@@ -94,10 +94,10 @@ def new_key() -> tuple[Ed25519PrivateKey, str]:
 
 def make_pack(work: Path, key: Ed25519PrivateKey, version: str, *, name: str = "gadget-rules",
               failing: bool = False, min_feedlens: str | None = None, update_urls: tuple = (),
-              after_signing=None, profiles: dict[str, str] | None = None) -> bytes:
+              after_signing=None, profiles: dict[str, str] | None = None, before_signing=None) -> bytes:
     """A signed pack's .tar.gz bytes: the new-platform skeleton (its fixture passes, or with
     `failing` reads the author's id as its name and fails), extra profiles; `after_signing(dir)`
-    may change the signed directory before it is archived."""
+    may change the signed directory before it is archived, `before_signing(dir)` the sources."""
     tag = f"{name}-{version}-{'failing' if failing else 'ok'}-{next(_SEQ)}"
     src = work / f"src-{tag}"
     scaffold.new_platform("gadget", src)
@@ -107,6 +107,8 @@ def make_pack(work: Path, key: Ed25519PrivateKey, version: str, *, name: str = "
     for file, text in (profiles or {}).items():
         (src / "profiles").mkdir(exist_ok=True)
         (src / "profiles" / file).write_text(text)
+    if before_signing:
+        before_signing(src)
     given = {"name": name, "version": version, "licence": "CC0-1.0", "update_urls": list(update_urls),
              "min_feedlens": min_feedlens}
     signed = work / f"signed-{tag}"

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from .. import paths
 from ..clierror import CliError
-from . import signing, status, updater, versions
-from .subscriptions import (Subscription, SubscriptionError, load_all, name_from_url, name_problem,
-                            now_utc, save_all, subscriptions_file, url_problem)
+from . import manage, status, updater, versions
+from .subscriptions import Subscription, SubscriptionError, load_all, now_utc, subscriptions_file
 
 
 def add_update_parsers(rules_sub) -> None:
@@ -48,31 +47,16 @@ def _data(args) -> Path:
 
 
 def cmd_subscribe(args) -> int:
-    problem = url_problem(args.url)
-    if problem:
-        raise CliError(problem, "give the URL of the pack's .tar.gz")
     if not args.pubkey:
         raise CliError("a subscription needs the publisher's public key",
                        "give --pubkey KEYFILE (their pack.pub); every update must be signed with it")
-    name = args.name or name_from_url(args.url)
-    problem = name_problem(name)
-    if problem:
-        raise CliError(problem, "give --name")
     try:
-        key = signing.public_line(signing.read_public(args.pubkey))
-    except (signing.SigningError, OSError) as exc:
-        raise CliError(f"--pubkey: {exc}", "give a pack.pub file or its `ed25519:…` line") from None
-    subs = _load()
-    if name in subs:
-        raise CliError(f"already subscribed to {name} ({subs[name].url})",
-                       f"`feedlens rules unsubscribe {name}` first, or give another --name")
-    if versions.foreign(name, _data(args)):
-        raise CliError(f"{versions.active_link(name)} is your own pack",
-                       "give another --name; your own pack is never replaced")
-    subs[name] = Subscription(name=name, url=args.url, pubkey=key)
-    save_all(subs)
-    print(f"subscribed to {name} at {args.url} ({subscriptions_file()})", file=sys.stderr)
-    return _run_updates([subs[name]], _data(args))
+        sub = manage.subscribe(args.url, args.pubkey, args.name, _data(args))
+    except SubscriptionError as exc:
+        raise CliError(str(exc), "nothing was changed; give the pack's .tar.gz URL, --pubkey "
+                       "KEYFILE and, if its name is taken, another --name") from None
+    print(f"subscribed to {sub.name} at {sub.url} ({subscriptions_file()})", file=sys.stderr)
+    return _run_updates([sub], _data(args))
 
 
 def cmd_update(args) -> int:
@@ -134,13 +118,11 @@ def cmd_rollback(args) -> int:
 
 
 def cmd_unsubscribe(args) -> int:
-    subs = _load()
-    _one(subs, args.name)
-    with versions.lock(args.name, _data(args)):
-        versions.remove(args.name, _data(args))
-        subs = _load()
-        subs.pop(args.name, None)
-        save_all(subs)
+    _one(_load(), args.name)
+    try:
+        manage.unsubscribe(args.name, _data(args))
+    except SubscriptionError as exc:
+        raise CliError(str(exc), "nothing was changed") from None
     print(f"unsubscribed from {args.name}; its pack and kept versions are removed")
     return 0
 
