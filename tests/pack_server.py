@@ -1,5 +1,7 @@
-"""A real local HTTP server for rule pack archives (aiohttp on 127.0.0.1, in its own thread so
-subprocesses can fetch from it too), and signed packs to put on it."""
+"""A real local HTTPS server for rule pack archives (aiohttp on 127.0.0.1, in its own thread so
+subprocesses can fetch from it too), with a test CA made at test time, and signed packs to put
+on it. Clients trust the CA through $SSL_CERT_FILE (the `pack_ca` fixture, tests/conftest.py)
+or a subscription's ca_file."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import asyncio
 import hashlib
 import io
 import itertools
+import ssl
 import tarfile
 import threading
 from collections import Counter
@@ -28,7 +31,8 @@ class PackServer:
     validator. While `gate` is set to an Event, every request waits for it (requests stay
     in flight until the test lets them go)."""
 
-    def __init__(self):
+    def __init__(self, certs: Path | None = None):
+        self.certs = certs  # a make_certs() directory: serve HTTPS with its server.pem; else HTTP
         self.files: dict[str, bytes] = {}
         self.status: dict[str, int] = {}
         self.chunked: set[str] = set()
@@ -40,7 +44,7 @@ class PackServer:
         self.port = 0
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{path}"
+        return f"{'https' if self.certs else 'http'}://127.0.0.1:{self.port}/{path}"
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["path"]
@@ -74,9 +78,16 @@ class PackServer:
         app.router.add_get("/{path:.*}", self._handle)
         self._runner = web.AppRunner(app)
         asyncio.run_coroutine_threadsafe(self._runner.setup(), self._loop).result(10)
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self._tls())
         asyncio.run_coroutine_threadsafe(site.start(), self._loop).result(10)
         self.port = site._server.sockets[0].getsockname()[1]
+
+    def _tls(self) -> ssl.SSLContext | None:
+        if self.certs is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.certs / "server.pem", self.certs / "server.key")
+        return context
 
     def stop(self) -> None:
         if not self._thread.is_alive():

@@ -19,6 +19,8 @@ def add_update_parsers(rules_sub) -> None:
     sub.add_argument("--pubkey", metavar="KEYFILE", help="the publisher's public key (file or `ed25519:…` "
                      "line); every update must be signed with it")
     sub.add_argument("--name", help="the pack's name (default: the archive's file name without .tar.gz)")
+    sub.add_argument("--ca-file", metavar="PEM", help="trust only these CAs for the server's HTTPS "
+                     "certificate (a private CA; default: the system's, or $SSL_CERT_FILE)")
     sub.set_defaults(func=cmd_subscribe)
 
     update = rules_sub.add_parser("update", help="check subscribed packs for a new version now")
@@ -51,7 +53,7 @@ def cmd_subscribe(args) -> int:
         raise CliError("a subscription needs the publisher's public key",
                        "give --pubkey KEYFILE (their pack.pub); every update must be signed with it")
     try:
-        sub = manage.subscribe(args.url, args.pubkey, args.name, _data(args))
+        sub = manage.subscribe(args.url, args.pubkey, args.name, _data(args), args.ca_file)
     except SubscriptionError as exc:
         raise CliError(str(exc), "nothing was changed; give the pack's .tar.gz URL, --pubkey "
                        "KEYFILE and, if its name is taken, another --name") from None

@@ -114,7 +114,7 @@ def _check(sub: Subscription, stage: Path, max_download: int, max_unpacked: int,
            data: Path | None) -> Outcome:
     active = versions.active_version(sub.name, data)
     known = sub.validators if active else {}
-    fetched = fetch(sub.urls(), known, stage / DOWNLOAD, max_download)
+    fetched = fetch(sub.urls(), known, stage / DOWNLOAD, max_download, ca_file=sub.ca_file)
     if not fetched.modified:
         return Outcome(sub.name, "not modified", f"{fetched.url}: not modified; {active} stays")
     header = _verified(sub, stage, max_unpacked)
