@@ -17,7 +17,7 @@ from feedlens.packs.subscriptions import load_all
 from feedlens.runtime import Config, Runtime
 
 from .pack_server import make_pack, new_key
-from .test_pack_updates import ARCHIVE, NOW, home, server, subscribe  # noqa: F401 (fixtures)
+from .test_pack_updates import ARCHIVE, home, server, subscribe  # noqa: F401 (fixtures)
 from .test_packs_cli import ROOT, feedlens
 
 NAME = "gadget-rules"
@@ -65,7 +65,7 @@ def locks_waiting_on(path: Path) -> int:
 
 
 def _inode(line: str) -> int:
-    # "1: -> FLOCK  ADVISORY  WRITE 1234 08:02:5678 0 EOF": major:minor:inode is field 6 after "->"
+    # "1: -> FLOCK  ADVISORY  WRITE 1234 08:02:5678 0 EOF": the fifth field after "->" is major:minor:inode
     fields = line.split("->", 1)[1].split()
     return int(fields[4].rsplit(":", 1)[1])
 

@@ -28,7 +28,7 @@ from .errors import ApiError
 from .pages import form_action, page
 from .views import active_profile
 
-FIXTURES = web.AppKey("feedlens_pack_fixtures", dict)  # (dir, version, stamp) -> failing adapters
+FIXTURES = web.AppKey("feedlens_pack_fixtures", dict)  # dir -> (files' stamps, failing adapters)
 NOTICES = frozenset({"subscribed", "checked", "unsubscribed", "rolled_back", "no_pin", "wrong_pin",
                      "pin_unset", "locked_out"})
 ERROR_NOTICES = frozenset({"no_pin", "wrong_pin", "pin_unset", "locked_out"})
@@ -78,21 +78,21 @@ def _directory(row: dict, data) -> Path | None:
 
 def failing_adapters(app: web.Application, directory: Path) -> list[dict]:
     """Per adapter (its platforms/NAME.yaml) whose fixture cases fail here: the failing cases.
-    Cached per directory and pack.yaml change (a pack's version is a new directory)."""
-    header = directory / "pack.yaml"
-    stamp = header.stat().st_mtime_ns if header.is_file() else None
-    key = (str(directory.resolve()), stamp)
-    cache = app[FIXTURES]
-    if key not in cache:
-        platforms = directory / "platforms"
+    Cached per directory until a file under platforms/ changes (a subscription's new version is
+    a new directory; your own pack may be edited in place)."""
+    platforms = directory / "platforms"
+    files = sorted(platforms.rglob("*")) if platforms.is_dir() else []
+    where, stamp = str(directory.resolve()), tuple((str(f), f.stat().st_mtime_ns) for f in files if f.is_file())
+    cache = app[FIXTURES]  # one entry per directory: an edit replaces it
+    if where not in cache or cache[where][0] != stamp:
         result = check.check([platforms]) if platforms.is_dir() else check.CheckResult()
         failing: dict[str, int] = {}
         for case in result.cases:
             if case.failures:
                 name = case.case.path.parent.name.removesuffix(".fixtures")
                 failing[name] = failing.get(name, 0) + 1
-        cache[key] = [{"adapter": name, "cases": n} for name, n in sorted(failing.items())]
-    return cache[key]
+        cache[where] = (stamp, [{"adapter": name, "cases": n} for name, n in sorted(failing.items())])
+    return cache[where][1]
 
 
 def _locked(app) -> bool:
