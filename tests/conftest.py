@@ -46,3 +46,26 @@ def shipped_adapters():
 @pytest.fixture
 def noon():
     return lambda: datetime(2026, 11, 22, 12, 0)
+
+
+@pytest.fixture(scope="session")
+def pack_certs(tmp_path_factory) -> Path:
+    """A test CA (ca.pem) and a certificate for 127.0.0.1 signed by it, made for this session."""
+    from tests.e2e.replay import make_certs
+
+    directory = tmp_path_factory.mktemp("pack-certs")
+    make_certs(directory, ["localhost"])
+    return directory
+
+
+@pytest.fixture
+def pack_server(pack_certs, monkeypatch):
+    """A real local HTTPS pack server (tests/pack_server.py); this test and its subprocesses
+    trust its CA through $SSL_CERT_FILE, as a user with a private CA can."""
+    from tests.pack_server import PackServer
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(pack_certs / "ca.pem"))
+    server = PackServer(pack_certs)
+    server.start()
+    yield server
+    server.stop()

@@ -11,7 +11,7 @@ from feedlens.packs import updater, versions
 from feedlens.packs.subscriptions import Subscription
 from feedlens.service import parent_guard
 
-from .pack_server import PackServer, make_pack, new_key
+from .pack_server import make_pack, new_key
 from .test_pack_layering import base_rules, runtime
 from .test_packs_cli import feedlens, one_line_error
 
@@ -19,11 +19,9 @@ ARCHIVE = "p/gadget-rules.tar.gz"
 
 
 @pytest.fixture
-def server():
-    srv = PackServer()
-    srv.start()
-    yield srv
-    srv.stop()
+def server(pack_server):
+    """The real local HTTPS pack server (tests/conftest.py)."""
+    return pack_server
 
 
 @pytest.fixture
@@ -105,3 +103,17 @@ def test_a_subscribed_pack_never_weakens_a_locked_profile(tmp_path, server, user
     assert (rules / "profiles" / "kid.yaml").read_text() == locked_before
     assert any("profile 'kid' of pack 'gadget-rules' is not offered" in n for n in rt.health()["pack_notices"])
     assert versions.active_version("gadget-rules") == "2"
+
+
+def test_subscribe_with_a_ca_file_trusts_that_ca(tmp_path, server, env, monkeypatch, pack_certs):
+    monkeypatch.delenv("SSL_CERT_FILE")  # the subprocesses trust the test CA only through --ca-file
+    key, pub = new_key()
+    (tmp_path / "pack.pub").write_text(pub + "\n")
+    server.files[ARCHIVE] = make_pack(tmp_path, key, "1")
+    (tmp_path / "not-a-ca.pem").write_text("nothing here\n")
+    one_line_error(feedlens("rules", "subscribe", server.url(ARCHIVE), "--pubkey", tmp_path / "pack.pub",
+                            "--ca-file", tmp_path / "not-a-ca.pem", env=env), "cannot be read as PEM certificates")
+    made = feedlens("rules", "subscribe", server.url(ARCHIVE), "--pubkey", tmp_path / "pack.pub",
+                    "--ca-file", pack_certs / "ca.pem", env=env)
+    assert made.returncode == 0 and "version 1 verified and active" in made.stdout, made.stdout + made.stderr
+    assert status(env)["gadget-rules"]["version"] == "1"

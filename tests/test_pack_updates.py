@@ -1,5 +1,6 @@
-"""Updating subscribed packs (feedlens.packs.updater) from a real local HTTP server: only a
-verified pack is activated, every refusal leaves the previous one in force and says why."""
+"""Updating subscribed packs (feedlens.packs.updater) from a real local HTTPS server: only a
+verified pack is activated, every refusal leaves the previous one in force and says why; the
+server's certificate is always verified."""
 
 from __future__ import annotations
 
@@ -13,18 +14,16 @@ from feedlens import layers
 from feedlens.packs import status, subscriptions, updater, versions
 from feedlens.packs.subscriptions import Subscription, load_all, save_one
 
-from .pack_server import PackServer, escaping_archive, make_pack, new_key
+from .pack_server import escaping_archive, make_pack, new_key
 
 NOW = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.timezone.utc)
 ARCHIVE = "packs/gadget-rules.tar.gz"
 
 
 @pytest.fixture
-def server():
-    srv = PackServer()
-    srv.start()
-    yield srv
-    srv.stop()
+def server(pack_server):
+    """The real local HTTPS pack server (tests/conftest.py)."""
+    return pack_server
 
 
 @pytest.fixture
@@ -70,6 +69,18 @@ def test_a_valid_signed_update_is_fetched_verified_and_activated(home, server, k
     assert active_title(user_packs) == "title: gadget 2"
     assert versions.history("gadget-rules") == ["1", "2"]
     assert (sub.last_result, sub.error, sub.failures, sub.version) == ("updated", None, 0, "2")
+
+
+def test_https_is_verified_against_the_system_cas_or_the_subscriptions_ca_file(home, server, key, monkeypatch, pack_certs):
+    assert server.url(ARCHIVE).startswith("https://127.0.0.1:")
+    server.files[ARCHIVE] = make_pack(home, key[0], "1")
+    monkeypatch.delenv("SSL_CERT_FILE")  # the test CA is trusted nowhere now
+    sub = subscribe(server, key[1])
+    outcome = updater.update(sub, NOW)
+    assert outcome.result == "failed" and "CERTIFICATE_VERIFY_FAILED" in outcome.message
+    assert versions.active_version("gadget-rules") is None
+    sub.ca_file = str(pack_certs / "ca.pem")  # `rules subscribe --ca-file`: trust exactly this CA
+    assert updater.update(sub, NOW).result == "updated"
 
 
 def test_the_subscriptions_file_is_only_its_owners(home, server, key):

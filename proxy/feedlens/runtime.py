@@ -79,7 +79,7 @@ class Runtime:
         self._lock = threading.Lock()
         self._signature: tuple = ()
         self._tasks: list[asyncio.Task] = []
-        self.pack_updates = BackgroundUpdates(config.pack_check, self.reload)  # started by start()
+        self.pack_updates = BackgroundUpdates(config.pack_check, self.reload, config.data_dir)  # started by start()
         self.engine = Engine(AdapterSet.of([]), MARK_ONLY, body_cap=config.body_cap)
         self.engine_spec = EngineSpec((), None, MARK_ONLY.title_prefix, config.body_cap)
         # Per-device profiles (parents and minors): engines of the profiles other than the active

@@ -12,7 +12,7 @@ import pytest
 from feedlens.packs import updater
 from feedlens.packs.subscriptions import save_one
 
-from ..pack_server import PackServer, make_pack, new_key
+from ..pack_server import make_pack, new_key
 from ..test_pack_background import expire
 from ..test_pack_updates import ARCHIVE, home, subscribe  # noqa: F401 (fixtures)
 from .conftest import BIG_HOST, start_feedlens, wait_until
@@ -21,11 +21,9 @@ TRAFFIC_URL = f"https://{BIG_HOST}/__big?size=4096"
 
 
 @pytest.fixture
-def server():
-    srv = PackServer()
-    srv.start()
-    yield srv
-    srv.stop()
+def server(pack_server):
+    """The real local HTTPS pack server (tests/conftest.py)."""
+    return pack_server
 
 
 @pytest.fixture

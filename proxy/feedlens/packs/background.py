@@ -11,10 +11,11 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from .status import rows
-from .subscriptions import SubscriptionError, load_all, now_utc, save_one, stamp
-from .updater import Outcome, update, update_due
+from .subscriptions import SubscriptionError, load_all, now_utc, stamp
+from .updater import Outcome, update_due, update_saved
 
 log = logging.getLogger("feedlens")
 
@@ -22,9 +23,10 @@ DEFAULT_PERIOD = 300.0  # seconds between two looks at the subscriptions
 
 
 class BackgroundUpdates:
-    def __init__(self, period: float, on_updated: Callable[[], object]):
+    def __init__(self, period: float, on_updated: Callable[[], object], data_dir: Path | None = None):
         self.period = period  # 0: no background loop (checks on request only)
         self.on_updated = on_updated
+        self.data_dir = data_dir  # where the kept versions live (None: the default data dir)
         self._locks: dict[str, asyncio.Lock] = {}
         self._task: asyncio.Task | None = None
         self.counts = {"rounds": 0, "checks": 0, "updated": 0, "failed": 0, "errors": 0}
@@ -81,7 +83,7 @@ class BackgroundUpdates:
             return None
         async with lock:
             try:
-                outcome = await asyncio.to_thread(_check_and_save, name)
+                outcome = await asyncio.to_thread(update_saved, name, self.data_dir)
             except Exception as exc:
                 self._unexpected(f"{name}: {exc!r}")
                 outcome = Outcome(name, "failed", f"unexpected error: {exc!r}")
@@ -122,7 +124,7 @@ class BackgroundUpdates:
         now = now or now_utc()
         error = None
         try:
-            found = rows(load_all(), now)
+            found = rows(load_all(), now, self.data_dir)
         except Exception as exc:  # a broken subscriptions file: shown (not counted: health polls)
             found, error = [], str(exc)
         return {"background": {"enabled": self.period > 0, "period_s": self.period,
@@ -144,13 +146,3 @@ def warnings(found: list[dict]) -> list[str]:
             out.append(f"rule pack {row['name']}: last update {row['last_result']}: {row['error']}")
     return out
 
-
-def _check_and_save(name: str) -> Outcome | None:
-    """In a worker thread: the subscription as on disk now (another process may have changed
-    it), one update, and its record written back. None when it is no longer subscribed."""
-    sub = load_all().get(name)
-    if sub is None:
-        return None
-    outcome = update(sub)
-    save_one(sub)
-    return outcome

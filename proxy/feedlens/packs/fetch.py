@@ -1,9 +1,15 @@
 """Downloading a pack's .tar.gz: directly (never through a proxy, our own included), with
-conditional requests, mirrors tried in order, and a size limit enforced while streaming."""
+conditional requests, mirrors tried in order, and a size limit enforced while streaming.
+
+HTTPS is always verified (certificate chain and host name). Trusted are the system's CAs, which
+OpenSSL takes from $SSL_CERT_FILE / $SSL_CERT_DIR when set (as curl, git and pip built on
+OpenSSL do), or, for a subscription with `ca_file`, exactly the CAs in that file (like
+`curl --cacert` or git's http.sslCAInfo): a publisher with a private CA."""
 
 from __future__ import annotations
 
 import http.client
+import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -40,9 +46,15 @@ class Fetched:
         return {k: v for k, v in found.items() if v}
 
 
-def opener() -> urllib.request.OpenerDirector:
+def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """A verifying context: `ca_file`'s CAs, else the default ones ($SSL_CERT_FILE honoured)."""
+    return ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+
+
+def opener(ca_file: str | None = None) -> urllib.request.OpenerDirector:
     """An opener that ignores $http_proxy and friends: pack downloads go straight out."""
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                       urllib.request.HTTPSHandler(context=tls_context(ca_file)))
 
 
 def conditional_headers(validators: dict[str, str] | None) -> dict[str, str]:
@@ -56,13 +68,13 @@ def conditional_headers(validators: dict[str, str] | None) -> dict[str, str]:
 
 
 def fetch(urls: list[str], validators: dict[str, dict[str, str]], dest: Path,
-          max_bytes: int = MAX_DOWNLOAD, timeout: float = TIMEOUT) -> Fetched:
+          max_bytes: int = MAX_DOWNLOAD, timeout: float = TIMEOUT, ca_file: str | None = None) -> Fetched:
     """The first URL that answers: its archive written to `dest`, or a 304. Each URL is asked
     once; FetchError lists every failure when none answers."""
     reasons = []
     for url in urls:
         try:
-            return _one(url, validators.get(url), Path(dest), max_bytes, timeout)
+            return _one(url, validators.get(url), Path(dest), max_bytes, timeout, ca_file)
         except urllib.error.HTTPError as exc:
             reasons.append(f"{url}: HTTP {exc.code} {exc.reason}")
         except TooLarge as exc:
@@ -75,11 +87,12 @@ def fetch(urls: list[str], validators: dict[str, dict[str, str]], dest: Path,
     raise FetchError(reasons)
 
 
-def _one(url: str, validators: dict | None, dest: Path, max_bytes: int, timeout: float) -> Fetched:
+def _one(url: str, validators: dict | None, dest: Path, max_bytes: int, timeout: float,
+         ca_file: str | None) -> Fetched:
     headers = {"User-Agent": f"feedlens/{__version__} (rule pack updater)", **conditional_headers(validators)}
     request = urllib.request.Request(url, headers=headers)
     try:
-        response = opener().open(request, timeout=timeout)
+        response = opener(ca_file).open(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
         if exc.code == 304:
             exc.close()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from .. import paths
 from . import versions
@@ -12,24 +13,25 @@ from .subscriptions import Subscription
 from .updater import expires_at
 
 
-def rows(subs: dict[str, Subscription], now: dt.datetime) -> list[dict]:
-    """Every subscription, then every pack directory that is not one, by name."""
-    found = [subscription_row(sub, now) for sub in subs.values()]
+def rows(subs: dict[str, Subscription], now: dt.datetime, data: Path | None = None) -> list[dict]:
+    """Every subscription, then every pack directory that is not one, by name (`data`: the
+    data dir holding the kept versions)."""
+    found = [subscription_row(sub, now, data) for sub in subs.values()]
     for directory in paths.pack_dirs():
         if directory.name not in subs:
             found.append(own_row(directory, now))
     return sorted(found, key=lambda row: row["name"])
 
 
-def subscription_row(sub: Subscription, now: dt.datetime) -> dict:
+def subscription_row(sub: Subscription, now: dt.datetime, data: Path | None = None) -> dict:
     expiry = expires_at(sub)
     return {
         "name": sub.name, "kind": "subscription", "url": sub.url, "mirrors": sub.urls()[1:],
-        "version": versions.active_version(sub.name), "released": sub.released,
+        "version": versions.active_version(sub.name, data), "released": sub.released,
         "age_days": _age(sub.released, now), "expires_in_days": _days_left(expiry, now),
         "expired": expiry is not None and now >= expiry,
         "last_check": sub.last_check, "last_result": sub.last_result, "error": sub.error,
-        "failures": sub.failures, "next_try": sub.next_try, "kept": versions.history(sub.name),
+        "failures": sub.failures, "next_try": sub.next_try, "kept": versions.history(sub.name, data),
     }
 
 

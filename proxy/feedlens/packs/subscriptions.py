@@ -41,6 +41,7 @@ class Subscription:
     expires_days: int | None = None  # and its `expires`
     version: str | None = None  # the active version
     rolled_back: list[str] = field(default_factory=list)  # versions never activated again by update
+    ca_file: str | None = None  # trust only these CAs for its HTTPS (a private CA); else the system's
 
     @classmethod
     def of(cls, data: dict) -> Subscription:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
+from .. import paths
 from ..clierror import CliError
-from . import signing, status, updater, versions
-from .subscriptions import (Subscription, SubscriptionError, load_all, name_from_url, name_problem,
-                            now_utc, save_all, save_one, subscriptions_file, url_problem)
+from . import manage, status, updater, versions
+from .subscriptions import Subscription, SubscriptionError, load_all, now_utc, subscriptions_file
 
 
 def add_update_parsers(rules_sub) -> None:
@@ -18,6 +19,8 @@ def add_update_parsers(rules_sub) -> None:
     sub.add_argument("--pubkey", metavar="KEYFILE", help="the publisher's public key (file or `ed25519:…` "
                      "line); every update must be signed with it")
     sub.add_argument("--name", help="the pack's name (default: the archive's file name without .tar.gz)")
+    sub.add_argument("--ca-file", metavar="PEM", help="trust only these CAs for the server's HTTPS "
+                     "certificate (a private CA; default: the system's, or $SSL_CERT_FILE)")
     sub.set_defaults(func=cmd_subscribe)
 
     update = rules_sub.add_parser("update", help="check subscribed packs for a new version now")
@@ -36,33 +39,26 @@ def add_update_parsers(rules_sub) -> None:
     gone.add_argument("name")
     gone.set_defaults(func=cmd_unsubscribe)
 
+    for command in (sub, update, show, back, gone):
+        command.add_argument("--data-dir", help="where the kept versions live: the data directory "
+                             "`feedlens run` uses (default: $XDG_DATA_HOME/feedlens)")
+
+
+def _data(args) -> Path:
+    return paths.data_dir(getattr(args, "data_dir", None))
+
 
 def cmd_subscribe(args) -> int:
-    problem = url_problem(args.url)
-    if problem:
-        raise CliError(problem, "give the URL of the pack's .tar.gz")
     if not args.pubkey:
         raise CliError("a subscription needs the publisher's public key",
                        "give --pubkey KEYFILE (their pack.pub); every update must be signed with it")
-    name = args.name or name_from_url(args.url)
-    problem = name_problem(name)
-    if problem:
-        raise CliError(problem, "give --name")
     try:
-        key = signing.public_line(signing.read_public(args.pubkey))
-    except (signing.SigningError, OSError) as exc:
-        raise CliError(f"--pubkey: {exc}", "give a pack.pub file or its `ed25519:…` line") from None
-    subs = _load()
-    if name in subs:
-        raise CliError(f"already subscribed to {name} ({subs[name].url})",
-                       f"`feedlens rules unsubscribe {name}` first, or give another --name")
-    if versions.foreign(name):
-        raise CliError(f"{versions.active_link(name)} is your own pack",
-                       "give another --name; your own pack is never replaced")
-    subs[name] = Subscription(name=name, url=args.url, pubkey=key)
-    save_all(subs)
-    print(f"subscribed to {name} at {args.url} ({subscriptions_file()})", file=sys.stderr)
-    return _run_updates([subs[name]])
+        sub = manage.subscribe(args.url, args.pubkey, args.name, _data(args), args.ca_file)
+    except SubscriptionError as exc:
+        raise CliError(str(exc), "nothing was changed; give the pack's .tar.gz URL, --pubkey "
+                       "KEYFILE and, if its name is taken, another --name") from None
+    print(f"subscribed to {sub.name} at {sub.url} ({subscriptions_file()})", file=sys.stderr)
+    return _run_updates([sub], _data(args))
 
 
 def cmd_update(args) -> int:
@@ -74,14 +70,17 @@ def cmd_update(args) -> int:
     if not chosen:
         print("no subscriptions (feedlens rules subscribe URL --pubkey KEYFILE)", file=sys.stderr)
         return 0
-    return _run_updates(chosen)
+    return _run_updates(chosen, _data(args))
 
 
-def _run_updates(chosen: list[Subscription]) -> int:
+def _run_updates(chosen: list[Subscription], data: Path) -> int:
+    """Each check under the pack's lock (a running `feedlens run` may be checking it too)."""
     failed = 0
     for sub in chosen:
-        outcome = updater.update(sub)
-        save_one(sub)
+        outcome = updater.update_saved(sub.name, data)
+        if outcome is None:
+            print(f"{sub.name}: unsubscribed meanwhile", file=sys.stderr)
+            continue
         print(f"{sub.name}: {outcome.result}: {outcome.message}")
         failed += not outcome.ok
     if failed:
@@ -91,7 +90,7 @@ def _run_updates(chosen: list[Subscription]) -> int:
 
 
 def cmd_status(args) -> int:
-    rows = status.rows(_load(), now_utc())
+    rows = status.rows(_load(), now_utc(), _data(args))
     if args.json:
         print(json.dumps({"packs": rows}, indent=2, ensure_ascii=False))
         return 0
@@ -112,22 +111,20 @@ def cmd_rollback(args) -> int:
     else:
         raise CliError("which subscription?" if subs else "no subscriptions",
                        "give its NAME (`feedlens rules status`)" if subs else None)
-    was = versions.active_version(sub.name)
     try:
-        now = updater.rollback(sub)
+        was, now = updater.rollback_saved(sub.name, _data(args))
     except versions.VersionError as exc:
         raise CliError(str(exc), "nothing was changed") from None
-    save_one(sub)
     print(f"{sub.name}: rolled back from {was} to {now}; `rules update` will not activate {was} again")
     return 0
 
 
 def cmd_unsubscribe(args) -> int:
-    subs = _load()
-    _one(subs, args.name)
-    versions.remove(args.name)
-    del subs[args.name]
-    save_all(subs)
+    _one(_load(), args.name)
+    try:
+        manage.unsubscribe(args.name, _data(args))
+    except SubscriptionError as exc:
+        raise CliError(str(exc), "nothing was changed") from None
     print(f"unsubscribed from {args.name}; its pack and kept versions are removed")
     return 0
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from . import archive, signing, versions
 from .fetch import MAX_DOWNLOAD, FetchError, fetch
 from .header import Header, load_header
-from .subscriptions import Subscription, mirror_urls, now_utc, parse_stamp, stamp
+from .subscriptions import Subscription, load_all, mirror_urls, now_utc, parse_stamp, save_one, stamp
 from .verify import verify_dir
 
 BACKOFF_BASE = 5 * 60.0  # seconds after the first failure
@@ -80,12 +80,14 @@ def update_due(sub: Subscription, now: dt.datetime) -> bool:
 
 
 def update(sub: Subscription, now: dt.datetime | None = None, max_download: int = MAX_DOWNLOAD,
-           max_unpacked: int = archive.MAX_BYTES, rand: float | None = None) -> Outcome:
-    """One check of `sub` (changed in place: record it with subscriptions.save_one)."""
+           max_unpacked: int = archive.MAX_BYTES, rand: float | None = None,
+           data: Path | None = None) -> Outcome:
+    """One check of `sub` (changed in place: record it with subscriptions.save_one). Callers
+    that may race another process use update_saved()."""
     now = now or now_utc()
-    stage = versions.staging(sub.name)
+    stage = versions.staging(sub.name, data)
     try:
-        outcome = _check(sub, stage, max_download, max_unpacked)
+        outcome = _check(sub, stage, max_download, max_unpacked, data)
     except FetchError as exc:
         outcome = Outcome(sub.name, "failed", "no URL gave the pack: " + "; ".join(exc.reasons))
     except Refused as exc:
@@ -108,10 +110,11 @@ def record(sub: Subscription, outcome: Outcome, now: dt.datetime, rand: float | 
         sub.next_try = stamp(now + dt.timedelta(seconds=backoff(sub.failures, rand)))
 
 
-def _check(sub: Subscription, stage: Path, max_download: int, max_unpacked: int) -> Outcome:
-    active = versions.active_version(sub.name)
+def _check(sub: Subscription, stage: Path, max_download: int, max_unpacked: int,
+           data: Path | None) -> Outcome:
+    active = versions.active_version(sub.name, data)
     known = sub.validators if active else {}
-    fetched = fetch(sub.urls(), known, stage / DOWNLOAD, max_download)
+    fetched = fetch(sub.urls(), known, stage / DOWNLOAD, max_download, ca_file=sub.ca_file)
     if not fetched.modified:
         return Outcome(sub.name, "not modified", f"{fetched.url}: not modified; {active} stays")
     header = _verified(sub, stage, max_unpacked)
@@ -123,9 +126,9 @@ def _check(sub: Subscription, stage: Path, max_download: int, max_unpacked: int)
     if version in sub.rolled_back:
         raise Refused([f"{fetched.url}: version {version} was rolled back; it is not activated again "
                        "(waiting for a newer one)"])
-    _install(sub.name, stage / "pack", version)
-    versions.activate(sub.name, version)
-    versions.prune(sub.name)
+    _install(sub.name, stage / "pack", version, data)
+    versions.activate(sub.name, version, data)
+    versions.prune(sub.name, data=data)
     _remember(sub, header)
     was = f" (was {active})" if active else ""
     return Outcome(sub.name, "updated", f"{fetched.url}: version {version} verified and active{was}")
@@ -154,12 +157,12 @@ def _verified(sub: Subscription, stage: Path, max_unpacked: int) -> Header:
     return header
 
 
-def _install(name: str, staged: Path, version: str) -> None:
-    kept = versions.installed(name, version)
+def _install(name: str, staged: Path, version: str, data: Path | None) -> None:
+    kept = versions.installed(name, version, data)
     if kept is not None:  # kept from before (not active): the new download replaces it
         shutil.rmtree(kept)
     try:
-        versions.install(staged, name, version)
+        versions.install(staged, name, version, data)
     except (versions.VersionError, OSError) as exc:
         raise Refused([str(exc)]) from None
 
@@ -171,18 +174,44 @@ def _remember(sub: Subscription, header: Header) -> None:
     sub.mirrors = [u for u in mirror_urls(sub.name, header.update_urls) if u != sub.url]
 
 
-def rollback(sub: Subscription) -> str:
+def rollback(sub: Subscription, data: Path | None = None) -> str:
     """Activate the version kept before the active one; returns it. VersionError when none is."""
-    active = versions.active_version(sub.name)
+    active = versions.active_version(sub.name, data)
     if active is None:
         raise versions.VersionError(f"{sub.name} has no active version to roll back from")
-    before = versions.previous(sub.name)
+    before = versions.previous(sub.name, data)
     if before is None:
         raise versions.VersionError(f"no version of {sub.name} before {active} is kept")
-    versions.activate(sub.name, before)
+    versions.activate(sub.name, before, data)
     sub.rolled_back = list(dict.fromkeys([*sub.rolled_back, active]))
     sub.version = before
-    header, _ = load_header(versions.root(sub.name) / before)  # its release and expiry
+    header, _ = load_header(versions.root(sub.name, data) / before)  # its release and expiry
     if header is not None:
         _remember(sub, header)
     return before
+
+
+# ---- under the pack's lock: what the command line, the dashboard and the background use ----
+
+def update_saved(name: str, data: Path | None = None, **limits) -> Outcome | None:
+    """One check of subscription `name` as it is on disk once this process holds the pack's
+    lock (another process may have just updated it), its record written back before the lock
+    is let go. None when it is no longer subscribed."""
+    with versions.lock(name, data):
+        sub = load_all().get(name)
+        if sub is None:
+            return None
+        outcome = update(sub, data=data, **limits)
+        save_one(sub)
+        return outcome
+
+
+def rollback_saved(name: str, data: Path | None = None) -> tuple[str | None, str]:
+    """rollback() of subscription `name` under its lock: (the version rolled back from, the
+    version now active). KeyError when it is not subscribed; VersionError when nothing is kept."""
+    with versions.lock(name, data):
+        sub = load_all()[name]
+        was = versions.active_version(name, data)
+        now = rollback(sub, data)
+        save_one(sub)
+        return was, now

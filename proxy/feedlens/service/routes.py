@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import (dashboard, extension_api, lang, minors_api, packs_api, render, reports_api,
+from . import (dashboard, extension_api, lang, minors_api, packs_api, packs_page, render, reports_api,
                research_api, rules_page, setup_page, views)
 
 
@@ -31,3 +31,4 @@ def setup_routes(app: web.Application) -> None:
     research_api.setup(app)
     setup_page.setup(app)
     packs_api.setup(app)  # POST /api/packs/update
+    packs_page.setup(app)  # /packs and its forms
