@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from . import private
 from .store_rows import (_JSON_COLUMNS, _MARK_FIELDS, ITEM_COLUMNS, ResponseRecord,  # noqa: F401
                          _composition, _filters, _row_dict, item_row)
 from .store_schema import (SCHEMA_VERSION, StoreError, _connect, _migrate_all,  # noqa: F401
@@ -68,7 +69,8 @@ class Store:
     async def start(self) -> None:
         if self._tasks:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private.ensure_dir(self.path.parent)
+        private.ensure_file(self.path)  # 0600 before SQLite opens it; -wal and -shm copy its mode
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         try:
