@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import private
+from .sqlerrors import describe, rollback
 from .store_rows import (_JSON_COLUMNS, _MARK_FIELDS, ITEM_COLUMNS, ResponseRecord,  # noqa: F401
                          _composition, _filters, _row_dict, item_row)
 from .store_schema import (SCHEMA_VERSION, StoreError, _connect, _migrate_all,  # noqa: F401
@@ -174,8 +175,10 @@ class Store:
             items = await self._write(lambda: self._insert(batch))
         except Exception as exc:  # the writer must survive a bad batch (disk full, odd data)
             self.counts["write_errors"] += 1
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            log.error("item log: could not write %d responses: %s", len(batch), exc)
+            error = describe(exc)
+            if error != self.last_error:  # once per distinct error: a full disk does not flood the log
+                log.error("item log: could not write %d responses: %s", len(batch), error)
+            self.last_error = error
             return
         self.counts["responses"] += len(batch)
         self.counts["items"] += items
@@ -201,7 +204,7 @@ class Store:
                 hook(conn, written)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)  # only if SQLite has not; the real error is what is raised
             raise
         return len(rows)
 
@@ -224,7 +227,7 @@ class Store:
             conn.execute("DELETE FROM responses WHERE time < ?", (cutoff,))
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)  # only if SQLite has not; the real error is what is raised
             raise
         return removed
 
@@ -294,7 +297,7 @@ class Store:
                 result = fn(conn)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                rollback(conn)
                 raise
             return result
         return await self._write(transaction)
