@@ -21,7 +21,7 @@ from typing import Any
 
 from . import private
 from .sqlerrors import describe, rollback
-from .store_rows import (_JSON_COLUMNS, _MARK_FIELDS, ITEM_COLUMNS, ResponseRecord,  # noqa: F401
+from .store_rows import (_JSON_COLUMNS, _MARK_FIELDS, ITEM_COLUMNS, ResponseRecord, hashed_id,  # noqa: F401
                          _composition, _filters, _row_dict, item_row)
 from .store_schema import (SCHEMA_VERSION, StoreError, _connect, _migrate_all,  # noqa: F401
                            component_schemas, migrate, migrate_component, open_readonly)
@@ -245,11 +245,13 @@ class Store:
         """The latest mark of each item id the proxy saw on this platform."""
         if not ids:
             return {}
-        marks = ",".join("?" * len(ids))
+        asked = {hashed_id(i): i for i in ids} | {i: i for i in ids}  # an id that is text is hashed
+        marks = ",".join("?" * len(asked))
         sql = (f"SELECT i.* FROM items i JOIN (SELECT MAX(id) AS id FROM items WHERE platform = ?"
-               f" AND item_id IN ({marks}) GROUP BY item_id) latest ON i.id = latest.id")
-        rows = await self._query(sql, (platform, *ids))
-        return {row["item_id"]: {k: row[k] for k in _MARK_FIELDS} for row in rows}
+               f" AND item_id IN ({marks}) GROUP BY item_id) latest ON i.id = latest.id ORDER BY i.id")
+        rows = await self._query(sql, (platform, *asked))
+        return {asked[row["item_id"]]: {k: row[k] for k in _MARK_FIELDS} | {"item_id": asked[row["item_id"]]}
+                for row in rows}
 
     async def items(self, *, limit: int = 50, before_id: int | None = None,
                     platform: str | None = None, provenance: str | None = None,
