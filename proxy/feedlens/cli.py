@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
-from . import __version__, features, layers, paths
+from . import __version__, features, layers, paths, sqlerrors
 from .coverage_report import add_coverage_parser
 from .clierror import CliError, from_os_error, profile_path, read_bytes, report
 from .engine import Engine, Request
@@ -274,6 +275,11 @@ def main(argv: list[str] | None = None) -> int:
         if exc.filename is None:
             raise
         return report(from_os_error(exc))
+    except sqlite3.Error as exc:  # a full disk or an unwritable data dir, not a bug: one line
+        if not sqlerrors.is_environment(exc):
+            raise
+        return report(CliError(f"the item log: {sqlerrors.describe(exc)}",
+                               "check the free disk space and the data dir's permissions"))
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
         return 130

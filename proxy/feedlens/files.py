@@ -8,15 +8,18 @@ import stat
 import tempfile
 from pathlib import Path
 
+from . import private
+
 
 def write_atomic(path: Path, text: str, mode: int | None = None) -> None:
     """Readers see the old file or the new one, never half of one: temp file + os.replace.
 
-    `mode` defaults to the existing file's (0644 for a new file); secrets pass 0o600.
+    `mode` defaults to the existing file's; for a new file 0600 in a private directory (the
+    data dir, feedlens.private), else 0644; secrets pass 0o600.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     if mode is None:
-        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
+        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else _new_file_mode(path.parent)
     # The .tmp suffix keeps the half-written file out of `*.yaml` globs (hot reload).
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -31,6 +34,10 @@ def write_atomic(path: Path, text: str, mode: int | None = None) -> None:
             os.unlink(temp)
         raise
     _fsync_dir(path.parent)
+
+
+def _new_file_mode(directory: Path) -> int:
+    return private.FILE_MODE if private.is_private_dir(directory) else 0o644
 
 
 def _fsync_dir(directory: Path) -> None:

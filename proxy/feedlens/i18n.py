@@ -13,9 +13,7 @@ import string
 from functools import cache
 from importlib import resources
 
-import yaml
-
-from . import vocabulary
+from . import vocabulary, yamlsrc
 
 LANGUAGES = ("en", "zh")  # the two UI languages, as language.pick_language names them
 FILES = {"en": "en.yaml", "zh": "zh-CN.yaml"}
@@ -43,7 +41,7 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
 def messages(lang: str) -> dict[str, str]:
     """All messages of a language, by dotted key (read from the package once per process)."""
     text = resources.files(__package__).joinpath("messages", FILES[lang]).read_text("utf-8")
-    tree = yaml.safe_load(text)
+    tree = yamlsrc.parse(text, FILES[lang]).data
     if not isinstance(tree, dict):
         raise CatalogueError(f"{FILES[lang]}: the catalogue must be a mapping")
     flat = _flatten(tree)

@@ -163,11 +163,21 @@ def get_steps(data: Any, steps: list) -> tuple[bool, Any]:
     return True, data
 
 
-def summarize(value: Any, limit: int = 160) -> Any:
-    """A JSON-safe, short form of a value for evidence."""
+EVIDENCE_CHARS = 40  # an ad tag, a type name or a flag fits; a title is cut (the store drops it)
+
+
+def summarize(value: Any, limit: int = EVIDENCE_CHARS) -> Any:
+    """A short scalar for evidence (stored with every item): numbers, booleans and null as
+    they are, a string cut at `limit`; of an object only its keys, of an array only its
+    length, never their content (an ad object holds the title, text and image URLs)."""
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, str):
         return value if len(value) <= limit else value[: limit - 1] + "…"
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if isinstance(value, dict):
+        keys = ", ".join(str(key) for key in value)
+        keys = keys if len(keys) <= 2 * limit else keys[: 2 * limit - 1] + "…"
+        return f"{{object: {keys}}}"
+    if isinstance(value, list):
+        return f"[array of {len(value)}]"
+    return f"<{type(value).__name__}>"

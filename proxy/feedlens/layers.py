@@ -18,8 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import yaml
-
 from . import __version__, paths
 from .adapters import Adapter, AdapterError, AdapterSet, compile_adapter
 from .yamlsrc import YamlError, parse
@@ -58,8 +56,8 @@ def read_pack(directory: Path, name: str | None = None, version: str = UNVERSION
     if not header.is_file():
         return fallback
     try:
-        data = yaml.safe_load(header.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        data = parse(header.read_text(encoding="utf-8"), str(header)).data
+    except (OSError, UnicodeDecodeError, YamlError) as exc:
         return replace(fallback, error=f"{header}:1: cannot read the pack header: {exc}")
     if not isinstance(data, dict) or not isinstance(data.get("name"), str) or not data["name"]:
         return replace(fallback, error=f"{header}:1: the pack header has no name")

@@ -108,7 +108,7 @@ def _compile_profile(spec: tuple[str, str, str] | None, layer: tuple[str, str] |
 
 def _compiled(text: str, path: str, name: str) -> Profile | None:
     try:
-        return compile_profile(parse(text, path), name)
+        return compile_profile(parse(text, path, aliases=False), name)
     except (ProfileError, YamlError) as exc:  # compiled before; only a bug gets here
         log.error("feedlens worker: %s", exc)
         return None

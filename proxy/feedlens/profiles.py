@@ -166,7 +166,7 @@ def load_profile_text(text: str, path: str | Path, name: str | None = None) -> P
     """The one profile loader: parse, validate (schema and registered sections' checks, e.g.
     the curfew) and compile; raises ProfileError with `file:line` messages."""
     try:
-        source = parse(text, str(path))
+        source = parse(text, str(path), aliases=False)  # a profile needs no aliases
     except YamlError as exc:
         raise ProfileError([str(exc)]) from None
     return compile_profile(source, name)

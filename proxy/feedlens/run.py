@@ -16,7 +16,7 @@ import socket
 import sys
 from pathlib import Path
 
-from . import __version__, paths
+from . import __version__, paths, private
 from .clierror import CliError, profile_path
 from .settings import MARK_STYLES
 
@@ -170,7 +170,8 @@ async def _run(args) -> int:
     check_files(args)
     check_ports(args)
     mitm, ours = _options(args, data_dir)
-    (data_dir / "mitmproxy").mkdir(parents=True, exist_ok=True)
+    private.ensure_dir(data_dir)
+    private.ensure_dir(data_dir / "mitmproxy")  # its CA key too
     opts = options.Options()
     master = DumpMaster(opts, with_termlog=True, with_dumper=False)
     try:

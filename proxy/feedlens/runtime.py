@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__, features, layers, myrules, paths
+from . import __version__, features, layers, myrules, paths, private
 from .adapters import Adapter, AdapterSet
 from .counters import Counters
 from .gaps import CoverageGaps
@@ -324,7 +324,10 @@ class Runtime:
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        private.ensure_dir(self.config.data_dir)
+        fixed = private.fix_modes(self.config.data_dir)  # an older feedlens left 0755/0644
+        if fixed:
+            log.info("feedlens: made %d entries of %s private (0700/0600)", fixed, self.config.data_dir)
         await self.store.start()
         await self.minors.load()
         await self.research.start()

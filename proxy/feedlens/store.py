@@ -19,7 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .store_rows import (_JSON_COLUMNS, _MARK_FIELDS, ITEM_COLUMNS, ResponseRecord,  # noqa: F401
+from . import private
+from .sqlerrors import describe, rollback
+from .store_rows import (_JSON_COLUMNS, _MARK_FIELDS, ITEM_COLUMNS, ResponseRecord, hashed_id,  # noqa: F401
                          _composition, _filters, _row_dict, item_row)
 from .store_schema import (SCHEMA_VERSION, StoreError, _connect, _migrate_all,  # noqa: F401
                            component_schemas, migrate, migrate_component, open_readonly)
@@ -68,7 +70,8 @@ class Store:
     async def start(self) -> None:
         if self._tasks:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private.ensure_dir(self.path.parent)
+        private.ensure_file(self.path)  # 0600 before SQLite opens it; -wal and -shm copy its mode
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         try:
@@ -172,8 +175,10 @@ class Store:
             items = await self._write(lambda: self._insert(batch))
         except Exception as exc:  # the writer must survive a bad batch (disk full, odd data)
             self.counts["write_errors"] += 1
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            log.error("item log: could not write %d responses: %s", len(batch), exc)
+            error = describe(exc)
+            if error != self.last_error:  # once per distinct error: a full disk does not flood the log
+                log.error("item log: could not write %d responses: %s", len(batch), error)
+            self.last_error = error
             return
         self.counts["responses"] += len(batch)
         self.counts["items"] += items
@@ -199,7 +204,7 @@ class Store:
                 hook(conn, written)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)  # only if SQLite has not; the real error is what is raised
             raise
         return len(rows)
 
@@ -222,7 +227,7 @@ class Store:
             conn.execute("DELETE FROM responses WHERE time < ?", (cutoff,))
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)  # only if SQLite has not; the real error is what is raised
             raise
         return removed
 
@@ -240,11 +245,13 @@ class Store:
         """The latest mark of each item id the proxy saw on this platform."""
         if not ids:
             return {}
-        marks = ",".join("?" * len(ids))
+        asked = {hashed_id(i): i for i in ids} | {i: i for i in ids}  # an id that is text is hashed
+        marks = ",".join("?" * len(asked))
         sql = (f"SELECT i.* FROM items i JOIN (SELECT MAX(id) AS id FROM items WHERE platform = ?"
-               f" AND item_id IN ({marks}) GROUP BY item_id) latest ON i.id = latest.id")
-        rows = await self._query(sql, (platform, *ids))
-        return {row["item_id"]: {k: row[k] for k in _MARK_FIELDS} for row in rows}
+               f" AND item_id IN ({marks}) GROUP BY item_id) latest ON i.id = latest.id ORDER BY i.id")
+        rows = await self._query(sql, (platform, *asked))
+        return {asked[row["item_id"]]: {k: row[k] for k in _MARK_FIELDS} | {"item_id": asked[row["item_id"]]}
+                for row in rows}
 
     async def items(self, *, limit: int = 50, before_id: int | None = None,
                     platform: str | None = None, provenance: str | None = None,
@@ -292,7 +299,7 @@ class Store:
                 result = fn(conn)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                rollback(conn)
                 raise
             return result
         return await self._write(transaction)

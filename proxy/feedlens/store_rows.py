@@ -1,11 +1,15 @@
 """How a feed response becomes rows of the item log, and rows become answers again.
 
 item_row is the single place where an item becomes a row, so the storage policy (no item
-text) is enforced here.
+text) is enforced here: the title column stays NULL, and an evidence value or reason that
+carries the item's title or text (an adapter's reason that is the item's own words, a cut
+string) is not stored; an item whose id is its own text (a trend, a hot search, a hashtag) is
+stored under a hash of that id, which marks() finds again from the id the extension asks about.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass, field
@@ -22,6 +26,11 @@ _MARK_FIELDS = ("item_id", "time", "endpoint", "surface", "kind", "author_id", "
                 "provenance", "reason", "evidence", "confidence", "rule", "labels", "decision",
                 "decision_rule", "format", "relation", "duration_s", "format_why", "relation_why",
                 "pack")
+
+
+TEXT_HIDDEN = "(the item's text: not stored)"
+MIN_TEXT = 4  # shorter titles ("热") are too common to tell from an adapter's own words
+HASHED_ID = "sha256:"
 
 
 @dataclass
@@ -49,12 +58,40 @@ def item_row(record: ResponseRecord, item: Item, response_id: int) -> tuple:
     item_format.py), the same for every item the rule decides: no item text; `pack` names the
     rule pack whose adapter read the item ("feedlens-core 2026.12.06", feedlens.layers).
     """
+    texts = _texts_of(item)
+    reason = None if item.reason and _has_text(item.reason, texts) else item.reason
     return (response_id, record.time, item.platform, item.endpoint, item.surface, item.position,
-            _text(item.id), item.kind, _text(item.author_id), item.author, None,
-            str(item.provenance), item.reason, _json([e.to_dict() for e in item.evidence]),
+            stored_id(_text(item.id), texts), item.kind, _text(item.author_id), item.author, None,
+            str(item.provenance), reason, _json([_evidence(e.to_dict(), texts) for e in item.evidence]),
             item.confidence, item.rule, _json(list(item.labels)), item.decision,
             item.decision_rule, item.format, item.relation, item.duration_s, item.format_why,
             item.relation_why, item.pack)
+
+
+def _texts_of(item: Item) -> list[str]:
+    found = (text.strip() for text in (item.title, item.text) if text)
+    return [text for text in found if len(text) >= MIN_TEXT]
+
+
+def _has_text(value: str, texts: list[str]) -> bool:
+    """`value` holds one of `texts`, or is a cut piece of one (evidence strings end in …)."""
+    piece = value.rstrip("…").strip()
+    return any(text in value or (len(piece) >= 2 * MIN_TEXT and piece in text) for text in texts)
+
+
+def _evidence(entry: dict, texts: list[str]) -> dict:
+    if isinstance(entry["value"], str) and _has_text(entry["value"], texts):
+        entry["value"] = TEXT_HIDDEN
+    return entry
+
+
+def hashed_id(item_id: str) -> str:
+    return HASHED_ID + hashlib.sha256(item_id.encode("utf-8")).hexdigest()[:32]
+
+
+def stored_id(item_id: str | None, texts: list[str]) -> str | None:
+    """The id as stored: a hash of it when the id holds the item's own text."""
+    return hashed_id(item_id) if item_id and _has_text(item_id, texts) else item_id
 
 
 def _text(value) -> str | None:

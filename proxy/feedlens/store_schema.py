@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import hooks
+from .sqlerrors import rollback
 
 
 class StoreError(RuntimeError):
@@ -105,7 +106,7 @@ def _upgrade(conn: sqlite3.Connection, migrations: list[tuple[str, ...]], curren
             set_version(version)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)  # only if SQLite has not; the real error is what is raised
             raise
 
 

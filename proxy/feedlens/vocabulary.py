@@ -12,9 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-import yaml
-
-from . import paths
+from . import paths, yamlsrc
 from .item_format import FACETS
 from .model import Provenance
 
@@ -42,7 +40,8 @@ class Term:
 
 @cache
 def _data() -> dict:
-    return yaml.safe_load((paths.bundled_rules_dir() / "vocabulary.yaml").read_text(encoding="utf-8"))
+    path = paths.bundled_rules_dir() / "vocabulary.yaml"
+    return yamlsrc.parse(path.read_text(encoding="utf-8"), str(path)).data
 
 
 @cache

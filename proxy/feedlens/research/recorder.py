@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..sqlerrors import rollback
 from . import consent as consents
 from . import export
 from .consent import Consent
@@ -210,8 +211,9 @@ class Research:
                 self._prune(conn, now)
             conn.execute("RELEASE research")
         except sqlite3.Error as exc:  # the item log must not lose its batch over research
-            conn.execute("ROLLBACK TO research")
-            conn.execute("RELEASE research")
+            if not conn.in_transaction:  # SQLite rolled the whole batch back (disk full): say so
+                raise
+            rollback(conn, "research")
             self.errors += 1
             log.error("research: could not record a batch: %s", exc)
 

@@ -16,13 +16,15 @@ from pathlib import Path
 
 import yaml
 
-from .. import myrules
+from .. import myrules, yamlsrc
 from ..files import write_atomic
+from ..yamlsrc import YamlError
 from ..profiles import Profile, ProfileError, load_profile_text
 from . import profile_files
 from .rule_text import insert_rule, remove_rule, rule_block
 from .config import CONFIG
 from .errors import ApiError
+from . import validate as v
 
 PAUSE = [{"id": "switch:pause", "description": "Pause: keep everything until the pause ends",
           "source": "extension", "action": "keep"}]
@@ -47,8 +49,8 @@ def read_text() -> str:
 
 def rule_ids(text: str) -> list[str]:
     try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError:
+        data = yamlsrc.data(text) or {}
+    except YamlError:
         return []
     rules = data.get("rules") if isinstance(data, dict) else None
     return [r.get("id") for r in rules or [] if isinstance(r, dict)]
@@ -67,11 +69,11 @@ def validate(text: str) -> Profile:
 async def edit(app, change) -> str:
     """Apply `change(text) -> text` to the layer, validated, written atomically and reloaded."""
     text = await asyncio.to_thread(read_text)
-    new_text = _tidy(change(text))
+    new_text = await v.off_loop(lambda: _tidy(change(text)))
     if new_text == text:
         return text
     try:
-        await asyncio.to_thread(validate, new_text)
+        await v.off_loop(validate, new_text)
     except ProfileError as exc:
         raise ApiError(400, "My rules would become invalid; nothing was changed",
                        exc.messages) from None
@@ -85,8 +87,8 @@ async def edit(app, change) -> str:
 def _tidy(text: str) -> str:
     """`rules:` left without items (the last one removed) becomes `rules: []` again."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        data = yamlsrc.data(text)
+    except YamlError:
         return text  # the loader will say where
     if isinstance(data, dict) and "rules" in data and data["rules"] is None:
         return re.sub(r"^rules:[ \t]*$", "rules: []", text, count=1, flags=re.MULTILINE)
@@ -95,7 +97,7 @@ def _tidy(text: str) -> str:
 
 def append_rules(text: str, rules: list[dict]) -> str:
     """The layer text with `rules` last in `rules:` (when that key ends the file, as in ours)."""
-    data = yaml.safe_load(text) or {}
+    data = yamlsrc.data(text) or {}
     if not data.get("rules"):
         for rule in reversed(rules):
             text = insert_rule(text, rule)
@@ -130,7 +132,7 @@ def set_switch(text: str, rules: list[dict], on: bool, first: bool = False) -> s
 
 def entries(text: str) -> list[dict]:
     """The layer's rules for listing: id, action, description, conditions as YAML."""
-    data = yaml.safe_load(text) or {}
+    data = yamlsrc.data(text) or {}
     out = []
     for spec in data.get("rules") or []:
         if not isinstance(spec, dict):

@@ -15,12 +15,13 @@ import re
 import time
 from pathlib import Path
 
-import yaml
 from aiohttp import web
 
+from .. import yamlsrc
 from ..minors import audit
 from ..minors.pin import ParentPin
 from . import profile_files
+from ..yamlsrc import YamlError
 from .config import CONFIG
 from .errors import ApiError
 
@@ -143,7 +144,7 @@ def profile_locked(rules_dir: Path, name: str | None) -> bool:
     except (OSError, UnicodeDecodeError):
         return False
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        data = yamlsrc.data(text, str(path))
+    except YamlError:  # also a duplicate `locked:`: any `locked: true` line keeps it locked
         return bool(_LOCKED_LINE.search(text))  # a broken locked file stays locked
     return bool(data.get("locked")) if isinstance(data, dict) else bool(_LOCKED_LINE.search(text))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 import re
 from urllib.parse import urlsplit
@@ -48,10 +47,8 @@ async def read_large_json(request: web.Request, fields: dict[str, type],
         if size > limit:
             raise ApiError(413, f"request body over {limit} bytes")
         chunks.append(chunk)
-    try:  # off the event loop: the proxy shares it, and a body may be megabytes
-        data = await asyncio.to_thread(json.loads, b"".join(chunks))
-    except ValueError as exc:
-        raise ApiError(400, f"request body is not valid JSON: {exc}") from None
+    # off the event loop: the proxy shares it, and a body may be megabytes
+    data = await v.off_loop(v.parse_json, b"".join(chunks))
     if not isinstance(data, dict):
         raise ApiError(400, "request body must be a JSON object")
     v.check_fields(data, fields, required)

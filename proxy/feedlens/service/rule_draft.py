@@ -16,9 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import yaml
-
-from .. import myrules
+from .. import myrules, yamlsrc
 from ..profiles import Profile, ProfileError, decide, load_profile_text
 
 MAX_CHARS = 4000
@@ -67,7 +65,7 @@ def check(text: str) -> Draft:
         except ProfileError as exc:
             draft.errors = [_editor_line(m) for m in exc.messages]
         else:
-            draft.rule = yaml.safe_load(wrapped)["rules"][0]
+            draft.rule = yamlsrc.data(wrapped)["rules"][0]
             if myrules.is_switch(str(draft.rule["id"])):
                 draft.errors = [f"{NAME}:1: ids starting with `switch:` belong to the quick switches"]
     if draft.errors:

@@ -7,6 +7,7 @@ import re
 
 import yaml
 
+from .. import yamlsrc
 from . import profile_files
 
 
@@ -36,7 +37,7 @@ def insert_rule(text: str, rule: dict) -> str:
                 break
         head = "rules:\n" if match.group(1) else line if line.endswith("\n") else line + "\n"
         return "".join(lines[:index]) + head + rule_block(rule, indent) + "".join(lines[index + 1:])
-    data = yaml.safe_load(text) or {}  # flow-style or unusual layout: rewrite the document
+    data = yamlsrc.data(text) or {}  # flow-style or unusual layout: rewrite the document
     data["rules"] = [rule, *(data.get("rules") or [])]
     return profile_files.to_yaml(data)
 
@@ -56,7 +57,7 @@ def remove_rule(text: str, rule_id: str) -> str | None:
                 break
             end += 1
         return "".join(lines[:start] + lines[end:])
-    data = yaml.safe_load(text) or {}
+    data = yamlsrc.data(text) or {}
     rules = data.get("rules") or []
     kept = [r for r in rules if not (isinstance(r, dict) and r.get("id") == rule_id)]
     if len(kept) == len(rules):

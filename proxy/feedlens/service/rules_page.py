@@ -47,7 +47,7 @@ def _locked(app) -> bool:
 
 async def _add(request: web.Request, text: str, pin: str | None = None) -> rule_draft.Draft:
     """Check the draft and put it first in My rules; the draft's errors say why not."""
-    draft = rule_draft.check(text)
+    draft = await v.off_loop(rule_draft.check, text)
     if draft.errors:
         return draft
     app = request.app
@@ -94,7 +94,7 @@ async def render(request: web.Request, lang: str) -> tuple[str, dict]:
                                        lang)
     layer = await asyncio.to_thread(my_rules.read_text)
     draft_text = query.get("draft", "")[:rule_draft.MAX_CHARS + 1]
-    draft = rule_draft.check(draft_text) if "draft" in query else None
+    draft = await v.off_loop(rule_draft.check, draft_text) if "draft" in query else None
     return "rules.html", {
         "profiles": profiles, "active": active, "locked": _locked(app),
         "my_rules": my_rules.entries(layer), "layer": _layer_state(runtime),
@@ -174,7 +174,7 @@ async def api_list(request: web.Request) -> web.Response:
 
 async def api_check(request: web.Request) -> web.Response:
     body = await v.json_body(request, {"rule": str}, required=frozenset({"rule"}))
-    draft = rule_draft.check(body["rule"])
+    draft = await v.off_loop(rule_draft.check, body["rule"])
     return json_response({"valid": not draft.errors, "errors": draft.errors,
                           "preview": _preview(request, draft)})
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from .. import private
+
 TOKEN_FILE = "token"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _EXTENSION_ORIGIN = re.compile(r"^(?:chrome-extension|moz-extension)://[A-Za-z0-9-]+$")
@@ -33,7 +35,7 @@ class TokenError(RuntimeError):
 def load_or_create_token(data_dir: Path) -> str:
     """The token in `<data_dir>/token`, created (mode 0600) on first start."""
     data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private.ensure_dir(data_dir)
     path = data_dir / TOKEN_FILE
     try:
         # O_EXCL: two processes starting at once cannot both write a token.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 import math
 import re
 from collections.abc import Callable
@@ -10,11 +10,14 @@ from typing import Any
 
 from aiohttp import web
 
+from .. import jsonin
 from .config import CONFIG
 from .errors import ApiError
 
 Converter = Callable[[str], Any]
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # profile names: no dots, no slashes
+
+INPUT_SECONDS = 10.0  # parsing and validating one request's input (a profile: ~50 ms)
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean",
                dict: "an object", list: "an array"}
@@ -33,15 +36,34 @@ async def json_body(request: web.Request, fields: dict[str, type],
         raise ApiError(413, f"request body over {limit} bytes", code="body_too_large",
                        params={"limit": limit})
     raw = await request.read()  # raises 413 itself for chunked bodies over the limit
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise ApiError(400, f"request body is not valid JSON: {exc}", code="body_not_json",
-                       params={"reason": str(exc)}) from None
+    data = await off_loop(parse_json, raw)
     if not isinstance(data, dict):
         raise ApiError(400, "request body must be a JSON object", code="body_not_object")
     check_fields(data, fields, required)
     return data
+
+
+def parse_json(raw: bytes) -> object:
+    """An untrusted body as JSON (nesting bounded); ApiError 400 saying what is wrong."""
+    try:
+        return jsonin.loads(raw)
+    except jsonin.JsonError as exc:
+        if jsonin.depth(raw) > jsonin.MAX_DEPTH:
+            raise ApiError(400, f"request body nests deeper than {jsonin.MAX_DEPTH} levels",
+                           code="body_too_deep", params={"limit": jsonin.MAX_DEPTH}) from None
+        raise ApiError(400, f"request body is not valid JSON: {exc}", code="body_not_json",
+                       params={"reason": str(exc)}) from None
+
+
+async def off_loop(func, *args, timeout: float = INPUT_SECONDS):
+    """`func(*args)` in a thread, so parsing and validating input never stalls the event loop
+    the proxy shares; past `timeout` the request is refused (400). The limits of the YAML and
+    JSON loaders bound the work, so the thread left behind after a timeout ends too."""
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(func, *args), timeout)
+    except TimeoutError:
+        raise ApiError(400, f"checking the input took longer than {timeout:g} s; nothing was changed",
+                       code="input_timeout", params={"seconds": f"{timeout:g}"}) from None
 
 
 def check_fields(data: dict, fields: dict[str, type], required: frozenset[str]) -> None:

@@ -166,12 +166,12 @@ async def put_profile(request: web.Request) -> web.Response:
     body = await v.json_body(request, {"yaml": str, "profile": dict})
     if len(body) != 1:
         raise ApiError(400, "send exactly one of 'yaml' (the file text) or 'profile' (an object)")
-    text = body["yaml"] if "yaml" in body else profile_files.to_yaml(body["profile"])
+    text = body["yaml"] if "yaml" in body else await v.off_loop(profile_files.to_yaml, body["profile"])
     path = profile_files.writable_path(request.app[CONFIG].rules_dir, name)
     await parent_guard.require_pin(request, route="profile_put", profile=name,
                                    locked=parent_guard.profile_locked(request.app[CONFIG].rules_dir, name))
     try:
-        compiled = profile_files.validate(text, path, name)
+        compiled = await v.off_loop(profile_files.validate, text, path, name)
     except ProfileError as exc:
         raise ApiError(400, "invalid profile; the file was not changed", exc.messages,
                        code="invalid_profile_file") from None
