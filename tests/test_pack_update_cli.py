@@ -117,3 +117,16 @@ def test_subscribe_with_a_ca_file_trusts_that_ca(tmp_path, server, env, monkeypa
                     "--ca-file", pack_certs / "ca.pem", env=env)
     assert made.returncode == 0 and "version 1 verified and active" in made.stdout, made.stdout + made.stderr
     assert status(env)["gadget-rules"]["version"] == "1"
+
+
+def test_feedlens_core_is_checked_with_the_key_that_ships_with_feedlens(tmp_path, server, env):
+    key, pub = new_key()  # anyone's key: not the maintainers' (core_key.CORE_PUBKEY)
+    server.files["p/feedlens-core.tar.gz"] = make_pack(tmp_path, key, "2099.1.1", name="feedlens-core")
+    one_line_error(feedlens("rules", "subscribe", server.url("p/feedlens-core.tar.gz"), "--pubkey", pub,
+                            env=env), "signed with the key that ships with feedlens")
+    assert server.hits["p/feedlens-core.tar.gz"] == 0
+
+    made = feedlens("rules", "subscribe", server.url("p/feedlens-core.tar.gz"), env=env)  # no --pubkey
+    assert "feedlens-core: refused: " in made.stdout and "signature" in made.stdout
+    row = status(env)["feedlens-core"]
+    assert row["last_result"] == "refused"

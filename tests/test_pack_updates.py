@@ -283,3 +283,15 @@ def test_status_shows_expired_and_own_packs(home, server, key, user_packs):
     text = "\n".join(status.lines(rows["gadget-rules"]))
     assert "EXPIRED" in text and "last result: updated" in text
     assert os.path.islink(user_packs / "gadget-rules")
+
+
+def test_a_feedlens_core_update_signed_with_the_shipped_key_replaces_the_bundled_adapters(home, server, key, user_packs, monkeypatch):
+    from feedlens.packs import core_key, manage
+    # stand-in for the maintainers' key pair: the test cannot hold their private key
+    monkeypatch.setattr(core_key, "CORE_PUBKEY", key[1])
+    server.files["packs/feedlens-core.tar.gz"] = make_pack(home, key[0], "2099.1.1", name="feedlens-core")
+    sub = manage.subscribe(server.url("packs/feedlens-core.tar.gz"), None)  # no key given: the shipped one
+    assert (sub.name, sub.pubkey) == ("feedlens-core", key[1])
+    outcome = updater.update(sub, NOW)
+    assert outcome.result == "updated", outcome.message
+    assert [p.label for p in layers.packs_for(None)][-1] == "feedlens-core 2099.1.1"

@@ -7,16 +7,17 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
-from . import signing, versions
+from . import core_key, signing, versions
 from .fetch import tls_context
 from .subscriptions import (Subscription, SubscriptionError, load_all, name_from_url, name_problem,
                             save_all, url_problem)
 
 
-def subscribe(url: str, pubkey: str, name: str | None = None, data: Path | None = None,
+def subscribe(url: str, pubkey: str | None, name: str | None = None, data: Path | None = None,
               ca_file: str | None = None) -> Subscription:
     """Record a new subscription (not fetched yet: update it next). `pubkey`: a key file's path
-    or its `ed25519:…` line; `ca_file`: the CAs its HTTPS server's certificate must chain to."""
+    or its `ed25519:…` line (for feedlens-core: the shipped key, core_key); `ca_file`: the CAs
+    its HTTPS server's certificate must chain to."""
     url = url.strip()
     problem = url_problem(url)
     if problem:
@@ -25,10 +26,7 @@ def subscribe(url: str, pubkey: str, name: str | None = None, data: Path | None 
     problem = name_problem(name)
     if problem:
         raise SubscriptionError(problem)
-    try:
-        key = signing.public_line(signing.read_public(pubkey.strip()))
-    except (signing.SigningError, OSError) as exc:
-        raise SubscriptionError(f"the public key: {exc}") from None
+    key = _key(name, pubkey)
     ca_file = _ca_file(ca_file)
     with versions.lock(name, data):
         subs = load_all()
@@ -39,6 +37,20 @@ def subscribe(url: str, pubkey: str, name: str | None = None, data: Path | None 
         subs[name] = Subscription(name=name, url=url, pubkey=key, ca_file=ca_file)
         save_all(subs)
     return subs[name]
+
+
+def _key(name: str, pubkey: str | None) -> str:
+    try:
+        given = signing.public_line(signing.read_public(pubkey.strip())) if pubkey and pubkey.strip() else None
+        key = core_key.key_for(name, given)
+    except (signing.SigningError, OSError) as exc:
+        raise SubscriptionError(f"the public key: {exc}") from None
+    except ValueError as exc:
+        raise SubscriptionError(str(exc)) from None
+    if key is None:
+        raise SubscriptionError("a subscription needs the publisher's public key (their pack.pub); "
+                                "every update must be signed with it")
+    return key
 
 
 def _ca_file(given: str | None) -> str | None:

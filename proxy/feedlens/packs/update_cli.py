@@ -17,7 +17,8 @@ def add_update_parsers(rules_sub) -> None:
     sub = rules_sub.add_parser("subscribe", help="subscribe to a published pack and fetch it now")
     sub.add_argument("url", help="where the pack's .tar.gz is served")
     sub.add_argument("--pubkey", metavar="KEYFILE", help="the publisher's public key (file or `ed25519:…` "
-                     "line); every update must be signed with it")
+                     "line); every update must be signed with it. feedlens-core uses the key that "
+                     "ships with feedlens")
     sub.add_argument("--name", help="the pack's name (default: the archive's file name without .tar.gz)")
     sub.add_argument("--ca-file", metavar="PEM", help="trust only these CAs for the server's HTTPS "
                      "certificate (a private CA; default: the system's, or $SSL_CERT_FILE)")
@@ -49,14 +50,12 @@ def _data(args) -> Path:
 
 
 def cmd_subscribe(args) -> int:
-    if not args.pubkey:
-        raise CliError("a subscription needs the publisher's public key",
-                       "give --pubkey KEYFILE (their pack.pub); every update must be signed with it")
     try:
         sub = manage.subscribe(args.url, args.pubkey, args.name, _data(args), args.ca_file)
     except SubscriptionError as exc:
         raise CliError(str(exc), "nothing was changed; give the pack's .tar.gz URL, --pubkey "
-                       "KEYFILE and, if its name is taken, another --name") from None
+                       "KEYFILE (not needed for feedlens-core) and, if its name is taken, another "
+                       "--name") from None
     print(f"subscribed to {sub.name} at {sub.url} ({subscriptions_file()})", file=sys.stderr)
     return _run_updates([sub], _data(args))
 

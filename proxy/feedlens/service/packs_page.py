@@ -136,7 +136,7 @@ async def _reload(app: web.Application) -> None:
 
 async def subscribe(request: web.Request, lang: str, form: dict) -> str:
     url, key, name = (str(form.get(k, "")).strip() for k in ("url", "pubkey", "name"))
-    if not key.startswith(signing.PREFIX):  # a form takes the key's line, never a file path
+    if key and not key.startswith(signing.PREFIX):  # a form takes the key's line, never a file path
         raise ApiError(400, f"paste the publisher's public key line (it starts with {signing.PREFIX})")
     refused = await _guard(request, "page_packs_subscribe", form, name or url)
     if refused:
