@@ -1,18 +1,22 @@
 """Background rule-pack updates through the real `feedlens run` process: an expired subscribed
 pack is updated on its own while proxied requests keep answering, and health shows the new
-version; a pack server that is down is asked once and then left alone (backoff, not a storm)."""
+version; each bad update ("update now") is refused with its reason while the previous version
+stays in force; a pack server that is down is asked once and then left alone (backoff, not a
+storm)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+import urllib.request
 
 import pytest
 
 from feedlens.packs import updater
 from feedlens.packs.subscriptions import save_one
 
-from ..pack_server import make_pack, new_key
+from ..pack_server import escaping_archive, make_pack, new_key
 from ..test_pack_background import expire
 from ..test_pack_updates import ARCHIVE, home, subscribe  # noqa: F401 (fixtures)
 from .conftest import BIG_HOST, start_feedlens, wait_until
@@ -120,3 +124,52 @@ def test_no_pack_updates_turns_the_background_off(home, server, run_feedlens):
     background = feedlens.health()["pack_updates"]["background"]
     assert background["enabled"] is False and background["counts"]["rounds"] == 0
     assert server.hits[ARCHIVE] == 0
+
+
+def update_now(feedlens) -> dict:
+    request = urllib.request.Request(f"http://127.0.0.1:{feedlens.service_port}/api/packs/update",
+                                     data=b"{}", method="POST",
+                                     headers={"Authorization": f"Bearer {feedlens.token}",
+                                              "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def bad_updates(home, key) -> list[tuple[bytes, str]]:
+    """(archive, the reason the refusal must give) for each way an update can be bad."""
+    def tamper(root):
+        body = root / "platforms" / "gadget.fixtures" / "home.json"
+        body.write_text(body.read_text().replace('"Shop"', '"Shoppe"'))
+    return [
+        (make_pack(home, new_key()[0], "2"), "the signature does not match this public key"),
+        (make_pack(home, key, "2", after_signing=tamper), "SHA-256 differs"),
+        (make_pack(home, key, "2", failing=True), "expected 'Shop'"),
+        (make_pack(home, key, "2", min_feedlens="99.0"), "the pack needs feedlens 99.0 or newer"),
+        (escaping_archive(), "path leaves the pack"),
+    ]
+
+
+def test_each_bad_update_is_refused_with_its_reason_while_traffic_flows(home, server, run_feedlens):
+    key, pub = new_key()
+    server.files[ARCHIVE] = make_pack(home, key, "1")
+    sub = subscribe(server, pub)
+    assert updater.update(sub).result == "updated"
+    save_one(sub)
+    feedlens = run_feedlens("--no-pack-updates")  # only "update now" checks: one per bad pack
+    traffic = Traffic(feedlens)
+    traffic.start()
+    try:
+        for archive, reason in bad_updates(home, key):
+            server.files[ARCHIVE] = archive
+            outcome, = update_now(feedlens)["outcomes"]
+            assert (outcome["result"], outcome["ok"]) == ("refused", False), outcome
+            assert reason in outcome["message"]
+            found = row(feedlens)
+            assert found["version"] == "1" and reason in found["error"]  # shown in health
+            pack, = [p for p in feedlens.health()["packs"] if p["name"] == "gadget-rules"]
+            assert pack["version"] == "1"  # the previous version stays in force
+        wait_until(lambda: traffic.ok >= 5, 30, "proxied requests")
+    finally:
+        traffic.halt.set()
+        traffic.join(60)
+    assert traffic.failures == []
