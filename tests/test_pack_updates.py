@@ -102,7 +102,7 @@ def refusal(home, server, key, user_packs, body: bytes, **limits) -> str:
     assert active_title(user_packs) == "title: gadget 1"
     assert versions.history("gadget-rules") == ["1"]
     assert not [p for p in versions.root("gadget-rules").iterdir() if p.name.startswith(".staging")]
-    row = status.rows(load_all(), NOW)[0]
+    row, = [r for r in status.rows(load_all(), NOW) if r["name"] == "gadget-rules"]
     assert row["version"] == "1" and row["last_result"] == outcome.result and sub.failures == 1
     assert row["error"] == outcome.message
     return row["error"]
@@ -277,12 +277,15 @@ def test_status_shows_expired_and_own_packs(home, server, key, user_packs):
     later = subscriptions.now_utc() + dt.timedelta(days=40)  # the pack was released today
     own = user_packs / "mine"
     own.mkdir()
-    rows = {r["name"]: r for r in status.rows(load_all(), later)}
+    rows = {r["name"]: r for r in status.rows(load_all(), later, bundled=True)}
     assert rows["gadget-rules"]["expired"] and rows["gadget-rules"]["version"] == "1"
     assert rows["mine"]["kind"] == "own" and "no pack header" in rows["mine"]["error"]
     text = "\n".join(status.lines(rows["gadget-rules"]))
     assert "EXPIRED" in text and "last result: updated" in text
     assert os.path.islink(user_packs / "gadget-rules")
+    core = rows["feedlens-core"]  # the bundled pack first: its version, age and expiry
+    assert core["kind"] == "bundled" and core["version"] and core["age_days"] is not None
+    assert "bundled with feedlens" in "\n".join(status.lines(core))
 
 
 def test_a_feedlens_core_update_signed_with_the_shipped_key_replaces_the_bundled_adapters(home, server, key, user_packs, monkeypatch):

@@ -1,5 +1,5 @@
-"""Where each of the user's packs stands: one row per subscription and per own pack, for
-`feedlens rules status` (and later health and the dashboard)."""
+"""Where each pack stands: the bundled one, then one row per subscription and per own pack, for
+`feedlens rules status`."""
 
 from __future__ import annotations
 
@@ -8,19 +8,25 @@ from pathlib import Path
 
 from .. import paths
 from . import versions
+from .core_key import CORE_PACK
 from .header import load_header
 from .subscriptions import Subscription
 from .updater import expires_at
 
 
-def rows(subs: dict[str, Subscription], now: dt.datetime, data: Path | None = None) -> list[dict]:
+def rows(subs: dict[str, Subscription], now: dt.datetime, data: Path | None = None,
+         bundled: bool = False) -> list[dict]:
     """Every subscription, then every pack directory that is not one, by name (`data`: the
-    data dir holding the kept versions)."""
+    data dir holding the kept versions); with `bundled`, the bundled pack first (for the
+    command line: health and the page show it on their own, without expiry warnings)."""
     found = [subscription_row(sub, now, data) for sub in subs.values()]
     for directory in paths.pack_dirs():
         if directory.name not in subs:
             found.append(own_row(directory, now))
-    return sorted(found, key=lambda row: row["name"])
+    found.sort(key=lambda row: row["name"])
+    if bundled:
+        found.insert(0, own_row(paths.bundled_rules_dir(), now) | {"kind": "bundled", "name": CORE_PACK})
+    return found
 
 
 def subscription_row(sub: Subscription, now: dt.datetime, data: Path | None = None) -> dict:
@@ -81,6 +87,9 @@ def lines(row: dict) -> list[str]:
             out.append(f"  {row['failures']} failed checks in a row; next try not before {row['next_try']}")
         if row["kept"]:
             out.append(f"  kept versions: {', '.join(row['kept'])}")
+    elif row["kind"] == "bundled":
+        out.append(f"  bundled with feedlens at {row['path']} (updated with feedlens, or between "
+                   "releases by subscribing to feedlens-core: docs/rule-packs.md)")
     else:
         out.append(f"  your own pack at {row['path']} (not subscribed: never updated)")
         if row["error"]:

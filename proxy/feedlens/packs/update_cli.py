@@ -89,11 +89,11 @@ def _run_updates(chosen: list[Subscription], data: Path) -> int:
 
 
 def cmd_status(args) -> int:
-    rows = status.rows(_load(), now_utc(), _data(args))
+    rows = status.rows(_load(), now_utc(), _data(args), bundled=True)
     if args.json:
         print(json.dumps({"packs": rows}, indent=2, ensure_ascii=False))
         return 0
-    if not rows:
+    if len(rows) == 1:
         print("no packs of your own and no subscriptions", file=sys.stderr)
     for row in rows:
         for line in status.lines(row):
