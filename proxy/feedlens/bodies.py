@@ -29,8 +29,11 @@ class OverCap(ValueError):
     """The body decodes to more than the cap (it may still be a valid body)."""
 
     def __init__(self, cap: int):
-        super().__init__(f"decoded body is over the cap of {cap} bytes")
+        super().__init__(cap)  # args = (cap,): it crosses from a worker process intact
         self.cap = cap
+
+    def __str__(self) -> str:
+        return f"decoded body is over the cap of {self.cap} bytes"
 
 
 def decode(raw: bytes, content_encoding: str | None, cap: int) -> bytes:
