@@ -17,6 +17,8 @@ class Counters:
         self.items_hidden = 0
         self.responses_changed = 0
         self.streamed = 0
+        # feed bodies passed on unprocessed because they are (or decode to) more than the cap
+        self.over_cap = 0
         self.errors = 0
         self.errors_by_adapter: dict[str, int] = {}
         self.last_error: dict | None = None
@@ -77,6 +79,7 @@ class Counters:
         return {
             "responses_seen": self.responses_seen, "feed_responses": self.feed_responses,
             "responses_changed": self.responses_changed, "streamed": self.streamed,
+            "over_cap": self.over_cap,
             "items_marked": self.items_marked, "items_hidden": self.items_hidden,
             "errors": self.errors, "errors_by_adapter": dict(self.errors_by_adapter),
             "last_error": self.last_error, "last_feed": dict(self.last_feed),

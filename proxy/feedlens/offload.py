@@ -24,9 +24,9 @@ from typing import Any
 
 from mitmproxy.net import encoding
 
-from . import hooks, myrules
+from . import bodies, hooks, myrules
 from .adapters import AdapterError, AdapterSet, compile_adapter
-from .engine import Engine, Request
+from .engine import DEFAULT_BODY_CAP, Engine, Request
 from .layers import stamp
 from .model import Outcome
 from .profiles import MARK_ONLY, Profile, ProfileError, compile_profile
@@ -114,9 +114,10 @@ def _compiled(text: str, path: str, name: str) -> Profile | None:
         return None
 
 
-def decode(raw: bytes, content_encoding: str | None) -> bytes:
-    """Raises ValueError for a body that does not decode as its Content-Encoding says."""
-    return encoding.decode(raw, content_encoding or "identity")
+def decode(raw: bytes, content_encoding: str | None, cap: int = DEFAULT_BODY_CAP) -> bytes:
+    """Raises ValueError for a body that does not decode as its Content-Encoding says, and
+    bodies.OverCap (a ValueError) as soon as it decodes to more than `cap` bytes."""
+    return bodies.decode(raw, content_encoding, cap)
 
 
 def encode(body: bytes, content_encoding: str | None) -> bytes:
@@ -131,10 +132,13 @@ def encode(body: bytes, content_encoding: str | None) -> bytes:
 
 def transform(engine: Engine, request: Request, raw: bytes, content_encoding: str | None,
               content_type: str | None, *, profile: Profile | None = None,
-              candidates=None) -> tuple[Outcome, bytes | None]:
-    """(outcome without its body, the new body as sent or None to pass the original)."""
-    outcome = engine.process(request, decode(raw, content_encoding), content_type,
-                             candidates=candidates, profile=profile)
+              candidates=None, decoded: bytes | None = None) -> tuple[Outcome, bytes | None]:
+    """(outcome without its body, the new body as sent or None to pass the original).
+    `decoded`: the body already decoded by the caller. Raises bodies.OverCap for a body that
+    decodes to more than the engine's cap: it passes unchanged."""
+    if decoded is None:
+        decoded = decode(raw, content_encoding, engine.body_cap)
+    outcome = engine.process(request, decoded, content_type, candidates=candidates, profile=profile)
     new_raw = encode(outcome.body, content_encoding) if outcome.changed and not outcome.error else None
     outcome.body = None  # the caller needs the encoded form only; do not ship it twice
     return outcome, new_raw

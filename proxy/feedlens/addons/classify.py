@@ -1,8 +1,11 @@
 """Classify and rewrite a feed response: the engine marks, decides and rewrites the body.
 
-Small bodies run inline; bodies of OFFLOAD_MIN_BYTES and more go to a worker process so the
-event loop keeps serving other connections. Any failure passes the original body on (fail
-open); the outcome says why, and the item log counts it.
+Bodies known to be small once decoded run inline; any other (OFFLOAD_MIN_BYTES and more as
+sent, or inflating past INLINE_DECODED_MAX) goes to a worker process so the event loop keeps
+serving other connections: 64 KiB of brotli may inflate to gigabytes. Every decoder stops at
+the body cap (feedlens.bodies); a body over it passes on unchanged and is counted `over_cap`.
+Any failure passes the original body on (fail open); the outcome says why, and the item log
+counts it.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import time
 
 from mitmproxy import http
 
+from .. import bodies
 from ..engine import Request
 from ..model import Outcome
 from ..offload import transform
@@ -21,6 +25,10 @@ from .state import Shared
 # Bodies at least this large (as sent) are processed in a worker process; smaller ones take
 # less time than the hand-off.
 OFFLOAD_MIN_BYTES = 64 * 1024
+# A smaller compressed body is decoded inline up to this size; past it, it goes to a worker.
+INLINE_DECODED_MAX = 512 * 1024
+# A routed request's body is read (GraphQL operation names, request conditions) up to this.
+REQUEST_BODY_CAP = 1024 * 1024
 
 
 class Classify:
@@ -31,11 +39,17 @@ class Classify:
 
     async def response(self, flow: http.HTTPFlow) -> None:
         state = flowstate.of(flow)
+        if state is not None and flow.response is not None and flow.response.stream:
+            self._streamed_past_cap()  # mitmproxy streamed it once it passed the cap
+            return
         if state is None or not processable(flow):
             return
         state.started = time.perf_counter()
         try:
             outcome, new_raw = await self._transform(state, flow)
+        except bodies.OverCap as exc:  # fail open, by design: not an error of the adapter
+            outcome, new_raw = over_cap(state, exc), None
+            self.shared.runtime.counters.over_cap += 1
         except Exception as exc:  # undecodable body, a dead worker, a bug of ours: fail open
             outcome, new_raw = failed(state, exc), None
         if new_raw is not None:
@@ -48,12 +62,41 @@ class Classify:
         state.engine.recall(self.shared.continuations, client, request, state.endpoints)
         args = (request, response.raw_content, response.headers.get("content-encoding"),
                 response.headers.get("content-type"))
-        if len(response.raw_content) >= OFFLOAD_MIN_BYTES and offload.available:
+        decoded = small(response.raw_content, args[2], state.engine.body_cap)
+        if decoded is None and offload.available:
             outcome, raw = await offload.transform(state.spec, *args)
         else:
-            outcome, raw = transform(state.engine, *args, profile=state.gated, candidates=state.endpoints)
+            outcome, raw = transform(state.engine, *args, profile=state.gated,
+                                     candidates=state.endpoints, decoded=decoded)
+        del decoded  # the original passes on when nothing changed: no decoded copy lingers
         state.engine.remember(self.shared.continuations, client, outcome)
         return outcome, raw
+
+    def _streamed_past_cap(self) -> None:
+        counters = self.shared.runtime.counters
+        counters.over_cap += 1
+        counters.streamed += 1
+
+
+def small(raw: bytes, content_encoding: str | None, cap: int) -> bytes | None:
+    """The decoded body when it is known to be small (cheap to decode and process inline),
+    else None. Raises ValueError for a body that does not decode, OverCap past the cap."""
+    if len(raw) >= OFFLOAD_MIN_BYTES:
+        return None
+    try:
+        return bodies.decode(raw, content_encoding, min(cap, INLINE_DECODED_MAX))
+    except bodies.OverCap:
+        if cap <= INLINE_DECODED_MAX:
+            raise
+        return None
+
+
+def over_cap(state, exc: bodies.OverCap) -> Outcome:
+    if not state.endpoints:
+        return Outcome(reason=f"not checked for an unclaimed feed: {exc}")
+    first = state.endpoints[0]
+    return Outcome(endpoint=first.name, platform=first.platform, surface=first.surface,
+                   reason=f"passed unprocessed: {exc}")
 
 
 def failed(state, exc: Exception) -> Outcome:
@@ -81,13 +124,25 @@ def engine_request(flow: http.HTTPFlow, state=None, viewers=None) -> Request:
     headers = flow.request.headers
     pairs = [(name, value) for name in ("cookie", "authorization") for value in headers.get_all(name)]
     request = Request(method=flow.request.method, url=flow.request.pretty_url,
-                      body=flow.request.get_content(strict=False) or None,
+                      body=request_body(flow.request),
                       content_type=headers.get("content-type"), session=from_headers(pairs))
     if state is not None and state.endpoints:
         request.viewer = state.engine.viewer(request, pairs, state.endpoints)
         if request.viewer is None and viewers is not None:
             request.viewer = viewers.get(client_of(flow), state.endpoints[0].platform)
     return request
+
+
+def request_body(request: http.Request) -> bytes | None:
+    """The request's decoded body up to REQUEST_BODY_CAP; None past it, when it was streamed
+    (mitmproxy streams it past the body cap) or when it does not decode."""
+    if not request.raw_content:
+        return None
+    try:
+        return bodies.decode(request.raw_content, request.headers.get("content-encoding"),
+                             REQUEST_BODY_CAP) or None
+    except ValueError:
+        return None
 
 
 def client_of(flow: http.HTTPFlow) -> str | None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mitmproxy import ctx, exceptions
+from mitmproxy.utils import human
 
 from .. import paths
 from ..engine import DEFAULT_BODY_CAP
@@ -29,6 +30,7 @@ class Options:
 
     def __init__(self, shared: Shared):
         self.shared = shared
+        self._bound: int | None = None  # the stream_large_bodies value we set
 
     def load(self, loader) -> None:
         loader.add_option("feedlens_rules", str, "",
@@ -64,6 +66,19 @@ class Options:
         elif updated & {"feedlens_profile", "feedlens_rules"}:
             check_profile(config)
         self.shared.config = config
+        self._bound_buffering(config.body_cap)
+
+    def _bound_buffering(self, cap: int) -> None:
+        """mitmproxy buffers a body of unknown length (chunked) until it ends; with
+        stream_large_bodies it buffers up to that size and then streams the rest, headers and
+        buffered part first, unmodified. So no body, feed or request, is held past the cap. A
+        smaller value the user set stays."""
+        if "stream_large_bodies" not in ctx.options:  # declared by mitmproxy's proxy server
+            return
+        current = human.parse_size(ctx.options.stream_large_bodies)
+        if current is None or current > cap or current == self._bound:
+            self._bound = cap
+            ctx.options.update(stream_large_bodies=str(cap))
 
     def _apply_live(self, config: Config) -> None:
         for name in RESTART_OPTIONS:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from mitmproxy import http
 
+from .. import bodies
 from . import flowstate, viewer
 from .flowstate import FlowState
 from .state import Shared
@@ -53,11 +54,12 @@ class Route:
         peer = flow.client_conn.peername
         runtime.counters.client(peer[0] if peer else None)
         state = flowstate.of(flow)
-        if state is not None and not state.endpoints and not _json(flow.response):
-            flowstate.release(flow)  # only JSON can hold a feed the canary recognises
+        if state is not None and not may_hold_feed(flow.response, state.endpoints):
+            flowstate.release(flow)  # a page, a download, an image on a feed URL: passes as is
             state = None
         if state is not None:
             stream = self._over_cap(flow.response)
+            runtime.counters.over_cap += stream
             # after a reload: start workers while the body loads
             self.shared.offload.warm(runtime.engine_spec)
         elif viewer.wanted(flow):  # a description of the viewer: small, read after it arrives
@@ -77,9 +79,10 @@ class Route:
         return length.isdigit() and int(length) > self.shared.config.body_cap
 
 
-def _json(response: http.Response) -> bool:
-    kind = response.headers.get("content-type", "").partition(";")[0].strip().lower()
-    return kind.endswith(("/json", "+json")) or kind == "text/plain"
+def may_hold_feed(response: http.Response, endpoints) -> bool:
+    """JSON, or HTML where an endpoint reads the page (`body: html`)."""
+    html = any(endpoint.body == "html" for endpoint in endpoints)
+    return bodies.may_hold_feed(response.headers.get("content-type"), html)
 
 
 def large_or_unknown(message: http.Message) -> bool:

@@ -11,12 +11,14 @@ import json
 
 from mitmproxy import http
 
+from .. import bodies
 from ..viewer import ViewerSource
 from .classify import client_of, processable
 from .state import Shared
 
 KEY = "feedlens.viewer"
 MAX_BYTES = 256 * 1024  # a description of one account; anything larger is not one
+# (as sent; decoded, it may be 4 times as large: a bigger one is a bomb, decoded no further)
 
 
 class LearnViewer:
@@ -38,9 +40,12 @@ class LearnViewer:
         source: ViewerSource | None = flow.metadata.pop(KEY, None)
         if source is None or not processable(flow) or len(flow.response.raw_content) > MAX_BYTES:
             return
+        response = flow.response
         try:
-            viewer = source.read(json.loads(flow.response.get_content(strict=False) or b"null"))
-        except ValueError:  # not JSON, or an encoding we cannot undo: learn nothing
+            body = bodies.decode(response.raw_content, response.headers.get("content-encoding"),
+                                 MAX_BYTES * 4)
+            viewer = source.read(json.loads(body or b"null"))
+        except ValueError:  # not JSON, an encoding we cannot undo, over the cap: learn nothing
             return
         if viewer is not None:
             self.shared.viewers.learn(client_of(flow), source.platform, viewer)
