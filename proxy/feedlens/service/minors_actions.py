@@ -40,8 +40,7 @@ def device_profile(app: web.Application, device: str) -> str:
 
 
 def locked(app: web.Application, *names: str | None) -> bool:
-    rules_dir = app[CONFIG].rules_dir
-    return any(parent_guard.profile_locked(rules_dir, n) for n in names if n)
+    return any(parent_guard.is_locked(app, n) for n in names if n)
 
 
 async def call(awaitable):

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from pathlib import Path
 
 from aiohttp import web
 
 from .. import yamlsrc
-from ..minors import audit
+from ..minors import audit, lock
 from ..minors.pin import ParentPin
 from . import profile_files
 from ..yamlsrc import YamlError
@@ -131,7 +130,12 @@ async def last_extension_contact(app: web.Application) -> float | None:
 
 # ---- which profiles are locked -------------------------------------------------------------
 
-_LOCKED_LINE = re.compile(r"^locked:\s*(true|yes|on)\s*(#.*)?$", re.MULTILINE | re.IGNORECASE)
+def is_locked(app: web.Application, name: str | None) -> bool:
+    """Locked by its file, or by the lock the store keeps (a file edited to `locked: false`,
+    deleted or broken stays locked until the parent confirms it with the PIN)."""
+    book = getattr(app[CONFIG].runtime, "lock", None)
+    return profile_locked(app[CONFIG].rules_dir, name) or bool(book and book.is_locked(name))
+
 
 
 def profile_locked(rules_dir: Path, name: str | None) -> bool:
@@ -146,5 +150,5 @@ def profile_locked(rules_dir: Path, name: str | None) -> bool:
     try:
         data = yamlsrc.data(text, str(path))
     except YamlError:  # also a duplicate `locked:`: any `locked: true` line keeps it locked
-        return bool(_LOCKED_LINE.search(text))  # a broken locked file stays locked
-    return bool(data.get("locked")) if isinstance(data, dict) else bool(_LOCKED_LINE.search(text))
+        return lock.says_locked(text)  # a broken locked file stays locked
+    return bool(data.get("locked")) if isinstance(data, dict) else lock.says_locked(text)
