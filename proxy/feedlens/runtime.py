@@ -95,7 +95,8 @@ class Runtime:
         self._profiles: dict[str, tuple[tuple | None, Profile, str]] = {}
         self.device_profile_errors: dict[str, list[str]] = {}
         self.minors = Minors(self.store, clock=clock or Clock(), limits=self.limits_for,
-                             default_profile=lambda: self.profile_name)
+                             default_profile=lambda: self.profile_name,
+                             locked=lambda name: self.lock.is_locked(name))
         self.research.include_device = lambda device: (
             device is None or self.minors.device_profile(device) is None)
         self.reload()

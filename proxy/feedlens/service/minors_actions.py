@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from aiohttp import web
 
 from ..minors import audit, tamper
-from ..minors.devices import valid_name
+from ..minors.devices import normal, valid_name
 from ..minors.state import MAX_REQUEST_MINUTES, MinorsError, NotFound
 from . import parent_guard, profile_files, validate as v
 from .config import CONFIG
@@ -31,7 +31,7 @@ def minors_of(app: web.Application):
 def device_name(text: str) -> str:
     if not valid_name(text):
         raise ApiError(400, "a device is 'user:<proxy user name>' or 'addr:<client address>'")
-    return text
+    return normal(text)  # user names compare case-insensitively
 
 
 def device_profile(app: web.Application, device: str) -> str:

@@ -79,7 +79,7 @@ async def require_pin(request: web.Request, *, route: str, locked: bool,
             raise ApiError(403, NO_PIN, code="pin_not_set")
         raise ApiError(403, f"locked: send the parent PIN in the {PIN_HEADER} header",
                        code="profile_locked", params={"header": PIN_HEADER})
-    verdict = await checker.verify(pin)
+    verdict = await checker.verify(pin, client_of(request))
     if verdict.ok:
         await audit.record(store, outcome="allowed_with_pin", **where)
         return
@@ -94,6 +94,13 @@ async def require_pin(request: web.Request, *, route: str, locked: bool,
     if verdict.reason == "wrong":
         raise ApiError(403, "locked: wrong parent PIN", code="wrong_pin")
     raise ApiError(403, NO_PIN, code="pin_not_set")
+
+
+def client_of(request: web.Request) -> str:
+    """Whose wrong PINs these are (pin.py counts them per client): the calling page's origin
+    (the extension, the dashboard), else the API token's caller without one."""
+    origin = request.headers.get("Origin")
+    return f"origin:{origin}"[:200] if origin else "api"
 
 
 # ---- the extension's last contact ---------------------------------------------------------
