@@ -96,7 +96,7 @@ class Runtime:
         self.device_profile_errors: dict[str, list[str]] = {}
         self.minors = Minors(self.store, clock=clock or Clock(), limits=self.limits_for,
                              default_profile=lambda: self.profile_name,
-                             locked=lambda name: self.lock.is_locked(name))
+                             locked=lambda name: self.lock.is_locked(name) or name in self.fallbacks)
         self.research.include_device = lambda device: (
             device is None or self.minors.device_profile(device) is None)
         self.reload()
