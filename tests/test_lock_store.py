@@ -157,3 +157,23 @@ async def test_pending_time_requests_are_capped_per_household(tmp_path, rules):
         assert len(await minors.time_requests()) == MAX_PENDING_HOUSEHOLD
     finally:
         await runtime.close()
+
+
+async def test_the_parent_page_turns_red_and_shows_the_precedence(tmp_path, rules, aiohttp_client):
+    from tests.test_parent_page import enter, get_page
+
+    (rules / "profiles" / "kid.yaml").write_text("locked: true\nrules: [\n", encoding="utf-8")
+    runtime = make_runtime(tmp_path, rules, "default")
+    client = await aiohttp_client(init_app(ServiceConfig(runtime, manage_runtime=True)))
+    await runtime.minors.set_device("user:kid", "kid")
+    runtime.reload()
+    token = (runtime.config.data_dir / "token").read_text().strip()
+    response = await client.get("/api/minors/overview", headers={"Authorization": f"Bearer {token}"})
+    lock = (await response.json())["parent_lock"]
+    assert lock["ok"] is False and list(lock["fallbacks"]) == ["kid"]
+    await enter(client, token)
+    _, html = await get_page(client)
+    assert 'class="notice bad" role="alert"' in html and "strictest built-in profile" in html
+    assert "wins over any proxy user name" in html
+    _, html = await get_page(client, "zh-CN")
+    assert "最严格的内置配置" in html and "优先于任何代理用户名" in html

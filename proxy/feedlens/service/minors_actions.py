@@ -124,10 +124,20 @@ async def build_overview(app: web.Application, now: float | None = None) -> dict
     for row in rows:
         row["signals"] = [s for s in signals if s["device"] == row["name"]]
     store = runtime.store
-    return {"time": now, "active_profile": active_profile(runtime),
+    return {"time": now, "active_profile": active_profile(runtime), "parent_lock": lock_state(runtime),
             "pin": await parent_guard.parent_pin(app).status(),
             "devices": rows, "requests": await minors.time_requests("pending"),
             "signals": signals, "audit": await audit.entries(store, limit=20)}
+
+
+def lock_state(runtime) -> dict:
+    """The lock the store keeps, and what is wrong with it (red on the page while not ok)."""
+    book = getattr(runtime, "lock", None)
+    if book is None:
+        return {"ok": True, "active": None, "pending": {}, "fallbacks": {}, "refused": None}
+    fallbacks = dict(getattr(runtime, "fallbacks", {}))
+    return {**book.summary(), "fallbacks": fallbacks, "refused": runtime.lock_refused,
+            "ok": not (fallbacks or book.pending)}
 
 
 def start_of_week(now: float) -> float:
