@@ -175,3 +175,26 @@ async def test_the_parent_page_turns_red_and_shows_the_precedence(tmp_path, rule
     _, html = await get_page(client)
     assert 'class="notice bad" role="alert"' in html and "strictest built-in profile" in html
     assert "wins over any proxy user name" in html
+
+
+async def test_wrong_pins_lock_out_the_guessing_client_only(tmp_path, rules, aiohttp_client):
+    from feedlens.minors.pin import MAX_FAILURES
+
+    runtime = make_runtime(tmp_path, rules, "kid")
+    client = await aiohttp_client(init_app(ServiceConfig(runtime, manage_runtime=True)))
+    await ParentPin(runtime.store).set_pin(PIN)
+    token = (runtime.config.data_dir / "token").read_text().strip()
+    auth = {"Authorization": f"Bearer {token}"}
+    child = {**auth, "Origin": "chrome-extension://abcdefghijklmnopabcdefghijklmnop"}
+    statuses = []
+    for n in range(MAX_FAILURES + 1):  # the extension's token in a child's hands, guessing
+        response = await client.post("/api/profiles/active", json={"name": "default"},
+                                     headers={**child, PIN_HEADER: f"00{n:02d}"})
+        statuses.append(response.status)
+    assert statuses == [403] * (MAX_FAILURES - 1) + [429, 429]
+    locked = await ParentPin(runtime.store).lockouts()
+    assert list(locked) == ["origin:chrome-extension://abcdefghijklmnopabcdefghijklmnop"]
+    # the parent, from another client, is not locked out by the child's guesses
+    response = await client.post("/api/profiles/active", json={"name": "default"},
+                                 headers={**auth, PIN_HEADER: PIN})
+    assert response.status == 200, await response.text()
