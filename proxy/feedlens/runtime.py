@@ -11,7 +11,6 @@ import asyncio
 import dataclasses
 import json
 import logging
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from .gaps import CoverageGaps
 from .settings import MARK_STYLES, PROFILE_NAME, Config, parse_resolve  # noqa: F401 (re-exported)
 from .engine import Engine
 from .files import write_atomic
-from .minors import audit, lock as parent_lock
+from .minors import lock as parent_lock
 from .minors.clock import Clock
 from .minors.policy import Limits, limits_of
 from .minors.state import Minors
@@ -260,7 +259,8 @@ class Runtime:
         if name != self.config.profile and not (PROFILE_NAME.match(name)
                                                 and self.profile_path(name).is_file()):
             raise ProfileError([f"no profile named {name!r} (have: {', '.join(self.profile_names())})"])
-        profile, text, notes = parent_lock.load_guarded(self.lock, self.fallbacks, name, self.profile_path(name))
+        profile, text, notes = parent_lock.load_guarded(self.lock, self.fallbacks, name,
+                                                        self.profile_path(name))
         with self._lock:
             self.profile_name, self.profile, self._profile_text = name, profile, text
             self._profile_stamp = _stamp(self.profile_path(name))
@@ -320,9 +320,7 @@ class Runtime:
             "profiles": self.profile_names(),
             "device_profile_errors": dict(self.device_profile_errors),
             "minors": self.minors.health(),
-            "parent_lock": {**self.lock.summary(), "refused": self.lock_refused,
-                            "fallbacks": dict(self.fallbacks),
-                            "ok": not (self.fallbacks or self.lock.pending)},
+            "parent_lock": self.lock.health(self.fallbacks, self.lock_refused),
             "counters": counters,
             "coverage": self.gaps.snapshot(),
             "interception": {"ca_trusted": self.counters.ca_trusted(),
@@ -351,27 +349,24 @@ class Runtime:
         self.pack_updates.start()
 
     async def _apply_lock(self) -> None:
-        """The lock the store keeps wins over `--profile` and the saved choice: leaving it takes
-        the PIN (`feedlens parent unlock`, or choosing a profile with it on the dashboard)."""
+        """The store's lock wins over `--profile` and the saved choice (leaving it takes the PIN)."""
         self.lock = parent_lock.LockBook()  # the store's copies, not what the files say now
         await self.lock.load(self.store)
-        wanted = self.profile_name
-        if self.lock.active and wanted != self.lock.active:
-            self.lock_refused = parent_lock.refusal(self.lock.active, wanted)
-            log.warning("feedlens: %s", self.lock_refused)
-            print(f"feedlens: {self.lock_refused}", file=sys.stderr, flush=True)
-            await audit.record(self.store, route="run_profile", outcome="refused_no_pin",
-                               profile=self.lock.active, detail=f"to {wanted}")
-            self.profile_name = self.lock.active
+        self.lock_refused = await parent_lock.refuse_start(self.store, self.lock, self.profile_name)
+        self.profile_name = self.lock.active or self.profile_name
         self._profile_stamp, self._profiles = None, {}
         await asyncio.to_thread(self.reload)
         await self.lock.flush(self.store)
 
     async def _watch_lock(self) -> None:  # a CLI command (unlock, confirm) changed the store
-        if await self.lock.load(self.store):
+        try:
+            changed = await self.lock.load(self.store)
+            await self.lock.flush(self.store)
+        except Exception as exc:  # the store's error shows in health; memory stays in force
+            return log.debug("feedlens: parent lock not read/written: %s", exc)
+        if changed:
             self._profile_stamp, self._profiles = None, {}
             await asyncio.to_thread(self.reload)
-        await self.lock.flush(self.store)
 
     async def close(self) -> None:
         await self.pack_updates.stop()

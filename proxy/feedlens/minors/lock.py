@@ -12,7 +12,9 @@ read and written by the async methods, from the runtime's start and its watcher.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
+import sys
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -20,6 +22,9 @@ from pathlib import Path
 
 from .. import paths
 from ..profiles import Profile, ProfileError, load_profile_text
+from . import audit
+
+log = logging.getLogger("feedlens")
 
 ACTIVE_KEY = "locked_active"
 STRICT = "minor-under-8"  # the strictest built-in profile: a locked one that cannot load runs as this
@@ -34,6 +39,19 @@ def says_locked(text: str | None) -> bool:
 def refusal(locked: str, wanted: str) -> str:
     return (f"profile {locked!r} is locked by the parent: {wanted!r} was not activated; leaving "
             f"it needs the parent PIN (`feedlens parent unlock`, or the dashboard)")
+
+
+async def refuse_start(store, book: "LockBook", wanted: str) -> str | None:
+    """At start: another profile asked for (`run --profile`, a saved choice) while one is locked
+    stays out — said on stderr and in the log, and audited. Returns the refusal, if any."""
+    if not book.active or wanted == book.active:
+        return None
+    refused = refusal(book.active, wanted)
+    log.warning("feedlens: %s", refused)
+    print(f"feedlens: {refused}", file=sys.stderr, flush=True)
+    await audit.record(store, route="run_profile", outcome="refused_no_pin", profile=book.active,
+                       detail=f"to {wanted}")
+    return refused
 
 
 def fallback_note(name: str, strict: str, errors: list[str]) -> str:
@@ -134,6 +152,11 @@ class LockBook:
     def summary(self) -> dict:
         return {"active": self.active, "profiles": sorted(self.copies),
                 "pending": dict(self.pending)}
+
+    def health(self, fallbacks: dict[str, str], refused: str | None) -> dict:
+        """Red (`ok` false) while a locked file waits for the PIN or a profile runs the fallback."""
+        return {**self.summary(), "fallbacks": dict(fallbacks), "refused": refused,
+                "ok": not (fallbacks or self.pending)}
 
     # -- the store (async) ------------------------------------------------------------------
 

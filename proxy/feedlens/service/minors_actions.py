@@ -135,9 +135,7 @@ def lock_state(runtime) -> dict:
     book = getattr(runtime, "lock", None)
     if book is None:
         return {"ok": True, "active": None, "pending": {}, "fallbacks": {}, "refused": None}
-    fallbacks = dict(getattr(runtime, "fallbacks", {}))
-    return {**book.summary(), "fallbacks": fallbacks, "refused": runtime.lock_refused,
-            "ok": not (fallbacks or book.pending)}
+    return book.health(runtime.fallbacks, runtime.lock_refused)
 
 
 def start_of_week(now: float) -> float:
