@@ -5,6 +5,7 @@ built-in one, device names cannot escape a lock, and time requests are capped pe
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import pytest
@@ -198,3 +199,31 @@ async def test_wrong_pins_lock_out_the_guessing_client_only(tmp_path, rules, aio
     response = await client.post("/api/profiles/active", json={"name": "default"},
                                  headers={**auth, PIN_HEADER: PIN})
     assert response.status == 200, await response.text()
+
+
+async def test_parent_confirm_makes_the_edited_file_the_locked_copy(tmp_path, rules, monkeypatch):
+    import io
+
+    from feedlens.cli import main
+
+    first = await started(tmp_path, rules, "kid")
+    await ParentPin(first.store).set_pin(PIN)
+    await first.close()
+    path = rules / "profiles" / "kid.yaml"
+    path.write_text(KID.replace("no-ads", "no-ads-v2"), encoding="utf-8")
+
+    def confirm(pin: str) -> int:
+        monkeypatch.setattr("sys.stdin", io.StringIO(pin + "\n"))
+        return main(["--rules", str(rules), "parent", "--data-dir", str(tmp_path / "data"),
+                     "confirm", "kid", "--pin-stdin"])
+    again = await started(tmp_path, rules, "kid")
+    assert again.engine.profile.rules[0].id == "no-ads" and again.lock.pending == {"kid": "changed"}
+    await again.close()
+    assert await asyncio.to_thread(confirm, "0000") == 1  # the CLI runs its own event loop
+    assert await asyncio.to_thread(confirm, PIN) == 0
+    third = await started(tmp_path, rules, "kid")
+    try:
+        assert third.engine.profile.rules[0].id == "no-ads-v2" and not third.lock.pending
+        assert ("cli_confirm", "confirmed", "kid", None) in audit_rows(tmp_path)
+    finally:
+        await third.close()
