@@ -262,10 +262,13 @@ async def test_the_first_pin_is_set_on_the_page_with_a_confirmation(client, toke
     assert "notice=pin_format" in short.headers["Location"]
     assert not await ParentPin(runtime.store).is_set()
     done = await post_form(client, "/parent/pin", {"csrf": csrf, "new_pin": "1357", "confirm_pin": "1357"})
-    assert "notice=pin_saved" in done.headers["Location"]
+    shown = await done.text()  # the recovery code, in this answer only (never in a URL)
+    assert done.status == 200 and "Location" not in done.headers and "The parent PIN is saved." in shown
+    code = re.search(r'<code id="recovery-code">([A-Z0-9-]+)</code>', shown).group(1)
+    assert await ParentPin(runtime.store).recovery_matches(code)
     assert (await ParentPin(runtime.store).verify("1357")).ok
-    after = await (await client.get(done.headers["Location"])).text()
-    assert "The parent PIN is saved." in after and "Change the parent PIN" in after
+    after = await (await client.get("/parent?lang=en")).text()
+    assert "Change the parent PIN" in after and code not in after
 
 
 async def test_changing_the_pin_needs_the_current_one(client, token, family, runtime):
@@ -278,7 +281,7 @@ async def test_changing_the_pin_needs_the_current_one(client, token, family, run
     assert "密码错误" in await (await client.get(wrong.headers["Location"])).text()
     done = await post_form(client, "/parent/pin", {"csrf": csrf, "pin": PIN, "new_pin": "9999",
                                                    "confirm_pin": "9999"})
-    assert "notice=pin_saved" in done.headers["Location"]
+    assert done.status == 200 and 'id="recovery-code"' in await done.text()
     assert (await ParentPin(runtime.store).verify("9999")).ok
     outcomes = [r["outcome"] for r in await audit.entries(runtime.store) if r["route"] == "page_set_pin"]
     assert outcomes == ["allowed_with_pin", "refused_wrong_pin"]

@@ -23,16 +23,16 @@ from .gaps import CoverageGaps
 from .settings import MARK_STYLES, PROFILE_NAME, Config, parse_resolve  # noqa: F401 (re-exported)
 from .engine import Engine
 from .files import write_atomic
+from .minors import lock as parent_lock
 from .minors.clock import Clock
 from .minors.policy import Limits, limits_of
 from .minors.state import Minors
 from .offload import EngineSpec
 from .packs.background import BackgroundUpdates
-from .profiles import MARK_ONLY, Profile, ProfileError, load_profile_text
+from .profiles import MARK_ONLY, Profile, ProfileError
 from .recent import RecentItems
 from .research.recorder import Research
 from .store import Store
-from .yamlsrc import YamlError
 
 log = logging.getLogger("feedlens")
 
@@ -68,6 +68,9 @@ class Runtime:
         self.started = time.time()
         self.adapter_errors: list[str] = []
         self.profile_errors: list[str] = []
+        self.lock = parent_lock.LockBook()  # the parent lock as the store keeps it (start() reads it)
+        self.lock_refused: str | None = None  # a profile asked for that the lock kept out (health)
+        self.fallbacks: dict[str, str] = {}  # locked profile -> why its devices run on the strict one
         self.profile_name = config.profile or self._saved_profile() or "default"
         self.profile: Profile = MARK_ONLY
         self._profile_text: str | None = None
@@ -91,7 +94,8 @@ class Runtime:
         self._profiles: dict[str, tuple[tuple | None, Profile, str]] = {}
         self.device_profile_errors: dict[str, list[str]] = {}
         self.minors = Minors(self.store, clock=clock or Clock(), limits=self.limits_for,
-                             default_profile=lambda: self.profile_name)
+                             default_profile=lambda: self.profile_name,
+                             locked=lambda name: self.lock.is_locked(name) or name in self.fallbacks)
         self.research.include_device = lambda device: (
             device is None or self.minors.device_profile(device) is None)
         self.reload()
@@ -181,7 +185,7 @@ class Runtime:
 
     def _load_named(self, name: str) -> tuple[Profile, str] | None:
         path = self.profile_path(name)
-        if not PROFILE_NAME.match(name) or not path.is_file():
+        if not PROFILE_NAME.match(name) or not (path.is_file() or self.lock.is_locked(name)):
             self._set_device_errors(name, [f"no profile named {name!r}; devices assigned to it "
                                            f"use the active one"])
             return None
@@ -189,13 +193,13 @@ class Runtime:
         if cached is not None and cached[0] == stamp:
             return cached[1], cached[2]
         try:
-            profile, text = _load_profile(path)
+            profile, text, notes = parent_lock.load_guarded(self.lock, self.fallbacks, name, path)
         except ProfileError as exc:
             note = "keeping its previous version" if cached else "devices assigned to it use the active one"
             self._set_device_errors(name, exc.messages + [f"{path}:1: {note}"])
             return (cached[1], cached[2]) if cached else None
         self._profiles[name] = (stamp, profile, text)
-        self._set_device_errors(name, [])
+        self._set_device_errors(name, notes)
         return profile, text
 
     def _set_device_errors(self, name: str, errors: list[str]) -> None:
@@ -220,13 +224,16 @@ class Runtime:
         if stamp is not None and stamp == self._profile_stamp:
             return not self.profile_errors
         try:
-            profile, text = _load_profile(path)
+            profile, text, notes = parent_lock.load_guarded(self.lock, self.fallbacks,
+                                                            self.profile_name, path)
         except ProfileError as exc:
             self._set_errors("profile_errors", exc.messages + self._keeping_note(path))
             return False
         self.profile, self._profile_text, self._profile_stamp = profile, text, stamp
-        self._set_errors("profile_errors", [])
-        return True
+        if self.profile.locked and PROFILE_NAME.match(self.profile_name):
+            self.lock.set_active(self.profile_name)
+        self._set_errors("profile_errors", notes)
+        return not notes
 
     def _keeping_note(self, path: Path) -> list[str]:
         if self.profile is MARK_ONLY:
@@ -244,16 +251,21 @@ class Runtime:
     def profile_names(self) -> list[str]:
         return [p.stem for p in paths.layered_files(self.config.rules_dir, "profiles")]
 
-    def set_profile(self, name: str) -> None:
-        """Validate and switch; raises ProfileError (a ValueError) and keeps the current one."""
+    def set_profile(self, name: str, *, unlocked: bool = False) -> None:
+        """Validate and switch; raises ProfileError (a ValueError) and keeps the current one.
+        Leaving the active locked profile needs `unlocked` (the caller checked the PIN)."""
+        if self.lock.active and name != self.lock.active and not unlocked:
+            raise ProfileError([parent_lock.refusal(self.lock.active, name)])
         if name != self.config.profile and not (PROFILE_NAME.match(name)
                                                 and self.profile_path(name).is_file()):
             raise ProfileError([f"no profile named {name!r} (have: {', '.join(self.profile_names())})"])
-        profile, text = _load_profile(self.profile_path(name))
+        profile, text, notes = parent_lock.load_guarded(self.lock, self.fallbacks, name,
+                                                        self.profile_path(name))
         with self._lock:
             self.profile_name, self.profile, self._profile_text = name, profile, text
             self._profile_stamp = _stamp(self.profile_path(name))
-            self._set_errors("profile_errors", [])
+            self.lock.set_active(name if profile.locked or name in self.fallbacks else None)
+            self._set_errors("profile_errors", notes)
             self._rebuild()
             self._signature = self._signature_now()
         self._save_state({"profile": name})
@@ -308,6 +320,7 @@ class Runtime:
             "profiles": self.profile_names(),
             "device_profile_errors": dict(self.device_profile_errors),
             "minors": self.minors.health(),
+            "parent_lock": self.lock.health(self.fallbacks, self.lock_refused),
             "counters": counters,
             "coverage": self.gaps.snapshot(),
             "interception": {"ca_trusted": self.counters.ca_trusted(),
@@ -330,9 +343,30 @@ class Runtime:
             log.info("feedlens: made %d entries of %s private (0700/0600)", fixed, self.config.data_dir)
         await self.store.start()
         await self.minors.load()
+        await self._apply_lock()
         await self.research.start()
         self._tasks = [asyncio.create_task(self._watch(), name="feedlens-rules-watch")]
         self.pack_updates.start()
+
+    async def _apply_lock(self) -> None:
+        """The store's lock wins over `--profile` and the saved choice (leaving it takes the PIN)."""
+        self.lock = parent_lock.LockBook()  # the store's copies, not what the files say now
+        await self.lock.load(self.store)
+        self.lock_refused = await parent_lock.refuse_start(self.store, self.lock, self.profile_name)
+        self.profile_name = self.lock.active or self.profile_name
+        self._profile_stamp, self._profiles = None, {}
+        await asyncio.to_thread(self.reload)
+        await self.lock.flush(self.store)
+
+    async def _watch_lock(self) -> None:  # a CLI command (unlock, confirm) changed the store
+        try:
+            changed = await self.lock.load(self.store)
+            await self.lock.flush(self.store)
+        except Exception as exc:  # the store's error shows in health; memory stays in force
+            return log.debug("feedlens: parent lock not read/written: %s", exc)
+        if changed:
+            self._profile_stamp, self._profiles = None, {}
+            await asyncio.to_thread(self.reload)
 
     async def close(self) -> None:
         await self.pack_updates.stop()
@@ -350,25 +384,9 @@ class Runtime:
                 if await asyncio.to_thread(self._signature_now) != self._signature:
                     ok = await asyncio.to_thread(self.reload)
                     log.info("feedlens: rules reloaded%s", "" if ok else " with errors (see health)")
+                await self._watch_lock()
             except Exception:  # the watcher must outlive any surprise
                 log.exception("feedlens: reload failed")
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise YamlError(f"{path}:1: cannot read: {exc}") from None
-
-
-def _load_profile(path: Path) -> tuple[Profile, str]:
-    """The profile and the text it was compiled from (worker processes rebuild it from that),
-    through the one profile loader, which also checks the `limits:` section."""
-    try:
-        text = _read(path)
-    except YamlError as exc:
-        raise ProfileError([str(exc)]) from None
-    return load_profile_text(text, path), text
 
 
 def _adapter_summary(adapter: Adapter) -> dict:

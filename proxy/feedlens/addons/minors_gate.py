@@ -15,14 +15,15 @@ from mitmproxy import http
 
 from ..language import pick_language
 from ..minors import blockpage, gate
-from ..minors.devices import device_of
+from ..minors.devices import names_of
 from ..minors.state import MinorsError
 from . import flowstate
 from .state import Shared
 
 
-def device(flow: http.HTTPFlow) -> str:
-    return device_of(flow.metadata, flow.client_conn.peername)
+def device(flow: http.HTTPFlow, minors) -> str:
+    """The flow's device: user name or address, as Minors.device_for weighs them."""
+    return minors.device_for(*names_of(flow.metadata, flow.client_conn.peername))
 
 
 class MinorsPages:
@@ -50,11 +51,17 @@ class MinorsPages:
         minors, state = self.shared.runtime.minors, flowstate.of(flow)
         if state is None or not minors.limited() or not any(e.body == "html" for e in state.endpoints):
             return
-        who, now = device(flow), minors.clock.now()
+        who, now = device(flow, minors), minors.clock.now()
+        lang = pick_language(flow.request.headers.get("accept-language"))
+        broken = minors.profile_for(who)
+        if broken in self.shared.runtime.fallbacks:  # fail closed, and say why
+            minors.counters["block_pages"] += 1
+            flowstate.release(flow)
+            flowstate.answer(flow, blockpage.response(blockpage.broken_body(lang, broken)))
+            return
         decision = gate.decide(minors.status(who, now), html=True)
         if decision.action == gate.PASS:
             return
-        lang = pick_language(flow.request.headers.get("accept-language"))
         limits = minors.limits_for(who)
         if decision.action == gate.REST_PAGE:
             body = blockpage.rest_body(lang, limits.rest_reminder_minutes or 0, flow.request.path)
@@ -76,7 +83,7 @@ class MinorsPages:
                 flowstate.answer(flow, blockpage.response(blockpage.message_body(lang, "post_only"), 405))
                 return
             form = flow.request.urlencoded_form
-            asked = await minors.add_time_request(device(flow), form.get("minutes", "30"),
+            asked = await minors.add_time_request(device(flow, minors), form.get("minutes", "30"),
                                                   form.get("note", ""))
             flowstate.answer(flow, blockpage.response(blockpage.asked_body(lang, asked["minutes"])))
         except MinorsError:
@@ -107,10 +114,12 @@ class DeviceProfile:
     def _choose(self, flow, state, runtime) -> None:
         """Fills the state only once everything is known: a failure leaves the active profile."""
         minors = runtime.minors
-        state.device = who = device(flow)
+        state.device = who = device(flow, minors)
         name = minors.profile_for(who)
-        # a profile a parent assigned runs as written: My rules never weaken it
-        chosen = runtime.profile_engine(name, assigned=minors.device_profile(who) is not None)
+        # a profile a parent assigned (or the household's locked default) runs as written: My
+        # rules never weaken it
+        chosen = runtime.profile_engine(name, assigned=minors.device_profile(who) is not None
+                                        or name != runtime.profile_name)
         spec, gated, decision = chosen.spec, None, gate.OPEN
         if chosen.limits.any:
             now = minors.clock.now()

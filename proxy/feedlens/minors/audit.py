@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 OUTCOMES = ("allowed", "allowed_with_pin", "refused_no_pin", "refused_wrong_pin",
-            "refused_locked_out", "refused_pin_unset", "pin_set", "pin_reset")
+            "refused_locked_out", "refused_pin_unset", "pin_set", "pin_reset",
+            "refused_wrong_recovery", "unlocked", "confirmed")
 MAX_DETAIL = 500
 
 

@@ -60,6 +60,12 @@ def blocked_body(lang: str, *, reason: str, until_text: str | None, curfew: tupl
     return _page(lang, "blockpage.blocked_title", lines, ask=ask)
 
 
+def broken_body(lang: str, profile: str) -> bytes:
+    """A locked profile that cannot be loaded: the device runs on the strict fallback."""
+    t = i18n.translator(lang)
+    return _page(lang, "blockpage.broken_title", [t("blockpage.broken", profile=profile)])
+
+
 def rest_body(lang: str, minutes: int, url: str) -> bytes:
     t = i18n.translator(lang)
     return _page(lang, "blockpage.rest_title", [t("blockpage.rest", minutes=minutes)],

@@ -1,7 +1,8 @@
 """Which device a flow comes from, and the in-memory device → profile map.
 
 A device is `user:<name>` when the client authenticated to the proxy (mitmproxy's `proxyauth`
-option; `feedlens run --device-auth` accepts any user name), else `addr:<client ip>`.
+option; `feedlens run --device-auth` accepts any user name), else `addr:<client ip>`. User
+names compare case-insensitively (`KID` is `kid`): they are stored case-folded.
 """
 
 from __future__ import annotations
@@ -37,8 +38,21 @@ def source_of(name: str) -> str:
 
 
 def user_device(user: str) -> str | None:
-    user = _CONTROL.sub("", user or "").strip()[:64]
+    user = _CONTROL.sub("", user or "").strip()[:64].casefold()
     return f"user:{user}" if user else None
+
+
+def normal(name: str) -> str:
+    """The one spelling of a device name: a user name case-folded."""
+    return f"user:{name[5:].casefold()}" if name.startswith("user:") else name
+
+
+def is_console(name: str) -> bool:
+    """The machine running feedlens (its own loopback address)."""
+    try:
+        return name.startswith("addr:") and ipaddress.ip_address(name[5:]).is_loopback
+    except ValueError:
+        return False
 
 
 def addr_device(address: str | None) -> str:
@@ -53,14 +67,18 @@ def addr_device(address: str | None) -> str:
     return f"addr:{ip}"
 
 
-def device_of(metadata: dict, peername) -> str:
-    """The device name of a flow: proxy-auth user name, else client address."""
+def names_of(metadata: dict, peername) -> tuple[str | None, str]:
+    """(proxy-auth user device or None, client address device) of a flow."""
     auth = metadata.get("proxyauth")
-    if auth:
-        name = user_device(str(auth[0]))
-        if name:
-            return name
-    return addr_device(peername[0] if peername else None)
+    user = user_device(str(auth[0])) if auth else None
+    return user, addr_device(peername[0] if peername else None)
+
+
+def device_of(metadata: dict, peername) -> str:
+    """The device name of a flow: proxy-auth user name, else client address (Minors.device_for
+    also weighs the address's assignment)."""
+    user, addr = names_of(metadata, peername)
+    return user or addr
 
 
 class Registry:

@@ -18,3 +18,12 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE TABLE parent_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
 ]
+MIGRATIONS.append((  # 2: the parent lock in the store (minors/lock.py): a copy of each locked
+    # profile in use; wrong PINs counted per device (pin.py); the recovery code's hash is a
+    # parent_state row
+    """CREATE TABLE parent_locks (
+        name TEXT PRIMARY KEY, text TEXT NOT NULL, sha256 TEXT NOT NULL, stored REAL NOT NULL)""",
+    """CREATE TABLE parent_pin_failures (
+        device TEXT PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0,
+        lockouts INTEGER NOT NULL DEFAULT 0, locked_until REAL)""",
+))

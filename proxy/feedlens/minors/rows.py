@@ -58,13 +58,23 @@ def request_dict(row) -> dict:
     return {key: row[key] for key in keys}
 
 
+class HouseholdFull(Exception):
+    """The household has max_household pending requests (from any number of device names)."""
+
+
 def add_request(conn, device: str, minutes: int, note: str | None, now: float,
-                max_pending: int):
-    """A new pending request, or the newest pending one when the device has max_pending."""
+                max_pending: int, max_household: int | None = None):
+    """A new pending request, or the newest pending one when the device has max_pending;
+    HouseholdFull when all devices together have max_household (invented names add none)."""
     pending = conn.execute("SELECT * FROM minors_time_requests WHERE device = ? AND "
                            "status = 'pending' ORDER BY id DESC", (device,)).fetchall()
     if len(pending) >= max_pending:
         return pending[0]
+    total = conn.execute("SELECT COUNT(*) FROM minors_time_requests WHERE status = 'pending'").fetchone()[0]
+    if max_household is not None and total >= max_household:
+        if pending:
+            return pending[0]
+        raise HouseholdFull()
     cursor = conn.execute("INSERT INTO minors_time_requests (device, minutes, note, created,"
                           " status) VALUES (?, ?, ?, ?, 'pending')", (device, minutes, note, now))
     return conn.execute("SELECT * FROM minors_time_requests WHERE id = ?",

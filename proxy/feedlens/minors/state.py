@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 from . import rows as sql_rows
 from .clock import Clock
-from .devices import Device, Registry, source_of, valid_name
+from .devices import Device, Registry, is_console, normal, source_of, valid_name
 from .errors import MinorsError, NotFound
 from .format_budgets import FormatBudgets
 from .policy import NO_LIMITS, Limits
@@ -36,8 +36,10 @@ FILTERED_DECISIONS = ("hide", "blur", "warn")
 class Minors(TimeRequests, FormatBudgets):
     def __init__(self, store, *, clock: Clock | None = None,
                  limits: Callable[[str], Limits] | None = None,
-                 default_profile: Callable[[], str] | None = None):
+                 default_profile: Callable[[], str] | None = None,
+                 locked: Callable[[str], bool] | None = None):
         self.store = store
+        self._locked = locked or (lambda name: False)  # the parent lock (minors/lock.py)
         self.clock = clock or Clock()
         self._limits = limits or (lambda name: NO_LIMITS)
         self._default_profile = default_profile or (lambda: "default")
@@ -65,8 +67,33 @@ class Minors(TimeRequests, FormatBudgets):
     def device_profile(self, name: str) -> str | None:
         return self.registry.profile(name)
 
+    def device_for(self, user: str | None, addr: str) -> str:
+        """Which device a flow is: its user name, except when its address is assigned a locked
+        profile (a user name never silently overrides that: a child's new proxy user name does
+        not escape the tablet's lock); without a user name, its address."""
+        if user is None:
+            return addr
+        assigned = self.registry.profile(addr)
+        return addr if assigned and self._locked(assigned) else user
+
+    def household_default(self) -> str | None:
+        """Deny by default: with a lock active, the locked profile devices nobody assigned get —
+        the active profile when it is locked, else the locked profile assigned to most devices."""
+        active = self._default_profile()
+        if self._locked(active):
+            return active
+        counts: dict[str, int] = {}
+        for device in self.registry.devices.values():
+            if device.profile and self._locked(device.profile):
+                counts[device.profile] = counts.get(device.profile, 0) + 1
+        return min(counts, key=lambda p: (-counts[p], p)) if counts else None
+
     def profile_for(self, name: str) -> str:
-        return self.registry.profile(name) or self._default_profile()
+        assigned = self.registry.profile(name)
+        if assigned:
+            return assigned
+        household = None if is_console(name) else self.household_default()
+        return household or self._default_profile()
 
     def limits_for(self, name: str) -> Limits:
         return self._limits(self.profile_for(name))
@@ -169,6 +196,7 @@ class Minors(TimeRequests, FormatBudgets):
 
     async def set_device(self, name: str, profile: str | None, label: str | None = None) -> dict:
         await self.load()
+        name = normal(name) if isinstance(name, str) else name
         if not valid_name(name):
             raise MinorsError(f"bad device name {name!r}: expected user:NAME or addr:IP")
         if profile and not _PROFILE_NAME.match(profile):
@@ -181,6 +209,7 @@ class Minors(TimeRequests, FormatBudgets):
 
     async def remove_device(self, name: str) -> bool:
         await self.load()
+        name = normal(name)
         removed = self.registry.remove(name)
         await self.store.run_write(
             lambda conn: conn.execute("DELETE FROM minors_devices WHERE name = ?", (name,)).rowcount)
@@ -251,7 +280,7 @@ class Minors(TimeRequests, FormatBudgets):
             devices, usage, sessions, grants, formats = await self.store.run_read(
                 lambda conn: sql_rows.load_rows(conn, oldest))
             for row in devices:
-                self.registry.add(Device(row[0], row[3] or source_of(row[0]), row[1], row[2],
+                self.registry.add(Device(normal(row[0]), row[3] or source_of(row[0]), row[1], row[2],
                                          row[4], row[5]))
             self.book.load(usage, sessions, formats)
             for device, minutes, created in grants:

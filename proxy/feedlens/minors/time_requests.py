@@ -13,6 +13,7 @@ from .devices import valid_name
 from .errors import MinorsError, NotFound
 
 MAX_PENDING = 5  # pending time requests per device: a child (or a web page) cannot flood the parent
+MAX_PENDING_HOUSEHOLD = 20  # ... nor by inventing proxy user names: all devices together
 MAX_REQUEST_MINUTES = 240
 MAX_NOTE = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -34,8 +35,12 @@ class TimeRequests:
         note = _CONTROL.sub("", note or "").strip()[:MAX_NOTE] or None
         now = self.clock.now()
 
-        row = await self.store.run_write(
-            lambda conn: sql_rows.add_request(conn, device, minutes, note, now, MAX_PENDING))
+        try:
+            row = await self.store.run_write(lambda conn: sql_rows.add_request(
+                conn, device, minutes, note, now, MAX_PENDING, MAX_PENDING_HOUSEHOLD))
+        except sql_rows.HouseholdFull:
+            raise MinorsError(f"the household has {MAX_PENDING_HOUSEHOLD} pending time requests: "
+                              "the parent answers those first") from None
         self.counters["time_requests"] += 1
         if self.registry.seen(device, now) is not None:
             self._schedule_flush()

@@ -127,6 +127,5 @@ async def check_lock(request: web.Request, route: str) -> None:
     app = request.app
     active, target = active_profile(runtime_of(app)), target_of(app)
     locked = (getattr(runtime_of(app).engine.profile, "locked", False)
-              or parent_guard.profile_locked(app[CONFIG].rules_dir, active)
-              or parent_guard.profile_locked(app[CONFIG].rules_dir, target))
+              or parent_guard.is_locked(app, active) or parent_guard.is_locked(app, target))
     await parent_guard.require_pin(request, route=route, profile=target, locked=locked)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from aiohttp import web
 
 from ..minors import audit, tamper
-from ..minors.devices import valid_name
+from ..minors.devices import normal, valid_name
 from ..minors.state import MAX_REQUEST_MINUTES, MinorsError, NotFound
 from . import parent_guard, profile_files, validate as v
 from .config import CONFIG
@@ -31,7 +31,7 @@ def minors_of(app: web.Application):
 def device_name(text: str) -> str:
     if not valid_name(text):
         raise ApiError(400, "a device is 'user:<proxy user name>' or 'addr:<client address>'")
-    return text
+    return normal(text)  # user names compare case-insensitively
 
 
 def device_profile(app: web.Application, device: str) -> str:
@@ -40,8 +40,7 @@ def device_profile(app: web.Application, device: str) -> str:
 
 
 def locked(app: web.Application, *names: str | None) -> bool:
-    rules_dir = app[CONFIG].rules_dir
-    return any(parent_guard.profile_locked(rules_dir, n) for n in names if n)
+    return any(parent_guard.is_locked(app, n) for n in names if n)
 
 
 async def call(awaitable):
@@ -125,10 +124,18 @@ async def build_overview(app: web.Application, now: float | None = None) -> dict
     for row in rows:
         row["signals"] = [s for s in signals if s["device"] == row["name"]]
     store = runtime.store
-    return {"time": now, "active_profile": active_profile(runtime),
+    return {"time": now, "active_profile": active_profile(runtime), "parent_lock": lock_state(runtime),
             "pin": await parent_guard.parent_pin(app).status(),
             "devices": rows, "requests": await minors.time_requests("pending"),
             "signals": signals, "audit": await audit.entries(store, limit=20)}
+
+
+def lock_state(runtime) -> dict:
+    """The lock the store keeps, and what is wrong with it (red on the page while not ok)."""
+    book = getattr(runtime, "lock", None)
+    if book is None:
+        return {"ok": True, "active": None, "pending": {}, "fallbacks": {}, "refused": None}
+    return book.health(runtime.fallbacks, runtime.lock_refused)
 
 
 def start_of_week(now: float) -> float:

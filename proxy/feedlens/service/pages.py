@@ -71,6 +71,8 @@ def form_action(act: Act) -> Callable[[web.Request], Awaitable[web.Response]]:
             target = await act(request, lang, form)
         except ApiError as exc:  # a form without its own notice for this: still a page
             return message(request, lang, "forms.failed", exc.status, detail=exc.message)
+        if isinstance(target, web.Response):  # a page shown once (the PIN's recovery code)
+            return target
         raise web.HTTPSeeOther(target)
     return handler
 

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from ..minors import audit
 from ..minors.pin import PinError, check_new_pin
-from . import minors_actions, parent_guard
+from . import minors_actions, parent_guard, render
 from .config import CONFIG
 from .errors import ApiError
 from .pages import form_action
@@ -51,7 +51,7 @@ async def set_pin(request: web.Request, lang: str, form: dict) -> str:
     new, confirm = str(form.get("new_pin", "")), str(form.get("confirm_pin", ""))
     changing = await checker.is_set()
     if changing:
-        verdict = await checker.verify(str(form.get("pin", "")))
+        verdict = await checker.verify(str(form.get("pin", "")), parent_guard.client_of(request))
         if not verdict.ok:
             outcome = "refused_locked_out" if verdict.reason == "locked" else "refused_wrong_pin"
             await audit.record(store, route="page_set_pin", method="POST", outcome=outcome)
@@ -62,9 +62,11 @@ async def set_pin(request: web.Request, lang: str, form: dict) -> str:
         await checker.set_pin(check_new_pin(new))
     except PinError:
         return back("pin_format", lang)
+    code = await checker.new_recovery_code()
     await audit.record(store, route="page_set_pin", method="POST",
                        outcome="allowed_with_pin" if changing else "allowed")
-    return back("pin_saved", lang)
+    # shown once, in this answer only (never in a URL): `feedlens parent set-pin --reset` needs it
+    return render.html_response(request, "recovery.html", lang, {"code": code})
 
 
 async def rename(request: web.Request, lang: str, form: dict) -> str:

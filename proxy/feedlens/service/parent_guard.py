@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from pathlib import Path
 
 from aiohttp import web
 
 from .. import yamlsrc
-from ..minors import audit
+from ..minors import audit, lock
 from ..minors.pin import ParentPin
 from . import profile_files
 from ..yamlsrc import YamlError
@@ -80,7 +79,7 @@ async def require_pin(request: web.Request, *, route: str, locked: bool,
             raise ApiError(403, NO_PIN, code="pin_not_set")
         raise ApiError(403, f"locked: send the parent PIN in the {PIN_HEADER} header",
                        code="profile_locked", params={"header": PIN_HEADER})
-    verdict = await checker.verify(pin)
+    verdict = await checker.verify(pin, client_of(request))
     if verdict.ok:
         await audit.record(store, outcome="allowed_with_pin", **where)
         return
@@ -95,6 +94,13 @@ async def require_pin(request: web.Request, *, route: str, locked: bool,
     if verdict.reason == "wrong":
         raise ApiError(403, "locked: wrong parent PIN", code="wrong_pin")
     raise ApiError(403, NO_PIN, code="pin_not_set")
+
+
+def client_of(request: web.Request) -> str:
+    """Whose wrong PINs these are (pin.py counts them per client): the calling page's origin
+    (the extension, the dashboard), else the API token's caller without one."""
+    origin = request.headers.get("Origin")
+    return f"origin:{origin}"[:200] if origin else "api"
 
 
 # ---- the extension's last contact ---------------------------------------------------------
@@ -131,7 +137,12 @@ async def last_extension_contact(app: web.Application) -> float | None:
 
 # ---- which profiles are locked -------------------------------------------------------------
 
-_LOCKED_LINE = re.compile(r"^locked:\s*(true|yes|on)\s*(#.*)?$", re.MULTILINE | re.IGNORECASE)
+def is_locked(app: web.Application, name: str | None) -> bool:
+    """Locked by its file, or by the lock the store keeps (a file edited to `locked: false`,
+    deleted or broken stays locked until the parent confirms it with the PIN)."""
+    book = getattr(app[CONFIG].runtime, "lock", None)
+    return profile_locked(app[CONFIG].rules_dir, name) or bool(book and book.is_locked(name))
+
 
 
 def profile_locked(rules_dir: Path, name: str | None) -> bool:
@@ -146,5 +157,5 @@ def profile_locked(rules_dir: Path, name: str | None) -> bool:
     try:
         data = yamlsrc.data(text, str(path))
     except YamlError:  # also a duplicate `locked:`: any `locked: true` line keeps it locked
-        return bool(_LOCKED_LINE.search(text))  # a broken locked file stays locked
-    return bool(data.get("locked")) if isinstance(data, dict) else bool(_LOCKED_LINE.search(text))
+        return lock.says_locked(text)  # a broken locked file stays locked
+    return bool(data.get("locked")) if isinstance(data, dict) else lock.says_locked(text)

@@ -53,7 +53,14 @@ async def render(request: web.Request, lang: str) -> tuple[str, dict]:
         "profiles": profiles, "active_profile": data["active_profile"],
         "devices": [_device(d, names, t) for d in data["devices"]],
         "requests": data["requests"], "signals": data["signals"],
+        "lock_problems": _lock_problems(data["parent_lock"], t),
         "audit": data["audit"][:AUDIT_ROWS], "clock": clock}
+
+
+def _lock_problems(lock: dict, t: i18n.Translator) -> list[str]:
+    return ([t("parent.lock_fallback", profile=name) for name in sorted(lock["fallbacks"])]
+            + [t("parent.lock_pending", profile=name) for name in sorted(lock["pending"])]
+            + ([t("parent.lock_refused", profile=lock["active"])] if lock["refused"] else []))
 
 
 def clock(ts: float | None) -> str:

@@ -12,6 +12,7 @@ from .. import __version__
 from ..files import write_atomic
 from ..model import Provenance
 from ..profiles import ProfileError
+from ..store_schema import StoreError
 from . import parent_guard, profile_files, validate as v
 from .config import CONFIG
 from .errors import ApiError, json_response
@@ -152,13 +153,24 @@ async def choose_profile(request: web.Request, name: str, *, route: str = "profi
     # Leaving a locked profile is the parent's call; choosing one only tightens.
     await parent_guard.require_pin(request, route=route, profile=current, pin=pin,
                                    detail=f"to {name}", locked=name != current
-                                   and parent_guard.profile_locked(rules_dir, current))
+                                   and parent_guard.is_locked(request.app, current))
     try:
-        await asyncio.to_thread(runtime.set_profile, name)
+        await asyncio.to_thread(runtime.set_profile, name, unlocked=True)  # the PIN was checked
     except ProfileError as exc:
         raise ApiError(400, "invalid profile; the previous one stays active", exc.messages,
                        code="invalid_profile") from None
+    await _store_lock(runtime)
     return runtime
+
+
+async def _store_lock(runtime) -> None:
+    """The lock lives in the store (minors/lock.py): write what a change did to it now."""
+    book = getattr(runtime, "lock", None)
+    if book is not None:
+        try:
+            await book.flush(runtime.store)
+        except StoreError:  # not started (a test's runtime): the watcher writes it later
+            pass
 
 
 async def put_profile(request: web.Request) -> web.Response:
@@ -168,8 +180,8 @@ async def put_profile(request: web.Request) -> web.Response:
         raise ApiError(400, "send exactly one of 'yaml' (the file text) or 'profile' (an object)")
     text = body["yaml"] if "yaml" in body else await v.off_loop(profile_files.to_yaml, body["profile"])
     path = profile_files.writable_path(request.app[CONFIG].rules_dir, name)
-    await parent_guard.require_pin(request, route="profile_put", profile=name,
-                                   locked=parent_guard.profile_locked(request.app[CONFIG].rules_dir, name))
+    locked = parent_guard.is_locked(request.app, name)
+    await parent_guard.require_pin(request, route="profile_put", profile=name, locked=locked)
     try:
         compiled = await v.off_loop(profile_files.validate, text, path, name)
     except ProfileError as exc:
@@ -178,6 +190,9 @@ async def put_profile(request: web.Request) -> web.Response:
     created = not profile_files.profile_path(request.app[CONFIG].rules_dir, name).exists()
     await asyncio.to_thread(write_atomic, path, text)
     runtime = _runtime(request)
+    if locked or compiled.locked:  # the parent gave the PIN: this text is the lock's copy now
+        runtime.lock.confirm(name, text)
+        await _store_lock(runtime)
     is_active = name == active_profile(runtime)
     reloaded = await asyncio.to_thread(runtime.reload) if is_active else None
     return json_response({"name": name, "path": str(path), "created": created,
