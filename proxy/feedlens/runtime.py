@@ -62,7 +62,8 @@ class Runtime:
         self.config = config
         self.counters = Counters()
         self.gaps = CoverageGaps()  # feeds no endpoint read: shown, never passed as checked
-        self.store = store or Store(config.db_path, retention_days=config.retention_days)
+        self.store = store or Store(config.db_path, retention_days=config.retention_days,
+                                    fail_open=True)  # browsing never needs the disk
         self.recent = RecentItems()
         self.research = Research(self.store, config.data_dir)  # off until consent is given
         self.started = time.time()
@@ -289,7 +290,7 @@ class Runtime:
     def health(self) -> dict:
         counters = self.counters.snapshot()
         return {
-            "ok": True,
+            "ok": self.store.logging,  # red while the data dir cannot be written
             "version": __version__,
             "started": self.started,
             "uptime": round(time.time() - self.started, 1),
