@@ -336,13 +336,15 @@ class Runtime:
         self.pack_updates.start()
 
     async def close(self) -> None:
-        await self.pack_updates.stop()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
-        await self.minors.close()
-        await self.store.close()
+        try:
+            await self.pack_updates.stop()
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._tasks = []
+            await self.minors.close()
+        finally:  # the queued records are written whatever failed before (SIGTERM loses none)
+            await self.store.close()
 
     async def _watch(self) -> None:
         while True:
