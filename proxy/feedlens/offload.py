@@ -24,7 +24,7 @@ from typing import Any
 
 from mitmproxy.net import encoding
 
-from . import bodies, hooks, myrules
+from . import bodies, hooks, myrules, orphans
 from .adapters import AdapterError, AdapterSet, compile_adapter
 from .engine import DEFAULT_BODY_CAP, Engine, Request
 from .layers import stamp
@@ -150,8 +150,10 @@ _adapters: AdapterSet | None = None
 _engines: dict[tuple, Engine] = {}  # one per profile in force, built once per pool
 
 
-def _init(spec: EngineSpec, setup) -> None:
+def _init(spec: EngineSpec, setup, parent: int | None = None) -> None:
     global _adapters
+    if parent is not None:
+        orphans.die_with_parent(parent)  # no worker outlives feedlens, even after kill -9
     if setup is not None:
         setup()  # the parent's registrations (features' gates) do not cross a spawn
     _adapters = _compile_adapters(spec.adapters)
@@ -212,7 +214,7 @@ class Offload:
             self.close()
             # spawn: forking a process that runs threads and an event loop is unsafe.
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_init, initargs=(spec, self.setup))
+                                             initializer=_init, initargs=(spec, self.setup, os.getpid()))
             self._spec = spec
         return self._pool
 

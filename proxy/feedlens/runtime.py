@@ -62,7 +62,8 @@ class Runtime:
         self.config = config
         self.counters = Counters()
         self.gaps = CoverageGaps()  # feeds no endpoint read: shown, never passed as checked
-        self.store = store or Store(config.db_path, retention_days=config.retention_days)
+        self.store = store or Store(config.db_path, retention_days=config.retention_days,
+                                    fail_open=True)  # browsing never needs the disk
         self.recent = RecentItems()
         self.research = Research(self.store, config.data_dir)  # off until consent is given
         self.started = time.time()
@@ -301,7 +302,7 @@ class Runtime:
     def health(self) -> dict:
         counters = self.counters.snapshot()
         return {
-            "ok": True,
+            "ok": self.store.logging,  # red while the data dir cannot be written
             "version": __version__,
             "started": self.started,
             "uptime": round(time.time() - self.started, 1),
@@ -369,13 +370,15 @@ class Runtime:
             await asyncio.to_thread(self.reload)
 
     async def close(self) -> None:
-        await self.pack_updates.stop()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
-        await self.minors.close()
-        await self.store.close()
+        try:
+            await self.pack_updates.stop()
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._tasks = []
+            await self.minors.close()
+        finally:  # the queued records are written whatever failed before (SIGTERM loses none)
+            await self.store.close()
 
     async def _watch(self) -> None:
         while True:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import private
+from . import store_fallback as fallback
 from .sqlerrors import describe, rollback
 from .store_rows import (_JSON_COLUMNS, _MARK_FIELDS, ITEM_COLUMNS, ResponseRecord, hashed_id,  # noqa: F401
                          _composition, _filters, _row_dict, item_row)
@@ -45,8 +46,12 @@ class Store:
     def __init__(self, path: Path, *, retention_days: int = 90, batch_size: int = 500,
                  flush_interval: float = 0.2, max_queue: int = 100_000,
                  prune_interval: float = 3600.0,
-                 components: dict[str, list[tuple[str, ...]]] | None = None):
+                 components: dict[str, list[tuple[str, ...]]] | None = None,
+                 fail_open: bool = False):
+        """`fail_open`: the proxy's store, which runs in memory rather than stop browsing when
+        the file cannot be written; a command (set-pin, ...) must fail instead."""
         self.path = Path(path)
+        self.fail_open = fail_open
         self.components = component_schemas() if components is None else components
         # Called inside each batch's transaction, on the writer thread: fn(conn, [(record, id)]).
         self.batch_hooks: list[Callable[[sqlite3.Connection, list[tuple[ResponseRecord, int]]], None]] = []
@@ -64,26 +69,43 @@ class Store:
         self._tasks: list[asyncio.Task] = []
         self.counts = {"responses": 0, "items": 0, "dropped": 0, "write_errors": 0, "pruned": 0}
         self.last_error: str | None = None
+        self.logging = True  # False: the data dir cannot be written (store_fallback)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
         if self._tasks:
             return
-        private.ensure_dir(self.path.parent)
-        private.ensure_file(self.path)  # 0600 before SQLite opens it; -wal and -shm copy its mode
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         try:
-            self._wconn = await self._write(lambda: _connect(self.path, readonly=False))
-            await self._write(lambda: _migrate_all(self._wconn, self.components))
-            self._rconn = await self._read(lambda: _connect(self.path, readonly=True))
+            try:
+                await self._open()
+            except (OSError, sqlite3.Error) as exc:
+                if not (self.fail_open and fallback.unwritable(exc)):
+                    raise
+                await self._open_in_memory(exc)  # fail open: browsing must not need the disk
         except BaseException:
             await self._release()
             raise
         self._tasks = [asyncio.create_task(self._writer(), name="feedlens-store-writer")]
         if self.retention_days > 0 and self.prune_interval > 0:
             self._tasks.append(asyncio.create_task(self._pruner(), name="feedlens-store-prune"))
+
+    async def _open(self) -> None:
+        private.ensure_dir(self.path.parent)
+        private.ensure_file(self.path)  # 0600 before SQLite opens it; -wal and -shm copy its mode
+        self._wconn = await self._write(lambda: _connect(self.path, readonly=False))
+        await self._write(lambda: _migrate_all(self._wconn, self.components))
+        await self._write(lambda: fallback.probe(self._wconn))  # a read-only file opens too
+        self._rconn = await self._read(lambda: _connect(self.path, readonly=True))
+
+    async def _open_in_memory(self, exc: BaseException) -> None:
+        await self._close_connections()
+        self._wconn, self._rconn = await self._write(lambda: fallback.memory_pair(self.path))
+        await self._write(lambda: _migrate_all(self._wconn, self.components))
+        self.logging, self.last_error = False, fallback.why(exc)
+        log.warning("feedlens: %s", self.last_error)  # an error would stop mitmproxy at start
 
     async def close(self) -> None:
         if not self._tasks:
@@ -99,18 +121,23 @@ class Store:
         await self._release()
 
     async def _release(self) -> None:
+        await self._close_connections()
+        self._writer_pool.shutdown(wait=True)
+        self._reader_pool.shutdown(wait=True)
+
+    async def _close_connections(self) -> None:
         if self._wconn is not None:
             await self._write(self._wconn.close)
         if self._rconn is not None:
             await self._read(self._rconn.close)
         self._wconn = self._rconn = None
-        self._writer_pool.shutdown(wait=True)
-        self._reader_pool.shutdown(wait=True)
 
     # -- writing -----------------------------------------------------------------------------
 
     def submit(self, record: ResponseRecord) -> None:
         """Queue a record; never waits. Safe to call from another thread than the loop's."""
+        if not self.logging:
+            return
         if self._loop is not None and threading.get_ident() != self._loop_thread:
             self._loop.call_soon_threadsafe(self._enqueue, record)
         else:
@@ -285,7 +312,7 @@ class Store:
     def status(self) -> dict:
         return {"path": str(self.path), "schema_version": SCHEMA_VERSION,
                 "queued": self._queue.qsize(), "written": dict(self.counts),
-                "last_error": self.last_error, "retention_days": self.retention_days}
+                "last_error": self.last_error, "logging": self.logging, "retention_days": self.retention_days}
 
     async def run_write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run fn(conn) in one transaction on the writer thread (the only writer); returns its result."""

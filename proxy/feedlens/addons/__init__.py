@@ -18,6 +18,7 @@ from .itemlog import ItemLog
 from .lifecycle import Lifecycle
 from .minors_gate import DeviceProfile, DeviceUsage, MinorsPages
 from .options import Options
+from .own_service import OwnService
 from .route import Route
 from .state import Shared
 from .viewer import LearnViewer
@@ -32,7 +33,7 @@ class FeedLens:
         install()  # before the options name a profile, which may have `limits:`
         self.shared = Shared()
         self.addons = [cls(self.shared) for cls in (
-            Options, Lifecycle, Resolve, TlsHealth,
+            Options, Lifecycle, OwnService, Resolve, TlsHealth,
             LearnViewer, Route, MinorsPages, DeviceProfile, Classify, DeviceUsage, ItemLog)]
 
     @property

@@ -49,12 +49,17 @@ class Lifecycle:
                  len(shared.runtime.engine.adapters.adapters), shared.config.service_url)
 
     async def _stop(self) -> None:
+        """Whatever fails on the way, the runtime closes, which writes every queued record."""
         shared = self.shared
         runner, shared.service = shared.service, None
-        if runner is not None:
-            await runner.cleanup()
-        shared.offload.close()
-        await shared.runtime.close()
+        try:
+            if runner is not None:
+                await runner.cleanup()
+        finally:
+            try:
+                shared.offload.close()
+            finally:
+                await shared.runtime.close()
 
 
 def proxy_address() -> tuple[str, int] | None:

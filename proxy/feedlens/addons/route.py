@@ -29,8 +29,8 @@ class Route:
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         runtime = self.shared.runtime
-        if runtime is None or flow.request.stream:
-            return
+        if runtime is None or flow.request.stream or flowstate.answered(flow):
+            return  # (a response already: refused before, addons/own_service.py)
         active = runtime.profile_engine(None)
         request = flow.request
         endpoints = active.engine.candidates(request.method, request.pretty_host,

@@ -37,10 +37,15 @@ def _template() -> jinja2.Template:
 
 
 def _page(lang: str, title_key: str, lines: list[str], ask: dict | None = None,
-          link: dict | None = None) -> bytes:
+          link: dict | None = None, footer: str | None = None) -> bytes:
     t = i18n.translator(lang)
-    return _template().render(t=t, title=t(title_key), lines=lines, ask=ask,
-                              link=link).encode("utf-8")
+    return _template().render(t=t, title=t(title_key), lines=lines, ask=ask, link=link,
+                              footer=footer or t("blockpage.footer")).encode("utf-8")
+
+
+def page(lang: str, title_key: str, lines: list[str], *, footer: str | None = None) -> bytes:
+    """A page of these lines, for the proxy's other refusals (addons/own_service.py)."""
+    return _page(lang, title_key, lines, footer=footer)
 
 
 def _hhmm(minute_of_day: int) -> str:
