@@ -110,7 +110,9 @@ def proxy(upstream, tmp_path):
     (rules / "platforms" / "clips.yaml").write_text(ADAPTER)
     (rules / "profiles" / "default.yaml").write_text(DEFAULT)
     (rules / "profiles" / "kid.yaml").write_text(KID)
-    seed_devices(tmp_path / "data" / "feedlens.sqlite3", {"user:kid": "kid"})
+    # with a lock in the household an unassigned device gets the locked default (deny by
+    # default), so the parent's device is assigned its own profile
+    seed_devices(tmp_path / "data" / "feedlens.sqlite3", {"user:kid": "kid", "user:parent": "default"})
     instance = start_feedlens(tmp_path, port, ca, "--rules", str(rules), "--profile", "default",
                               "--device-auth", hosts=[HOST])
     try:
