@@ -48,7 +48,9 @@ async function api(path, {method = "GET", body, token: given, url: givenUrl, tim
   }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
-    const code = response.status === 401 ? "unpaired" : "refused";
+    // 403 extension_not_paired: the service now accepts another extension (it paired later).
+    const unpaired = response.status === 401 || data.code === "extension_not_paired";
+    const code = unpaired ? "unpaired" : "refused";
     throw new ServiceError(code, data.error || `HTTP ${response.status}`, response.status);
   }
   return data;
@@ -161,9 +163,11 @@ async function pair(url, code) {
   }
   const secret = code.trim();
   // A token (from the data directory) is long; a pairing code is 8 letters and digits.
-  const token = secret.replace(/[^A-Za-z0-9]/g, "").length > 16
-    ? (await api("/api/health", {url, token: secret}), secret)
-    : (await api("/api/pair", {method: "POST", body: {code: secret}, url, token: null})).token;
+  // Either way /api/pair records this extension as the one the service accepts.
+  const isToken = secret.replace(/[^A-Za-z0-9]/g, "").length > 16;
+  const token = (await api("/api/pair", isToken
+    ? {method: "POST", body: {}, url, token: secret}
+    : {method: "POST", body: {code: secret}, url, token: null})).token;
   await browser.storage.local.set({serviceUrl: url, token});
   forget();
   return {url};

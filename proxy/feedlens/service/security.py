@@ -2,9 +2,9 @@
 
 The service listens on loopback only, but any web page the user opens can still send requests
 to 127.0.0.1. So: every /api call needs the bearer token (which pages cannot know); requests
-from an Origin other than the service itself or a browser extension are refused; and the
-Host header must name loopback at our port, which defeats DNS rebinding (a foreign name
-resolved to 127.0.0.1 would otherwise count as same-origin).
+from an Origin other than the service itself or the extension that paired (origins.py) are
+refused; and the Host header must name loopback at our port, which defeats DNS rebinding (a
+foreign name resolved to 127.0.0.1 would otherwise count as same-origin).
 """
 
 from __future__ import annotations
@@ -128,10 +128,6 @@ def is_extension_origin(origin: str) -> bool:
 def is_own_origin(origin: str, port: int) -> bool:
     scheme, sep, rest = origin.partition("://")
     return scheme == "http" and bool(sep) and host_allowed(rest, port)
-
-
-def origin_allowed(origin: str, port: int) -> bool:
-    return is_extension_origin(origin) or is_own_origin(origin, port)
 
 
 def same_origin_form(origin: str | None, fetch_site: str | None, port: int) -> bool:
