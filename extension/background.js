@@ -316,9 +316,13 @@ const fromExtension = {  // only the extension's own pages (popup, options, repo
     return {};
   },
   dashboard: async () => {
-    // /?token= sets the dashboard's cookie and redirects to / (the token leaves the address bar).
+    // A one-time login code, never the token: the URL stays in the browser's history.
+    // /?code= sets the dashboard's cookie and redirects to a clean /.
     const {url, token} = await settings();
-    await browser.tabs.create({url: token ? `${url}/?token=${encodeURIComponent(token)}` : `${url}/`});
+    const code = token
+      ? await api("/api/login-link", {method: "POST"}).then((d) => d.code, () => null)
+      : null;
+    await browser.tabs.create({url: code ? `${url}/?code=${encodeURIComponent(code)}` : `${url}/`});
     return {};
   },
   ...fromPage,

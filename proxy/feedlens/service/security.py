@@ -86,10 +86,11 @@ def dashboard_cookie_name(port: int) -> str:
     return f"feedlens_dashboard_{port}"
 
 
-def dashboard_url(host: str, port: int, token: str) -> str:
-    """The URL to print: opening it once sets the dashboard cookie and drops the token."""
+def dashboard_url(host: str, port: int, code: str) -> str:
+    """The URL to print: opening it once sets the dashboard cookie (login.py's one-time code,
+    never the API token)."""
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/?token={token}"
+    return f"http://{shown}:{port}/?code={code}"
 
 
 # ---- Host and Origin -----------------------------------------------------------------------
