@@ -48,7 +48,9 @@ async function api(path, {method = "GET", body, token: given, url: givenUrl, tim
   }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
-    const code = response.status === 401 ? "unpaired" : "refused";
+    // 403 extension_not_paired: the service now accepts another extension (it paired later).
+    const unpaired = response.status === 401 || data.code === "extension_not_paired";
+    const code = unpaired ? "unpaired" : "refused";
     throw new ServiceError(code, data.error || `HTTP ${response.status}`, response.status);
   }
   return data;
@@ -161,9 +163,11 @@ async function pair(url, code) {
   }
   const secret = code.trim();
   // A token (from the data directory) is long; a pairing code is 8 letters and digits.
-  const token = secret.replace(/[^A-Za-z0-9]/g, "").length > 16
-    ? (await api("/api/health", {url, token: secret}), secret)
-    : (await api("/api/pair", {method: "POST", body: {code: secret}, url, token: null})).token;
+  // Either way /api/pair records this extension as the one the service accepts.
+  const isToken = secret.replace(/[^A-Za-z0-9]/g, "").length > 16;
+  const token = (await api("/api/pair", isToken
+    ? {method: "POST", body: {}, url, token: secret}
+    : {method: "POST", body: {code: secret}, url, token: null})).token;
   await browser.storage.local.set({serviceUrl: url, token});
   forget();
   return {url};
@@ -312,9 +316,13 @@ const fromExtension = {  // only the extension's own pages (popup, options, repo
     return {};
   },
   dashboard: async () => {
-    // /?token= sets the dashboard's cookie and redirects to / (the token leaves the address bar).
+    // A one-time login code, never the token: the URL stays in the browser's history.
+    // /?code= sets the dashboard's cookie and redirects to a clean /.
     const {url, token} = await settings();
-    await browser.tabs.create({url: token ? `${url}/?token=${encodeURIComponent(token)}` : `${url}/`});
+    const code = token
+      ? await api("/api/login-link", {method: "POST"}).then((d) => d.code, () => null)
+      : null;
+    await browser.tabs.create({url: code ? `${url}/?code=${encodeURIComponent(code)}` : `${url}/`});
     return {};
   },
   ...fromPage,

@@ -164,6 +164,7 @@ API_ROUTES = REPORTS_API_ROUTES + MINORS_API_ROUTES + RESEARCH_API_ROUTES + [
     ("POST", "/api/my-rules/check", {"rule": "id: hide-x\nwhen: {author: x}\naction: hide\n"}),
     ("POST", "/api/my-rules/remove", {"id": "never-added"}),
     ("POST", "/api/packs/update", {}),
+    ("POST", "/api/login-link", None),
 ]
 
 EXTENSION_ORIGINS = ["chrome-extension://abcdefghijklmnopabcdefghijklmnop",
@@ -174,3 +175,12 @@ FOREIGN_ORIGINS = ["https://evil.example", "http://localhost.evil.example:8787",
 
 # Paths whose successful answer, on an empty store, is 404 (e.g. undoing what was never done).
 MISSING_OK = {"/api/extension/undo", "/api/my-rules/remove"} | REPORTS_MISSING_OK | MINORS_MISSING_OK | RESEARCH_MISSING_OK
+
+
+async def log_in(client, token: str, lang: str | None = None):
+    """Log the test client into the dashboard as a user does: a one-time link (asked for with
+    the token, like `feedlens dashboard`), opened once. Returns the redirect response."""
+    link = await client.post("/api/login-link", headers={"Authorization": f"Bearer {token}"})
+    code = (await link.json())["code"]
+    query = f"?code={code}" + (f"&lang={lang}" if lang else "")
+    return await client.get(f"/{query}", allow_redirects=False)

@@ -117,7 +117,7 @@ def test_run_serves_health_outside_the_checkout(installed, tmp_path):
         assert _wait_for_health(service_port, process)["ok"] is True
         token = (tmp_path / "data" / "token").read_text().strip()
         health = _get(f"http://127.0.0.1:{service_port}/api/health", token)
-        page = _dashboard(f"http://127.0.0.1:{service_port}/?token={token}&lang=zh")
+        page = _dashboard(_login_link(service_port, token) + "&lang=zh")
         assert "<html" in page and "feedlens" in page  # templates and catalogues were installed
         assert len(health["adapters"]) == len(list((ROOT / "rules" / "platforms").glob("*.yaml")))
     finally:
@@ -141,6 +141,14 @@ def _get(url: str, token: str | None = None) -> dict:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as answer:
         return json.load(answer)
+
+
+def _login_link(port: int, token: str) -> str:
+    """A one-time dashboard link, asked for as `feedlens dashboard` does."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/login-link", method="POST",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return json.load(answer)["url"]
 
 
 def _dashboard(url: str) -> str:

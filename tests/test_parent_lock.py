@@ -252,6 +252,7 @@ def test_the_route_table_covers_every_changing_api_route():
                 if r.method in ("PUT", "POST", "DELETE") and r.resource.canonical.startswith("/api/")}
     not_settings = {"extension_pair",  # pairing hands out the token; it changes no profile
                     "my_rules_check",  # checks a draft rule; changes nothing
+                    "login_link",  # a one-time dashboard link; the parent page keeps its own PIN
                     # checks the subscribed rule packs now; a pack never replaces a profile
                     # (layers.py), so a locked profile stays as the parent set it
                     "packs_update"}

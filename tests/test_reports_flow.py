@@ -20,7 +20,7 @@ from feedlens.reports import bundle, templates
 from feedlens.reports.ratelimit import RateLimit
 from feedlens.service import reports_api
 from tests.service_support import (  # noqa: F401 (fixtures)
-    auth, client, record, runtime, token, write_rules,
+    auth, client, log_in, record, runtime, token, write_rules,
 )
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -481,7 +481,7 @@ async def test_the_reports_page_needs_the_dashboard_cookie(client, token, clock,
     assert (await client.get("/reports")).status == 401
     assert (await client.get("/reports/1")).status == 401
     assert (await client.get("/reports/1/bundle.zip")).status == 401
-    await client.get(f"/?token={token}", allow_redirects=False)  # sets the cookie
+    await log_in(client, token)  # sets the cookie
     response = await client.get("/reports?lang=en")
     assert response.status == 200 and response.content_type == "text/html"
 

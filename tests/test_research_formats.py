@@ -18,7 +18,7 @@ from feedlens.cli import main
 from feedlens.research import format_charts, queries
 from tests.research_support import Install, distinctive_item, response
 from tests.service_support import (  # noqa: F401 (fixtures)
-    auth, client, demo_item, record, rules_dir, runtime, token,
+    auth, client, demo_item, log_in, record, rules_dir, runtime, token,
 )
 from tests.test_research_export import read_csv, typed
 
@@ -149,7 +149,7 @@ def dot_counts(svg: ET.Element) -> dict:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 async def test_the_dashboard_draws_todays_provenance_by_format(client, token, runtime, lang):
     await fill(runtime, mixed_items(demo))
-    await client.get(f"/?token={token}&lang={lang}", allow_redirects=False)
+    await log_in(client, token, lang)
     response = await client.get(f"/?lang={lang}")
     text = await response.text()
     assert response.status == 200 and 'style="' not in text and "<script" not in text
@@ -165,7 +165,7 @@ async def test_the_dashboard_draws_todays_provenance_by_format(client, token, ru
 
 
 async def test_the_dashboard_has_no_format_chart_without_items(client, token):
-    await client.get(f"/?token={token}", allow_redirects=False)
+    await log_in(client, token)
     assert "today-formats" not in await (await client.get("/")).text()
 
 
@@ -173,7 +173,7 @@ async def test_the_dashboard_has_no_format_chart_without_items(client, token):
 async def test_the_research_page_draws_provenance_by_format_for_the_period_and_month(
         client, token, runtime, lang):
     await fill(runtime, mixed_items(demo))
-    await client.get(f"/?token={token}&lang={lang}", allow_redirects=False)
+    await log_in(client, token, lang)
     text = await (await client.get(f"/research?lang={lang}")).text()
     expected = {(p, f): n for p, counts in EXPECTED.items() for f, n in counts.items()}
     assert dot_counts(chart(text, "formats")) == expected

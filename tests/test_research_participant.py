@@ -17,7 +17,7 @@ import pytest
 from feedlens.research.dictionary import NAMES
 from feedlens.service.pages import csrf_value
 from tests.service_support import (  # noqa: F401 (fixtures)
-    client, demo_item, record, rules_dir, runtime, token,
+    client, demo_item, log_in, record, rules_dir, runtime, token,
 )
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -27,7 +27,7 @@ PAGE = "/research/participant"
 
 async def enter(client, token):
     """Open the dashboard link once: the client's jar then holds the dashboard cookie."""
-    assert (await client.get(f"/?token={token}", allow_redirects=False)).status == 303
+    assert (await log_in(client, token)).status == 303
 
 
 def origin(client) -> str:

@@ -15,7 +15,7 @@ from feedlens.research import audit
 from feedlens.service.pages import csrf_value
 from tests.routes_research import CONSENT
 from tests.service_support import (  # noqa: F401 (fixtures)
-    auth, client, demo_item, record, rules_dir, runtime, token,
+    auth, client, demo_item, log_in, record, rules_dir, runtime, token,
 )
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -38,8 +38,7 @@ def feed(tag: str, personalized: int, followed: int, promoted: int = 0, at: floa
 
 async def enter(client, token, lang: str | None = None):
     """Open the dashboard link once: the client's jar then holds the dashboard cookie."""
-    query = f"?token={token}" + (f"&lang={lang}" if lang else "")
-    assert (await client.get(f"/{query}", allow_redirects=False)).status == 303
+    assert (await log_in(client, token, lang)).status == 303
 
 
 # ---- chart JSON ----------------------------------------------------------------------------

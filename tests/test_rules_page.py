@@ -12,7 +12,7 @@ from feedlens import myrules
 from feedlens.minors.pin import ParentPin
 from feedlens.service import ServiceConfig, init_app
 from tests.service_support import (  # noqa: F401 (fixtures)
-    auth, demo_item, rules_dir, runtime, token,
+    auth, demo_item, log_in, rules_dir, runtime, token,
 )
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -29,7 +29,7 @@ async def client(aiohttp_client, runtime):
 
 
 async def enter(client, token, lang="en"):
-    response = await client.get(f"/?token={token}&lang={lang}", allow_redirects=False)
+    response = await log_in(client, token, lang)
     assert response.status == 303
 
 

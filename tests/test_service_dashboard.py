@@ -10,7 +10,7 @@ import pytest
 from feedlens.language import pick_language
 from feedlens.service import security
 from tests.service_support import (  # noqa: F401 (fixtures)
-    auth, client, demo_item, record, rules_dir, runtime, token,
+    auth, client, demo_item, log_in, record, rules_dir, runtime, token,
 )
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -36,14 +36,21 @@ async def test_without_credentials_the_page_says_where_to_get_the_link(client):
     assert "Health" not in text and "<table" not in text
 
 
-async def test_a_wrong_token_in_the_link_is_refused(client):
-    response, _ = await page(client, query="?token=" + "x" * 43)
+async def test_a_wrong_code_in_the_link_is_refused(client):
+    response, _ = await page(client, query="?code=" + "x" * 43)
     assert response.status == 401
     assert "Set-Cookie" not in response.headers
 
 
-async def test_the_link_sets_a_strict_httponly_cookie_and_drops_the_token(client, token):
-    response, _ = await page(client, query=f"?token={token}")
+async def test_the_api_token_in_a_link_opens_nothing(client, token):
+    """It would stay in the browser's history: only one-time codes go into URLs."""
+    response, text = await page(client, query=f"?token={token}")
+    assert response.status == 401 and "Set-Cookie" not in response.headers
+    assert "feedlens dashboard" in text  # where a working link comes from
+
+
+async def test_the_link_sets_a_strict_httponly_cookie_and_drops_the_code(client, token):
+    response = await log_in(client, token)
     assert response.status == 303
     assert response.headers["Location"] == "/"
     cookie = response.headers["Set-Cookie"]
@@ -53,8 +60,15 @@ async def test_the_link_sets_a_strict_httponly_cookie_and_drops_the_token(client
     assert follow.status == 200 and "feedlens" in text
 
 
+async def test_a_login_link_needs_the_token_and_carries_no_token(client, token, auth):
+    assert (await client.post("/api/login-link")).status == 401
+    body = await (await client.post("/api/login-link", headers=auth)).json()
+    assert body["url"].startswith("http://127.0.0.1:") and body["url"].endswith(f"/?code={body['code']}")
+    assert token not in body["url"] and 0 < body["expires_in"] <= 600
+
+
 async def test_the_dashboard_cookie_does_not_open_the_api(client, token):
-    await page(client, query=f"?token={token}")
+    await log_in(client, token)
     response = await client.get("/api/items")
     assert response.status == 401
 
@@ -122,7 +136,7 @@ async def test_chinese_when_the_browser_prefers_it(client, auth, runtime):
 
 
 async def test_the_lang_parameter_overrides_and_survives_the_redirect(client, token):
-    response, _ = await page(client, query=f"?token={token}&lang=zh")
+    response = await log_in(client, token, "zh")
     assert response.headers["Location"] == "/?lang=zh"
     _, text = await page(client, {"Accept-Language": "en"}, query="?lang=zh")
     assert "运行状态" in text

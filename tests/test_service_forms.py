@@ -11,7 +11,7 @@ from feedlens.counters import Counters
 from feedlens.service import ServiceConfig, init_app, login, setup_steps
 from feedlens.service.pages import csrf_value
 from tests.service_support import (  # noqa: F401 (fixtures)
-    auth, client, rules_dir, runtime, token,
+    auth, client, log_in, rules_dir, runtime, token,
 )
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -19,7 +19,7 @@ AUDIT = "/research/audit"
 
 
 async def enter(client, token):
-    assert (await client.get(f"/?token={token}", allow_redirects=False)).status == 303
+    assert (await log_in(client, token)).status == 303
 
 
 async def post_audit(client, token, headers):
@@ -71,7 +71,7 @@ async def test_a_one_time_link_logs_in_once(aiohttp_client, runtime):
     app = init_app(ServiceConfig(runtime, manage_runtime=True))
     client = await aiohttp_client(app)
     link = login.new_link(app)
-    assert link.startswith(f"http://127.0.0.1:{runtime.config.service_port}/?token=")
+    assert link.startswith(f"http://127.0.0.1:{runtime.config.service_port}/?code=")
     query = link.split("/", 3)[3]
     first = await client.get("/" + query, allow_redirects=False)
     assert first.status == 303 and "SameSite=Strict" in first.headers["Set-Cookie"]
@@ -85,8 +85,9 @@ def test_an_expired_link_opens_nothing():
     from aiohttp import web
     app = web.Application()
     login.setup(app)
-    token = login.new_token(app, now=1000.0)
-    assert not login.redeem(app, token, now=1000.0 + login.TTL + 1)
+    code = login.new_code(app, now=1000.0)
+    assert login.TTL <= 600  # minutes, not a day: a printed link goes stale quickly
+    assert not login.redeem(app, code, now=1000.0 + login.TTL + 1)
 
 
 # ---- the CA download -----------------------------------------------------------------------

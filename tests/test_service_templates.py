@@ -9,7 +9,7 @@ from aiohttp import web
 
 from feedlens import i18n
 from feedlens.service import ServiceConfig, init_app, render
-from tests.service_support import auth, rules_dir, runtime, token  # noqa: F401 (fixtures)
+from tests.service_support import auth, log_in, rules_dir, runtime, token  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -65,7 +65,7 @@ async def client(aiohttp_client, runtime):
                    "research.audit_steps.s3", "research.monthly"]),
 ])
 async def test_pages_take_their_words_from_the_catalogue(client, token, path, keys, lang):
-    entered = await client.get(f"/?token={token}&lang={lang}", allow_redirects=False)
+    entered = await log_in(client, token, lang)
     assert entered.status == 303
     response = await client.get(f"{path}?lang={lang}")
     text = await response.text()

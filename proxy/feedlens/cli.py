@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import __version__, features, layers, paths, sqlerrors
 from .coverage_report import add_coverage_parser
+from .dashboard_cli import add_dashboard_parser
 from .clierror import CliError, from_os_error, profile_path, read_bytes, report
 from .engine import Engine, Request
 from .gaps import FORMAT_CHANGE, Gap
@@ -248,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     addon = sub.add_parser("addon-path", help="print the add-on script for mitmdump -s / mitmweb -s")
     addon.set_defaults(func=cmd_addon_path)
     add_run_parser(sub)
+    add_dashboard_parser(sub)
     add_coverage_parser(sub)
     add_pair_parser(sub)
     add_reports_parser(sub)

@@ -4,6 +4,10 @@
 (mode 0600) and prints the code. The extension's options page sends the code to
 `POST /api/pair`; the service answers with the token once. A code is good for one use, for
 ten minutes and for five wrong tries, whichever ends first.
+
+The origin of the extension that paired (`chrome-extension://<id>`, `moz-extension://<uuid>`)
+is kept in `<data_dir>/extension_origin` (mode 0600): afterwards the service accepts that
+extension only (service/origins.py), and pairing again replaces it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from . import paths
 from .files import write_atomic
 
 FILE = "pairing.json"
+ORIGIN_FILE = "extension_origin"
 TTL = 600.0
 MAX_TRIES = 5
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud and retyped
@@ -77,6 +82,19 @@ def redeem(data_dir: Path, code: str, now: float | None = None) -> None:
                                "too_many_pairing_tries")
         write_atomic(path, json.dumps(state), mode=0o600)
         raise PairingError("wrong pairing code", "bad_pairing_code")
+
+
+def paired_origin(data_dir: Path) -> str | None:
+    """The origin of the extension that paired last; None before any pairing recorded one."""
+    try:
+        origin = (Path(data_dir) / ORIGIN_FILE).read_text(encoding="ascii").strip()
+    except (OSError, ValueError):
+        return None
+    return origin or None
+
+
+def record_origin(data_dir: Path, origin: str) -> None:
+    write_atomic(Path(data_dir) / ORIGIN_FILE, origin + "\n", mode=0o600)
 
 
 # ---- `feedlens pair` -----------------------------------------------------------------------

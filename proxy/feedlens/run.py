@@ -207,7 +207,7 @@ class Banner:
     def running(self) -> None:
         if self.addon.service is not None:  # else the add-on logged why, and mitmproxy exits
             from .service import dashboard_link
-            link = dashboard_link(self.addon.service)  # one-time: opens once, then useless
+            link = dashboard_link(self.addon.service)  # one-time code: opens once, for minutes
             print(banner(self.args, self.data_dir, link), flush=True)
             if getattr(self.args, "open", False):
                 import webbrowser  # its own link: the printed one stays good for another browser
@@ -231,8 +231,8 @@ def banner(args, data_dir: Path, link: str | None = None) -> str:
         f"               macOS: sudo security add-trusted-cert -d -p ssl -k /Library/Keychains/System.keychain {ca}",
         "               phone: set the Wi-Fi proxy to this machine, open http://mitm.it and follow the steps",
         f"  dashboard  {link or f'http://127.0.0.1:{args.service_port}/'}",
-        "             (open this link once to log in; API token in "
-        f"{data_dir / 'token'})",
+        "             (opens once, within 5 minutes; `feedlens dashboard` prints a new one;"
+        f" API token in {data_dir / 'token'})",
         *(["  devices    by proxy user name: set e.g. http://kid-tablet:x@HOST:PORT as each "
            "device's proxy"] if getattr(args, "device_auth", None) else []),
         f"  data       {data_dir}",

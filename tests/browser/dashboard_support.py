@@ -15,7 +15,7 @@ from tests.e2e.conftest import Feedlens, wait_until
 from .conftest import ARTIFACTS
 
 SCREENSHOTS = ARTIFACTS / "screenshots"
-LINK = re.compile(r"dashboard\s+(http://127\.0\.0\.1:\d+/\?token=[A-Za-z0-9_-]+)")
+LINK = re.compile(r"dashboard\s+(http://127\.0\.0\.1:\d+/\?code=[A-Za-z0-9_-]+)")
 
 
 def printed_link(feedlens: Feedlens) -> str:

@@ -65,7 +65,9 @@ def test_the_printed_link_logs_in_once_and_the_checklist_turns_green(playwright_
         page = with_ca.new_page()
         spent = page.goto(link)
         assert spent.status == 401  # one-time: the printed link opened once, and only once
-        page.goto(f"{base}/?token={fresh.token}")  # the data dir's token still opens it
+        assert page.goto(f"{base}/?token={fresh.token}").status == 401  # never in a URL
+        page.goto(fresh.login_link())  # `feedlens dashboard`'s fresh one-time link
+        assert page.url == f"{base}/"  # nothing secret left in the address bar or history
         open_feed(with_ca, "bilibili")
         found = wait_steps(page, {"ca": "done", "feed": "done", "extension": "done"},
                            "the checklist to turn green")

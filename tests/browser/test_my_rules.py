@@ -93,7 +93,7 @@ def forget_my_rules_marks(browser, feedlens, page, ids) -> None:
 
 def enter_dashboard(browser, feedlens, lang: str):
     page = browser.new_page()
-    page.goto(f"http://127.0.0.1:{feedlens.service_port}/?token={feedlens.token}&lang={lang}")
+    page.goto(feedlens.login_link(lang))
     return page
 
 

@@ -120,6 +120,12 @@ class Feedlens:
         except urllib.error.HTTPError as exc:
             return exc.code, None
 
+    def login_link(self, lang: str | None = None) -> str:
+        """A fresh one-time dashboard link, as `feedlens dashboard` asks for it."""
+        from feedlens import dashboard_cli
+        link = dashboard_cli.ask_link(self.service_port, self.token)
+        return link + (f"&lang={lang}" if lang else "")
+
     def health(self) -> dict:
         status, body = self.api("/api/health")
         assert status == 200, status

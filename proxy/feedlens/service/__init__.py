@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from .. import features
-from . import login
+from . import login, origins
 from .config import CONFIG, TOKEN, ServiceConfig
 from .middlewares import errors_to_json, origin_guard, require_token
 from .routes import setup_routes
@@ -29,6 +29,7 @@ def init_app(config: ServiceConfig) -> web.Application:
                           client_max_size=config.max_body)
     app[CONFIG] = config
     login.setup(app)
+    origins.setup(app)
     app.cleanup_ctx.append(_token_ctx)
     if config.manage_runtime:
         app.cleanup_ctx.append(_runtime_ctx)

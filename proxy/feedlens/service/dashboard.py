@@ -4,9 +4,10 @@ the server.
 How it stays safe without handing the token to a page: the page contains no token and no
 script that calls the API; everything it shows is rendered here, read-only. To see it you
 either send `Authorization: Bearer <token>` (curl) or open the URL `feedlens run` prints,
-`/?token=<one-time token>` (service/login.py), once: that answers with a redirect to `/`
+`/?code=<one-time code>` (service/login.py), once: that answers with a redirect to `/`
 that sets an HttpOnly, SameSite=Strict cookie derived from the token (an HMAC, useless
-against /api) and drops the token from the address bar. Another site can neither read the
+against /api) and drops the code from the address bar. The API token itself is never
+accepted in a URL (it would stay in the browser's history). Another site can neither read the
 page (no CORS, Host check, frame-ancestors 'none') nor change anything through it (the
 overview has no forms; other pages' forms: docs/security.md).
 """
@@ -70,14 +71,17 @@ async def favicon(request: web.Request) -> web.Response:
 
 
 async def page(request: web.Request) -> web.Response:
-    params = v.query(request, {"token": v.text(256), "lang": v.choice(("en", "zh"))})
+    # `token`: links of older versions; never accepted, answered with how to get a link
+    params = v.query(request, {"code": v.text(256), "token": v.text(256),
+                               "lang": v.choice(("en", "zh"))})
     lang = request_language(request)
     token = request.app[TOKEN]
     cookie = security.dashboard_cookie_name(
         security.local_port(request, request.app[CONFIG].bind_port))
     if "token" in params:
-        given = params["token"]
-        if not (login.redeem(request.app, given) or security.secret_matches(given, token)):
+        return r.locked(request, lang)
+    if "code" in params:
+        if not login.redeem(request.app, params["code"]):
             return r.locked(request, lang)
         return _enter(token, cookie, params.get("lang"))
     if not security.has_credentials(request, token, cookie):

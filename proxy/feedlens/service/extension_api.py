@@ -16,7 +16,7 @@ import asyncio
 from aiohttp import web
 
 from .. import pairing
-from . import parent_guard, validate as v
+from . import origins, parent_guard, security, validate as v
 from .config import CONFIG, TOKEN
 from .errors import ApiError, json_response
 from .extension_common import LOCK, TIMER, extension_state, page_rule
@@ -42,11 +42,19 @@ def setup(app: web.Application) -> None:
 
 
 async def pair(request: web.Request) -> web.Response:
-    body = await v.json_body(request, {"code": str}, required=frozenset({"code"}))
-    try:
-        await asyncio.to_thread(pairing.redeem, request.app[CONFIG].data_dir, body["code"])
-    except pairing.PairingError as exc:
-        raise ApiError(403, str(exc), code=exc.code) from None
+    """A one-time code (or, pasted from the data dir, the token itself) buys the token; an
+    extension that pairs becomes the only one the service accepts (origins.py)."""
+    body = await v.json_body(request, {"code": str})
+    if "code" in body:
+        try:
+            await asyncio.to_thread(pairing.redeem, request.app[CONFIG].data_dir, body["code"])
+        except pairing.PairingError as exc:
+            raise ApiError(403, str(exc), code=exc.code) from None
+    elif not security.bearer_matches(request.headers.get("Authorization"), request.app[TOKEN]):
+        raise ApiError(401, "missing or wrong token", headers={"WWW-Authenticate": "Bearer"}, code="bad_token")
+    origin = request.headers.get("Origin")
+    if origin is not None and security.is_extension_origin(origin):
+        await origins.record(request.app, origin)
     return json_response({"token": request.app[TOKEN]})
 
 

@@ -6,7 +6,7 @@ import logging
 
 from aiohttp import web
 
-from . import security
+from . import origins, security
 from .config import CONFIG, TOKEN
 from .errors import ApiError, error_response, json_error
 from .lang import request_language
@@ -39,10 +39,9 @@ async def origin_guard(request: web.Request, handler) -> web.StreamResponse:
     if not security.host_allowed(request.headers.get("Host"), port):
         response = json_error(403, "Host header must name this service on loopback",
                               code="host_refused", lang=lang)
-    elif origin is not None and not security.origin_allowed(origin, port) and not _page_null(
-            origin, request):
-        response = json_error(403, f"origin {origin!r} is not allowed", code="origin_refused",
-                              params={"origin": repr(origin)}, lang=lang)
+    elif origin is not None and not _page_null(origin, request) and not await origins.admit(
+            request, origin, port):
+        response = _origin_refused(origin, lang)
     elif request.method == "OPTIONS":
         response = _preflight(origin)
     else:
@@ -53,6 +52,14 @@ async def origin_guard(request: web.Request, handler) -> web.StreamResponse:
     for name, value in _SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
+
+
+def _origin_refused(origin: str, lang: str) -> web.Response:
+    if security.is_extension_origin(origin):  # the extension shows "pair again"
+        return json_error(403, f"extension {origin!r} is not the one that paired: pair it again",
+                          code="extension_not_paired", params={"origin": repr(origin)}, lang=lang)
+    return json_error(403, f"origin {origin!r} is not allowed", code="origin_refused",
+                      params={"origin": repr(origin)}, lang=lang)
 
 
 def _page_null(origin: str, request: web.Request) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import (dashboard, extension_api, lang, minors_api, packs_api, packs_page, render, reports_api,
-               research_api, rules_page, setup_page, views)
+from . import (dashboard, extension_api, lang, login, minors_api, packs_api, packs_page, render,
+               reports_api, research_api, rules_page, setup_page, views)
 
 
 def setup_routes(app: web.Application) -> None:
@@ -16,6 +16,7 @@ def setup_routes(app: web.Application) -> None:
     router.add_get("/lang", lang.set_language, name="lang")
     router.add_get("/api/health", views.health, name="health")
     router.add_get("/api/dashboard", dashboard.data, name="dashboard_json")
+    router.add_post("/api/login-link", login.link, name="login_link")  # token required
     router.add_get("/api/marks", views.marks, name="marks")
     router.add_get("/api/items", views.items, name="items")
     router.add_get("/api/stats", views.stats, name="stats")

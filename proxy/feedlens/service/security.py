@@ -2,9 +2,9 @@
 
 The service listens on loopback only, but any web page the user opens can still send requests
 to 127.0.0.1. So: every /api call needs the bearer token (which pages cannot know); requests
-from an Origin other than the service itself or a browser extension are refused; and the
-Host header must name loopback at our port, which defeats DNS rebinding (a foreign name
-resolved to 127.0.0.1 would otherwise count as same-origin).
+from an Origin other than the service itself or the extension that paired (origins.py) are
+refused; and the Host header must name loopback at our port, which defeats DNS rebinding (a
+foreign name resolved to 127.0.0.1 would otherwise count as same-origin).
 """
 
 from __future__ import annotations
@@ -86,10 +86,11 @@ def dashboard_cookie_name(port: int) -> str:
     return f"feedlens_dashboard_{port}"
 
 
-def dashboard_url(host: str, port: int, token: str) -> str:
-    """The URL to print: opening it once sets the dashboard cookie and drops the token."""
+def dashboard_url(host: str, port: int, code: str) -> str:
+    """The URL to print: opening it once sets the dashboard cookie (login.py's one-time code,
+    never the API token)."""
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/?token={token}"
+    return f"http://{shown}:{port}/?code={code}"
 
 
 # ---- Host and Origin -----------------------------------------------------------------------
@@ -128,10 +129,6 @@ def is_extension_origin(origin: str) -> bool:
 def is_own_origin(origin: str, port: int) -> bool:
     scheme, sep, rest = origin.partition("://")
     return scheme == "http" and bool(sep) and host_allowed(rest, port)
-
-
-def origin_allowed(origin: str, port: int) -> bool:
-    return is_extension_origin(origin) or is_own_origin(origin, port)
 
 
 def same_origin_form(origin: str | None, fetch_site: str | None, port: int) -> bool:
