@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 
 from benchmarks._report import machine, write_section
@@ -40,7 +41,7 @@ def markdown(result: dict, args) -> str:
         "## Soak: mutated feed bodies through the add-on chain",
         "",
         f"`python benchmarks/soak.py --count {args.count} --seed {args.seed} --profile {args.profile} --write`"
-        f" ({machine()}; {versions()}). Issue 15, item 8: every fixture body (and the real captures"
+        f" ({machine()}, {os.cpu_count()} cores shared with other work; {versions()}). Issue 15, item 8: every fixture body (and the real captures"
         " when present) mutated in content (truncation, type swaps, deleted/renamed keys, huge arrays,"
         " nesting to 10,000 levels, invalid UTF-8, lone surrogates, UTF-16/BOM/latin-1/GBK, huge"
         " numbers, NaN/Infinity, JSONP wrappers) and in transport (wrong Content-Type, Content-Encoding"
@@ -55,6 +56,9 @@ def markdown(result: dict, args) -> str:
         *[f"| {name} | {value} |" for name, value in rows],
         "",
         f"Content mutations: {kinds}.",
+        "",
+        "Errors counted in health (each body passed unchanged; by kind): " + ", ".join(
+            f"{k} {v:,}" for k, v in result["errors"].items()) + ".",
     ])
 
 
