@@ -233,6 +233,29 @@ def test_bad_input_means_no_change(adapters, body, content_type, reason):
         assert reason in outcome.reason
 
 
+DEMO_HOME = (DATA / "demo_home.json").read_bytes()
+
+
+@pytest.mark.parametrize("number, reason", [
+    (b"NaN", "not JSON"), (b"-Infinity", "not JSON"), (b"Infinity", "not JSON"),
+    (b"1e400", "past a float's range"), (b"-2.5E+999", "past a float's range")])
+def test_a_number_json_cannot_carry_back_passes_unchanged(adapters, number, reason):
+    """Found by benchmarks/soak.py: NaN/Infinity are not JSON (RFC 8259), and 1e400 parsed to
+    inf was written back as `Infinity`, which JSON.parse refuses: a valid page broke."""
+    body = DEMO_HOME.replace(b'{"code": 0,', b'{"code": ' + number + b",", 1)
+    assert body != DEMO_HOME
+    outcome = run(adapters, HIDE_ALL, body=body)
+    assert outcome.error is None and not outcome.changed and outcome.body is None
+    assert reason in outcome.reason
+    assert {item.decision for item in outcome.items} <= {"keep"}  # shown as sent, logged so
+
+
+def test_large_but_finite_numbers_are_still_processed(adapters):
+    body = DEMO_HOME.replace(b'{"code": 0,', b'{"code": 1.5e308,', 1)
+    outcome = run(adapters, HIDE_ALL, body=body)
+    assert outcome.changed and b"1.5e+308" in outcome.body
+
+
 def test_only_object_entries_are_items_and_the_rest_stays_in_place(adapters):
     """A list mixing scalars, nulls and lists with one object: only the object is an item (its
     id is not a scalar, so it has none); hiding it leaves every other entry where it was."""

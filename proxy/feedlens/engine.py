@@ -250,7 +250,7 @@ class _Pass:
 
     def _process_json(self, endpoint: Endpoint, text: str, charset: str, outcome: Outcome) -> str | None:
         try:
-            doc = json.loads(text)
+            doc = json.loads(text, parse_constant=_not_json)
         except ValueError as exc:
             outcome.reason = f"body is not JSON: {exc}"
             return None
@@ -260,7 +260,11 @@ class _Pass:
         if not self._handle(endpoint, doc, outcome, start=0, text=text):
             self._check_format(endpoint, doc, outcome)
             return None
-        return _dumps(doc, ascii_only=not _is_unicode(charset))
+        try:
+            return _dumps(doc, ascii_only=not _is_unicode(charset))
+        except ValueError:  # 1e400 was read as inf: written back as `Infinity`, the page would break
+            _kept_as_sent(outcome, "body has a number past a float's range: passed as sent")
+            return None
 
     def _check_format(self, endpoint: Endpoint, doc, outcome: Outcome) -> None:
         """A claimed endpoint found no items in a body that looks like a feed: its format changed."""
@@ -339,12 +343,24 @@ def _json_or_none(body: bytes, content_type: str | None):
         return None
 
 
+def _not_json(literal: str):
+    raise ValueError(f"{literal} is not a JSON number")  # RFC 8259 has no NaN or Infinity
+
+
+def _kept_as_sent(outcome: Outcome, why: str) -> None:
+    """The body passes as it arrived after all: its items were shown as they were."""
+    for item in outcome.items:
+        item.decision, item.decision_rule, item.label_text, item.chronological = "keep", None, None, False
+    outcome.placeholders = 0
+    outcome.reason = why
+
+
 def _is_unicode(charset: str) -> bool:
     return charset.startswith("utf")
 
 
 def _dumps(doc, ascii_only: bool) -> str:
-    return json.dumps(doc, ensure_ascii=ascii_only, separators=(",", ":"))
+    return json.dumps(doc, ensure_ascii=ascii_only, separators=(",", ":"), allow_nan=False)
 
 
 def _encode(text: str, charset: str) -> bytes:
