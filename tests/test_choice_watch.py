@@ -93,3 +93,7 @@ def test_first_after_restart_and_markers():
     assert run([obs(OFF), obs(ON)], restarted_at={1}) == [(1, "confirmed", "after_restart")]
     assert run([obs(OFF), obs(ON, "marker", "suspected"), obs(ON, "marker", "suspected")]) == [
         (1, "suspected", "marker")]
+    marker = [obs(OFF, "marker", "suspected"), obs(ON, "marker", "suspected"), obs(ON, "marker", "suspected"),
+              obs(OFF, "marker", "suspected"), obs(ON, "marker", "suspected")]
+    assert run(marker) == [(1, "suspected", "marker"), (4, "suspected", "marker")]
+    assert run([obs(ON, "marker", "suspected")] * 3) == []  # never armed

@@ -16,7 +16,7 @@ MIGRATIONS: list[tuple[str, ...]] = [
             platform TEXT NOT NULL, choice TEXT NOT NULL, device TEXT NOT NULL,
             epoch INTEGER NOT NULL DEFAULT 0, armed INTEGER NOT NULL DEFAULT 0,
             streak TEXT NOT NULL DEFAULT '[]', reverted INTEGER NOT NULL DEFAULT 0,
-            suspected INTEGER NOT NULL DEFAULT 0, last_state TEXT, last_verified REAL,
+            suspected INTEGER NOT NULL DEFAULT 0, marker_armed INTEGER NOT NULL DEFAULT 0, last_state TEXT, last_verified REAL,
             last_seen REAL, PRIMARY KEY (platform, choice, device))""",
         """CREATE TABLE choice_observations (
             id INTEGER PRIMARY KEY, time REAL NOT NULL, platform TEXT NOT NULL,

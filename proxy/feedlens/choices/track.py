@@ -6,7 +6,8 @@
 - A revert, within an epoch with no user change seen: two consecutive confirmed observations
   of `personalised`, or the first confirmed one after a restart (of feedlens, or after
   `restart_gap` seconds without any observation) in the `personalised` state.
-- A response marker only ever gives a suspected revert.
+- A response marker only ever gives a suspected revert; a marker of `not_personalised` arms the
+  track for markers only (YouTube shows nothing else).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Track:
     streak: list = field(default_factory=list)  # evidence of the current run of `personalised`
     reverted: bool = False
     suspected: bool = False
+    marker_armed: bool = False  # a marker showed the choice honoured (all YouTube shows)
     last_state: str | None = None
     last_verified: float | None = None
     last_seen: float | None = None
@@ -44,6 +46,7 @@ def step(track: Track, observation: Observation, now: float, restarted: bool) ->
     if observation.kind == "setting_write":
         track.epoch += 1
         track.armed, track.streak, track.reverted, track.suspected = False, [], False, False
+        track.marker_armed = False
         track.last_state = observation.state or track.last_state
         return None
     if observation.kind == "marker":
@@ -64,7 +67,10 @@ def step(track: Track, observation: Observation, now: float, restarted: bool) ->
 
 
 def _marker(track: Track, observation: Observation) -> Revert | None:
-    if not track.armed or observation.state != ON or track.reverted or track.suspected:
+    if observation.state == OFF:
+        track.marker_armed, track.suspected = True, False
+        return None
+    if not (track.armed or track.marker_armed) or track.reverted or track.suspected:
         return None
     track.suspected = True
     return Revert("suspected", "marker", [dict(observation.evidence)])

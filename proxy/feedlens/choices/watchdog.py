@@ -14,7 +14,7 @@ log = logging.getLogger("feedlens")
 # A first observation after this long a silence counts as after a restart (the app or the
 # browser was most likely closed), like one after feedlens started.
 RESTART_GAP_S = 30 * 60
-_COLUMNS = ("epoch", "armed", "streak", "reverted", "suspected", "last_state", "last_verified",
+_COLUMNS = ("epoch", "armed", "streak", "reverted", "suspected", "marker_armed", "last_state", "last_verified",
             "last_seen")
 
 
@@ -48,14 +48,15 @@ def load(db: sqlite3.Connection, key: tuple) -> Track | None:
         return None
     values = dict(zip(_COLUMNS, row))
     values.update(armed=bool(values["armed"]), reverted=bool(values["reverted"]),
-                  suspected=bool(values["suspected"]), streak=json.loads(values["streak"]))
+                  suspected=bool(values["suspected"]), marker_armed=bool(values["marker_armed"]),
+                  streak=json.loads(values["streak"]))
     return Track(**values)
 
 
 def save(db: sqlite3.Connection, key: tuple, track: Track, observation: Observation,
          revert: Revert | None, now: float) -> None:
     values = (*key, track.epoch, int(track.armed), json.dumps(track.streak), int(track.reverted),
-              int(track.suspected), track.last_state, track.last_verified, track.last_seen)
+              int(track.suspected), int(track.marker_armed), track.last_state, track.last_verified, track.last_seen)
     db.execute(f"INSERT OR REPLACE INTO choice_tracks (platform, choice, device, {', '.join(_COLUMNS)}) "
                f"VALUES ({', '.join('?' * len(values))})", values)
     db.execute("INSERT INTO choice_observations (time, platform, choice, device, epoch, rule, kind, "
