@@ -119,3 +119,24 @@ def test_no_cookie_or_token_value_is_stored(watched):
     fl = watched["fl"]
     assert SECRET.encode() not in fl.db.read_bytes()
     assert rows(fl, "SELECT COUNT(*) FROM choice_observations WHERE evidence LIKE ?", f"%{SECRET}%") == [(0,)]
+
+
+def test_the_cli_prints_the_table_from_the_store(watched):
+    import subprocess
+    import sys
+
+    fl = watched["fl"]
+    argv = [sys.executable, "-m", "feedlens.cli", "choices", "--data-dir", str(fl.data_dir)]
+    listed = json.loads(subprocess.run(argv + ["--json"], capture_output=True, text=True, check=True).stdout)
+    by_platform = {row["platform"]: row for row in listed}
+    assert set(by_platform) == {"bilibili", "x", "reddit", "bluesky", "youtube"}
+    for platform, row in by_platform.items():
+        stored = reverts(fl, platform)
+        assert row["reverts"] == sum(sure == "confirmed" for sure, _, _ in stored)
+        assert row["suspected"] == sum(sure == "suspected" for sure, _, _ in stored)
+        # only a flag or a read-back verifies the choice; YouTube shows markers only
+        assert (row["last verified"] is None) == (platform == "youtube")
+    assert by_platform["bilibili"]["observed"] == "personalised"  # the revert after the restart
+    text = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    assert text.splitlines()[0].split()[:3] == ["platform", "device", "choice"]
+    assert len(text.splitlines()) == 1 + len(listed)
