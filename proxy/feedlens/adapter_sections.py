@@ -7,6 +7,7 @@ A mixin of the adapter compiler (feedlens.adapters._Compiler), which provides `s
 
 from __future__ import annotations
 
+from .choice import ChoiceRule, compile_choice
 from .continuations import ContinuationSpec
 from .item_format import Facet, compile_facet, undeclared
 from .jmes import path_steps
@@ -61,3 +62,8 @@ class SectionCompiler:
                                      lambda at, text: self.errors.append(self.source.at(at, text)),
                                      spot + (name,))
         return undeclared()
+
+    def choice(self, endpoints: list) -> list[ChoiceRule]:
+        """The adapter's `choice:` section: where its personalisation switch shows (choice.py)."""
+        return compile_choice(self.source.data.get("choice"), self.source.data["platform"], endpoints,
+                              self.expr, lambda at, text: self.errors.append(self.source.at(at, text)))

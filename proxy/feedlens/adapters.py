@@ -118,6 +118,7 @@ class Adapter:
     path: str
     endpoints: list[Endpoint]
     report: dict | None = None
+    choice: list = field(default_factory=list)  # the `choice:` section's rules (choice.py)
     raw: dict = field(default_factory=dict, repr=False)
     pack: tuple[str, str] = ("", "")  # (name, version): set by layers.stamp()
 
@@ -303,7 +304,7 @@ class _Compiler(SectionCompiler):
             platform=platform, title=data["title"], version=str(data["version"]),
             expires=data["expires"], homepage=data["homepage"], licence=data["licence"],
             path=self.source.path, endpoints=endpoints, report=data.get("report"), raw=data,
-        )
+            choice=self.choice(endpoints))
 
 
 def _as_list(value) -> list:

@@ -12,7 +12,7 @@ docs/coverage.md; coverage_report.py).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -116,6 +116,8 @@ class Matrix:
     source: Source
     rows: list[Row]
     problems: list[str]                   # `file:line:` messages: claims that do not hold
+    # per platform, the raw `observe:` entries of its adapter's `choice:` section (choice.py)
+    choices: dict[str, list[dict]] = field(default_factory=dict)
 
     def modelled_on(self, platform: str) -> str | None:
         return self.source.data["platforms"][platform].get("modelled_on")
@@ -187,7 +189,8 @@ def evaluate(path: str | Path, rules: Path) -> Matrix:
         rows.append(row)
         if problem:
             problems.append(problem)
-    return Matrix(source, rows, problems)
+    choices = {a.platform: a.raw.get("choice", {}).get("observe", []) for a in adapters.adapters}
+    return Matrix(source, rows, problems, choices)
 
 
 def fixture_formats(engine: Engine, cases: list) -> dict[tuple[str, str, str], tuple[str, ...]]:

@@ -137,7 +137,20 @@ def markdown(matrix: Matrix) -> str:
             out.append(f"| `{surface.id}` | {_cell(surface.description)} | {_cell(_where(row))} | "
                        f"{_MARK[row.state]} {row.state} | {_cell(_detail(row))} | {formats(row)} |")
         out.append("")
+        out.extend(choice_lines(matrix.choices.get(platform, [])))
     return "\n".join(out)
+
+
+def choice_lines(rules: list[dict]) -> list[str]:
+    """The personalisation switch the choice watchdog reads (docs/choice-watchdog.md)."""
+    if not rules:
+        return ["Personalisation switch: nothing on the wire is read yet (no `choice:` section).", ""]
+    out = ["Personalisation switch (`choice:`, docs/choice-watchdog.md):", "",
+           "| signal | kind | how sure | source |", "|---|---|---|---|"]
+    for rule in rules:
+        sure = rule.get("sure", "suspected" if rule["kind"] == "marker" else "confirmed")
+        out.append(f"| `{rule['name']}` | {rule['kind']} | {sure} | {_cell(rule.get('source', '—'))} |")
+    return out + [""]
 
 
 def command(args) -> int:

@@ -14,9 +14,10 @@ from __future__ import annotations
 def install() -> None:
     """Every registration is idempotent, so this is too (and a test may swap a registry out
     and install again)."""
+    from .choices import plugin as choices
     from .minors import plugin as minors
     from .reports import plugin as reports
     from .research import plugin as research
 
-    for feature in (minors, reports, research):
+    for feature in (minors, reports, research, choices):
         feature.register()

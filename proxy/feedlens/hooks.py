@@ -51,3 +51,16 @@ def register_rules_check(name: str, check: Callable[..., list[str]]) -> None:
 
 def rules_checks() -> dict[str, Callable[..., list[str]]]:
     return dict(_rules_checks)
+
+
+# Who watches the personalisation switch (feedlens.choice's Observations): `factory(store)`
+# returns a watcher with `async observe(observation, device, now)`; the add-on calls each.
+_choice_watchers: dict[str, Callable[..., Any]] = {}
+
+
+def register_choice_watcher(name: str, factory: Callable[..., Any]) -> None:
+    _choice_watchers[name] = factory
+
+
+def choice_watchers() -> dict[str, Callable[..., Any]]:
+    return dict(_choice_watchers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .choice_schema import CHOICE
 from .item_format import FORMATS, RELATIONS, facet_schema
 
 PROVENANCES = ["followed", "personalized", "popular", "promoted", "search", "own", "unknown"]
@@ -251,6 +252,7 @@ ADAPTER = {
         "format": FORMAT,
         "relation": RELATION,
         "endpoints": {"type": "array", "minItems": 1, "items": ENDPOINT},
+        "choice": CHOICE,  # where the personalisation switch shows on the wire (choice.py)
     },
     "additionalProperties": False,
 }

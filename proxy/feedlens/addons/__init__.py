@@ -12,6 +12,7 @@ other. Nothing raises into mitmproxy: failures pass the original response on and
 from __future__ import annotations
 
 from ..features import install
+from .choices import ObserveChoices
 from .classify import Classify
 from .connections import Resolve, TlsHealth
 from .itemlog import ItemLog
@@ -34,7 +35,7 @@ class FeedLens:
         self.shared = Shared()
         self.addons = [cls(self.shared) for cls in (
             Options, Lifecycle, OwnService, Resolve, TlsHealth,
-            LearnViewer, Route, MinorsPages, DeviceProfile, Classify, DeviceUsage, ItemLog)]
+            LearnViewer, ObserveChoices, Route, MinorsPages, DeviceProfile, Classify, DeviceUsage, ItemLog)]
 
     @property
     def config(self):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from mitmproxy import http
 
 from .. import bodies
-from . import flowstate, viewer
+from . import choices, flowstate, viewer
 from .flowstate import FlowState
 from .state import Shared
 
@@ -62,7 +62,7 @@ class Route:
             runtime.counters.over_cap += stream
             # after a reload: start workers while the body loads
             self.shared.offload.warm(runtime.engine_spec)
-        elif viewer.wanted(flow):  # a description of the viewer: small, read after it arrives
+        elif viewer.wanted(flow) or choices.wanted(flow):  # small, read after it arrives (viewer, choice)
             stream = self._over_cap(flow.response)
         else:
             stream = large_or_unknown(flow.response)

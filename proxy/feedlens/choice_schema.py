@@ -1,0 +1,53 @@
+"""The JSON Schema of an adapter's `choice:` section (feedlens.choice compiles it).
+
+Where a platform's personalisation switch can be observed on the wire, as data: each rule says
+which requests or responses (`endpoints:` names of this adapter, or a `match:` of its own),
+where to read (`from:` the request or the response; `read:` JMESPath, `regex:` its first
+group), what each value means, what kind of signal it is and how sure it is.
+"""
+
+from __future__ import annotations
+
+STATES = ["personalised", "not_personalised"]
+KINDS = ["flag", "readback", "marker", "setting_write"]
+# Never readable by a rule: they carry the user's session, not a choice.
+SECRET_HEADERS = ["cookie", "authorization", "proxy-authorization", "x-csrf-token", "x-csrftoken",
+                  "x-access-token", "x-auth-token"]
+_expr = {"type": "string", "minLength": 1}
+_str_or_list = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+
+_match = {
+    "type": "object", "required": ["host"], "additionalProperties": False,
+    "properties": {"host": _str_or_list, "path": _str_or_list, "path_regex": {"type": "string"},
+                   "method": _str_or_list, "request": _expr},
+    "oneOf": [{"required": ["path"]}, {"required": ["path_regex"]}],
+}
+
+RULE = {
+    "type": "object", "required": ["name", "kind"], "additionalProperties": False,
+    "oneOf": [{"required": ["endpoints"]}, {"required": ["match"]}],
+    "properties": {
+        "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"},
+        "kind": {"enum": KINDS},
+        "endpoints": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+        "match": _match,
+        "from": {"enum": ["request", "response"]},
+        "headers": {"type": "array", "items": {
+            "type": "string", "pattern": "^[a-z0-9-]+$", "not": {"enum": SECRET_HEADERS}}},
+        "read": _expr,
+        "regex": {"type": "string", "minLength": 1},
+        "means": {"type": "object", "minProperties": 1, "additionalProperties": {"enum": STATES}},
+        "is": {"enum": STATES},  # the state whenever the rule matches (X's two home timelines)
+        "sure": {"enum": ["confirmed", "suspected"]},
+        "why": {"type": "string"},
+        "source": {"type": "string"},  # where the field name was checked (docs/coverage.md)
+    },
+}
+
+CHOICE = {
+    "type": "object", "required": ["observe"], "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+        "observe": {"type": "array", "minItems": 1, "items": RULE},
+    },
+}

@@ -1,0 +1,1 @@
+"""The choice watchdog: is the user's "personalised recommendation off" being honoured?"""

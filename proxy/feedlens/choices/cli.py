@@ -1,0 +1,72 @@
+"""Command line: `feedlens choices`, the watchdog's table per platform and device: the choice,
+the state last observed, when it was last verified and the reverts (confirmed, suspected).
+Read from the data dir's SQLite file through a Store, like the proxy's."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import datetime
+
+from .. import paths
+from ..store import FILE_NAME
+
+HEADERS = ("platform", "device", "choice", "observed", "last verified", "reverts", "suspected", "last revert")
+
+
+def add_choices_parser(sub) -> None:
+    parser = sub.add_parser("choices", help="is your choice (personalised recommendation off) honoured?",
+                            description="Per platform and device: your choice as observed on the wire, "
+                                        "when it was last verified, and the reverts seen.")
+    parser.add_argument("--data-dir", help="feedlens data directory (default: $XDG_DATA_HOME/feedlens)")
+    parser.add_argument("--json", action="store_true", help="the rows as JSON")
+    parser.set_defaults(func=cmd_choices)
+
+
+def cmd_choices(args) -> int:
+    rows = asyncio.run(_rows(paths.data_dir(args.data_dir)))
+    if args.json:
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    elif not rows:
+        print("No choice observed yet: the watchdog reads the platforms' switch as you browse.")
+    else:
+        print(table([[str(row[key] if row[key] is not None else "-") for key in HEADERS] for row in rows]))
+    return 0
+
+
+async def _rows(data_dir) -> list[dict]:
+    from ..store import Store
+
+    store = Store(data_dir / FILE_NAME, prune_interval=0)
+    await store.start()
+    try:
+        return await store.run_read(read_rows)
+    finally:
+        await store.close()
+
+
+def read_rows(db) -> list[dict]:
+    sql = """SELECT t.platform, t.device, t.choice, t.last_state, t.last_verified,
+             (SELECT COUNT(*) FROM choice_reverts r WHERE r.platform = t.platform AND r.choice = t.choice
+              AND r.device = t.device AND r.sure = 'confirmed'),
+             (SELECT COUNT(*) FROM choice_reverts r WHERE r.platform = t.platform AND r.choice = t.choice
+              AND r.device = t.device AND r.sure = 'suspected'),
+             (SELECT MAX(time) FROM choice_reverts r WHERE r.platform = t.platform AND r.choice = t.choice
+              AND r.device = t.device)
+             FROM choice_tracks t ORDER BY t.platform, t.device"""
+    return [dict(zip(HEADERS, (platform, device, choice, state or "unknown", when(verified),
+                               confirmed, suspected, when(last))))
+            for platform, device, choice, state, verified, confirmed, suspected, last in db.execute(sql)]
+
+
+def when(seconds: float | None) -> str | None:
+    return datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M") if seconds else None
+
+
+def table(rows: list[list[str]]) -> str:
+    widths = [max(len(cell) for cell in column) for column in zip(HEADERS, *rows)]
+    lines = [HEADERS, *rows]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
+                     for line in lines)
