@@ -3,12 +3,14 @@ observations and reverts, in the store so a restart of feedlens is handled."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
 
 from ..choice import Observation
-from .track import Revert, Track, step
+from . import hide
+from .track import OFF, Revert, Track, step
 
 log = logging.getLogger("feedlens")
 # A first observation after this long a silence counts as after a restart (the app or the
@@ -38,6 +40,9 @@ class Watchdog:
         if revert is not None:
             log.warning("feedlens: %s %s revert of %s on %s: %s", revert.sure, revert.reason,
                         observation.choice, observation.platform, revert.evidence)
+        if observation.state == OFF and observation.kind in ("flag", "readback"):
+            # honoured again: the user's "hide personalised until then" (hide.py) ends
+            await asyncio.to_thread(hide.honoured, observation.platform)
         return revert
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import (dashboard, extension_api, lang, login, minors_api, packs_api, packs_page, render,
+from . import (choices_api, dashboard, extension_api, lang, login, minors_api, packs_api, packs_page, render,
                reports_api, research_api, rules_page, setup_page, views)
 
 
@@ -33,3 +33,4 @@ def setup_routes(app: web.Application) -> None:
     setup_page.setup(app)
     packs_api.setup(app)  # POST /api/packs/update
     packs_page.setup(app)  # /packs and its forms
+    choices_api.setup(app)  # /api/choices, /choices and its form
