@@ -296,6 +296,7 @@ const fromExtension = {  // only the extension's own pages (popup, options, repo
     return openTab(url.href, sender.tab);
   },
   "popup-state": (m) => popupState(m.page),
+  choices: (m) => api(`/api/choices?${new URLSearchParams(m.platform ? {platform: String(m.platform)} : {host: String(m.host || "")})}`),
   "welcome-state": () => welcomeState(),
   switch: async (m) => {
     forget();

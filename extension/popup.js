@@ -115,6 +115,19 @@ async function load() {
   if (composition) renderComposition(composition);
   $("no-page").hidden = Boolean(composition);
   renderControls(state);
+  if (page && page.platform) await renderChoice(page.platform);
+}
+
+// "Personalised recommendations: off (verified HH:MM)" or turned back on / suspected (/api/choices).
+async function renderChoice(platform) {
+  const reply = await call("choices", {platform});
+  const line = reply.ok ? globalThis.feedlensChoice.describe(reply.data, t) : null;
+  const box = $("choice");
+  box.hidden = !line;
+  if (!line) return;
+  box.dataset.status = line.status;
+  box.className = `choice ${line.status === "reverted" ? "bad" : line.status === "honoured" ? "ok" : "unknown"}`;
+  box.textContent = line.hiding ? `${line.text} · ${t("popupChoiceHiding")}` : line.text;
 }
 
 let latestChange = 0;

@@ -1,0 +1,28 @@
+// The popup's line about the user's choice on this site's platform (issue 22), from what
+// GET /api/choices answers: the most serious state over the platform's devices wins
+// (turned back on > suspected > off, verified > not verified yet). Pure: no page, no browser.
+"use strict";
+
+(() => {
+  const RANK = {reverted: 3, suspected: 2, honoured: 1, unknown: 0};
+  const KEY = {reverted: "popupChoiceReverted", suspected: "popupChoiceSuspected",
+    honoured: "popupChoiceHonoured", unknown: "popupChoiceUnknown"};
+
+  const hhmm = (seconds) => {
+    const d = new Date(seconds * 1000);
+    return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+  };
+
+  // {status, text, hiding} for the popup, or null when the watchdog has nothing for the platform.
+  function describe(data, t) {
+    const tracks = (data && data.choices) || [];
+    if (!tracks.length) return null;
+    const worst = tracks.reduce((a, b) => ((RANK[b.status] || 0) > (RANK[a.status] || 0) ? b : a));
+    const verified = Math.max(0, ...tracks.map((track) => track.last_verified || 0));
+    const status = worst.status in KEY ? worst.status : "unknown";
+    const text = status === "honoured" && verified ? t(KEY.honoured, hhmm(verified)) : t(KEY[status]);
+    return {status, text, hiding: tracks.some((track) => track.hiding)};
+  }
+
+  globalThis.feedlensChoice = {describe, hhmm};
+})();
