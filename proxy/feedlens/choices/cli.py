@@ -15,13 +15,16 @@ from ..store import FILE_NAME
 HEADERS = ("platform", "device", "choice", "observed", "last verified", "reverts", "suspected", "last revert")
 
 
-def add_choices_parser(sub) -> None:
+def add_choices_parser(sub):
+    """`feedlens choices` and its subcommands' subparsers (the CLI adds `complaint`, which
+    joins this feature with the reports feature)."""
     parser = sub.add_parser("choices", help="is your choice (personalised recommendation off) honoured?",
                             description="Per platform and device: your choice as observed on the wire, "
                                         "when it was last verified, and the reverts seen.")
     parser.add_argument("--data-dir", help="feedlens data directory (default: $XDG_DATA_HOME/feedlens)")
     parser.add_argument("--json", action="store_true", help="the rows as JSON")
     parser.set_defaults(func=cmd_choices)
+    return parser.add_subparsers(dest="choices_command", metavar="{complaint}")
 
 
 def cmd_choices(args) -> int:
