@@ -75,6 +75,12 @@ def test_the_bundle_verifies_and_holds_no_secret(reverted, jurisdiction):
     checked = subprocess.run([sys.executable, "-m", "feedlens.cli", "reports", "verify",
                               str(out.with_name(out.name + ".zip"))], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout
+    exported = tmp / f"exported-{jurisdiction}.zip"  # the same report through `reports export`
+    report_id = int(complaint(fl, revert_id, jurisdiction, out).stdout.split()[1])
+    subprocess.run([sys.executable, "-m", "feedlens.cli", "reports", "export", str(report_id), "-o",
+                    str(exported), "--data-dir", str(fl.data_dir)], check=True, capture_output=True)
+    assert exported.read_bytes() == out.with_name(out.name + ".zip").read_bytes()
+    assert "revert.json" in (out / "README.txt").read_text() and "item.json" not in (out / "README.txt").read_text()
     revert = json.loads((out / "revert.json").read_text())
     assert revert["sure"] == "confirmed" and [e["value"] for e in revert["evidence"]] == ["0", "0"]
     history = json.loads((out / "history.json").read_text())

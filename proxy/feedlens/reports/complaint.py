@@ -25,6 +25,17 @@ CHANNELS = {
 }
 
 
+GUIDE = """\
+  revert.json        the revert: platform, choice, device, when, confirmed or suspected, why,
+                     and the observations behind it (field read, value cut short, method,
+                     host and path; no cookie or token value)
+  history.json       the epoch's observations up to the revert, the track, every epoch's span
+  context.json       jurisdiction, where to send the complaint and on which legal basis, times
+  complaint-cn.*.txt a complaint citing Algorithmic Recommendation Provisions Art 17 (CN), or
+  notice-eu.*.txt    a notice citing DSA Art 38 and Art 25 (EU); zh-CN and en; fill in your name
+"""
+
+
 def client_request_id(revert_id: int, jurisdiction: str) -> str:
     """One complaint per revert and jurisdiction: preparing it again finds the stored one."""
     return f"choice-revert-{revert_id}-{jurisdiction}"
@@ -74,9 +85,9 @@ def write_out(parts: list[bundle.Part], report_id: int, created: float, out: Pat
     for part in parts:
         (out / part.name).write_bytes(part.data)
     (out / bundle.SUMS).write_text(bundle.sums(evidence), encoding="utf-8")
-    (out / bundle.README).write_text(bundle.readme(report_id, evidence), encoding="utf-8")
+    (out / bundle.README).write_text(bundle.readme(report_id, evidence, GUIDE), encoding="utf-8")
     archive = out.with_name(out.name + ".zip")
-    archive.write_bytes(bundle.export_zip(parts, report_id, created))
+    archive.write_bytes(bundle.export_zip(parts, report_id, created, GUIDE))
     return archive
 
 
