@@ -123,3 +123,13 @@ def test_an_unknown_revert_is_one_line(reverted):
                            "--data-dir", str(fl.data_dir), "--out", str(tmp / "none")],
                           capture_output=True, text=True)
     assert done.returncode != 0 and "no revert 999" in done.stderr
+
+
+def test_the_reverts_are_listed_with_their_ids(reverted):
+    fl, revert_id, _ = reverted
+    argv = [sys.executable, "-m", "feedlens.cli", "choices", "reverts", "--data-dir", str(fl.data_dir)]
+    listed = json.loads(subprocess.run(argv + ["--json"], capture_output=True, text=True, check=True).stdout)
+    assert [(r["id"], r["platform"], r["sure"], r["reason"]) for r in listed] == \
+        [(revert_id, "bilibili", "confirmed", "two_in_a_row")]
+    text = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    assert text.splitlines()[0].split() == ["id", "time", "platform", "device", "choice", "sure", "reason"]
