@@ -10,12 +10,13 @@ user's login, compared with what the user was shown.
 - Goes straight out (trust_env=False: no $http_proxy), never through feedlens's own proxy.
 - Compared by overlap: the share of the user's item ids that the paired (non-personalised)
   surface also shows. The first check while the user's choice is known honoured is the
-  baseline; later, an overlap below `suspect_ratio` x the baseline is a suspected revert. It is
+  baseline (kept in the recorded observation's evidence, so it survives a restart); later, an overlap below `suspect_ratio` x the baseline is a suspected revert. It is
   fed to the watchdog as a marker, so it is only ever "suspected", never confirmed.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -77,7 +78,12 @@ class Counterfactual:
         own = set(map(str, own_ids))
         overlap = round(len(own & paired) / len(own), 3)
         evidence = {**where, "overlap": overlap, "own_items": len(own), "paired_items": len(paired)}
-        result = self._judge((platform, choice, device), overlap, honoured, evidence)
+        key = (platform, choice, device)
+        if key not in self.baselines and self.watchdog is not None:
+            stored = await self.watchdog.store.run_read(lambda db: stored_baseline(db, key))
+            if stored is not None:
+                self.baselines.setdefault(key, stored)
+        result = self._judge(key, overlap, honoured, evidence)
         if self.watchdog is not None and result.baseline is not None:  # a baseline arms it
             state = ON if result.status == "suspected" else OFF
             await self.watchdog.observe(Observation(platform, choice, RULE, "marker", "suspected", state,
@@ -104,6 +110,13 @@ class Counterfactual:
                 if response.status != 200:
                     raise ValueError(f"HTTP {response.status}")
                 return await response.json(content_type=None)
+
+
+def stored_baseline(db, key: tuple) -> float | None:
+    """The baseline of the latest recorded check (kept in its evidence), so a restart keeps it."""
+    row = db.execute("SELECT evidence FROM choice_observations WHERE platform = ? AND choice = ? "
+                     "AND device = ? AND rule = ? ORDER BY id DESC LIMIT 1", (*key, RULE)).fetchone()
+    return None if row is None else json.loads(row[0]).get("baseline")
 
 
 def anonymous_headers(headers: dict) -> dict:
