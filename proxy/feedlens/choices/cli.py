@@ -15,13 +15,24 @@ from ..store import FILE_NAME
 HEADERS = ("platform", "device", "choice", "observed", "last verified", "reverts", "suspected", "last revert")
 
 
-def add_choices_parser(sub) -> None:
+def add_choices_parser(sub):
+    """`feedlens choices` and its subcommands' subparsers (the CLI adds `complaint`, which
+    joins this feature with the reports feature)."""
     parser = sub.add_parser("choices", help="is your choice (personalised recommendation off) honoured?",
                             description="Per platform and device: your choice as observed on the wire, "
                                         "when it was last verified, and the reverts seen.")
     parser.add_argument("--data-dir", help="feedlens data directory (default: $XDG_DATA_HOME/feedlens)")
     parser.add_argument("--json", action="store_true", help="the rows as JSON")
     parser.set_defaults(func=cmd_choices)
+    sub = parser.add_subparsers(dest="choices_command", metavar="{reverts,complaint}")
+    reverts = sub.add_parser("reverts", help="the reverts recorded, newest first, with their ids",
+                             description="Each revert's id (for `feedlens choices complaint`), time, "
+                                         "platform, device, choice, confirmed or suspected, and why.")
+    reverts.add_argument("--data-dir", help="feedlens data directory (default: $XDG_DATA_HOME/feedlens)")
+    reverts.add_argument("--platform")
+    reverts.add_argument("--json", action="store_true", help="the rows as JSON")
+    reverts.set_defaults(func=cmd_reverts)
+    return sub
 
 
 def cmd_choices(args) -> int:
@@ -36,13 +47,35 @@ def cmd_choices(args) -> int:
     return 0
 
 
-async def _rows(data_dir) -> list[dict]:
+def cmd_reverts(args) -> int:
+    rows = asyncio.run(_rows(paths.data_dir(args.data_dir), lambda db: read_reverts(db, args.platform)))
+    if args.json:
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    elif not rows:
+        print("No revert recorded.")
+    else:
+        print(table([[str(row[key]) for key in REVERT_HEADERS] for row in rows], REVERT_HEADERS))
+    return 0
+
+
+REVERT_HEADERS = ("id", "time", "platform", "device", "choice", "sure", "reason")
+
+
+def read_reverts(db, platform: str | None) -> list[dict]:
+    sql = "SELECT id, time, platform, device, choice, sure, reason FROM choice_reverts"
+    found = db.execute(sql + (" WHERE platform = ?" if platform else "") + " ORDER BY id DESC",
+                       (platform,) if platform else ())
+    return [dict(zip(REVERT_HEADERS, (row[0], when(row[1]), *row[2:]))) for row in found]
+
+
+async def _rows(data_dir, reader=None) -> list[dict]:
     from ..store import Store
 
     store = Store(data_dir / FILE_NAME, prune_interval=0)
     await store.start()
     try:
-        return await store.run_read(read_rows)
+        return await store.run_read(reader or read_rows)
     finally:
         await store.close()
 
@@ -65,8 +98,8 @@ def when(seconds: float | None) -> str | None:
     return datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M") if seconds else None
 
 
-def table(rows: list[list[str]]) -> str:
-    widths = [max(len(cell) for cell in column) for column in zip(HEADERS, *rows)]
-    lines = [HEADERS, *rows]
+def table(rows: list[list[str]], headers: tuple = HEADERS) -> str:
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
+    lines = [headers, *rows]
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
                      for line in lines)

@@ -6,8 +6,9 @@
 - A revert, within an epoch with no user change seen: two consecutive confirmed observations
   of `personalised`, or the first confirmed one after a restart (of feedlens, or after
   `restart_gap` seconds without any observation) in the `personalised` state.
-- A response marker only ever gives a suspected revert; a marker of `not_personalised` arms the
-  track for markers only (YouTube shows nothing else).
+- A response marker (or a counterfactual check, counterfactual.py) only ever gives a suspected
+  revert; a marker of `not_personalised` arms the track for markers only (YouTube shows nothing
+  else).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class Track:
 @dataclass(frozen=True)
 class Revert:
     sure: str  # confirmed | suspected
-    reason: str  # two_in_a_row | after_restart | marker
+    reason: str  # two_in_a_row | after_restart | marker | counterfactual
     evidence: list
 
 
@@ -73,4 +74,5 @@ def _marker(track: Track, observation: Observation) -> Revert | None:
     if not (track.armed or track.marker_armed) or track.reverted or track.suspected:
         return None
     track.suspected = True
-    return Revert("suspected", "marker", [dict(observation.evidence)])
+    reason = "counterfactual" if observation.rule == "counterfactual" else "marker"
+    return Revert("suspected", reason, [dict(observation.evidence)])

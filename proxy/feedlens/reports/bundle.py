@@ -145,14 +145,15 @@ def manifest(parts: list[Part], created: float) -> dict:
 
 # ---- export --------------------------------------------------------------------------------
 
-def export_zip(parts: list[Part], report_id: int, created: float) -> bytes:
-    """The bundle as a zip; the same parts always give the same bytes."""
+def export_zip(parts: list[Part], report_id: int, created: float, guide: str | None = None) -> bytes:
+    """The bundle as a zip; the same parts always give the same bytes. `guide`: README.txt's
+    list of parts, when the bundle is not an item report's (see readme())."""
     stamp = max(ZIP_EPOCH, datetime.fromtimestamp(created, timezone.utc).timetuple()[:6])
     evidence = [p for p in parts if p.name != MANIFEST]
     files = [*((p.name, p.data) for p in evidence)]
     files += [(MANIFEST, next(p.data for p in parts if p.name == MANIFEST))]
     files += [(SUMS, sums(evidence).encode("utf-8")),
-              (README, readme(report_id, evidence).encode("utf-8"))]
+              (README, readme(report_id, evidence, guide).encode("utf-8"))]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         for name, data in files:
@@ -168,7 +169,7 @@ def sums(parts: list[Part]) -> str:
     return "".join(f"{p.sha256}  {p.name}\n" for p in parts)
 
 
-def readme(report_id: int, parts: list[Part]) -> str:
+def readme(report_id: int, parts: list[Part], guide: str | None = None) -> str:
     names = "\n".join(f"  {p.name:<20} {len(p.data):>9} bytes  {p.sha256}" for p in parts)
     return f"""feedlens evidence bundle for report {report_id}
 =============================================
@@ -190,10 +191,14 @@ manifest.json:
 
 To anchor the bundle, note the SHA-256 of manifest.json (`sha256sum manifest.json`); it is
 also shown on the dashboard's report page. Parts:
+{guide or ITEM_GUIDE}"""
+
+
+ITEM_GUIDE = """\
   item.json          the item as the proxy saw it (see its "source" and "note")
   context.json       page URL, platform, category with its legal reference, platform reason,
                      when the item was seen and when the report was made
-  request.json       the request handed to the browser; {{cookie:NAME}} placeholders are
+  request.json       the request handed to the browser; {cookie:NAME} placeholders are
                      filled only inside the browser, so no cookie value is in it
   screenshot.*       the visible tab when the report was made (if one was taken)
   notice-12377.txt   a report text for the 12377 reporting centre (if the category has one)

@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import paths
 from ..clierror import CliError
 from ..store import FILE_NAME, open_readonly
-from . import bundle, store as rstore
+from . import bundle, complaint, store as rstore
 
 
 def add_reports_parser(sub) -> None:
@@ -100,7 +100,8 @@ def cmd_export(args) -> int:
     if report is None:
         raise CliError(f"no report {args.id}", "`feedlens reports list` shows them")
     output = Path(args.output or f"feedlens-report-{args.id}.zip")
-    output.write_bytes(bundle.export_zip(parts, args.id, report["created"]))
+    guide = complaint.GUIDE if report["kind"] == complaint.KIND else None
+    output.write_bytes(bundle.export_zip(parts, args.id, report["created"], guide))
     evidence = len(parts) - 1  # every part but the manifest
     print(f"wrote {output} ({evidence} parts and manifest.json)")
     return 0
