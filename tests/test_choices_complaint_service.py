@@ -48,6 +48,8 @@ async def test_the_form_prepares_the_complaint_and_shows_it(client, token, runti
     await enter(client, token)
     html = await (await client.get("/choices?lang=en")).text()
     assert f'data-revert="{revert_id}"' in html and "Prepare a complaint" in html
+    shown = await (await client.get("/api/choices", headers={"Authorization": f"Bearer {token}"})).text()
+    assert "query.disable_rcmd" in shown and not any(secret in shown for secret in SECRETS)
     refused = await prepare(client, html, revert_id, "cn", csrf="0" * 64)
     assert refused.status == 403
     done = await prepare(client, html, revert_id, "cn")
