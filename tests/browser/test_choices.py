@@ -1,47 +1,30 @@
-"""The user's choice in real Chromium (issue 22): a revert the watchdog recorded for Bilibili
-shows in the extension popup of a Bilibili feed tab ("turned back on by the platform") and on
-the dashboard's "Your choices" page, where one click hides personalised items there until the
-choice is honoured again. The revert is seeded through the watchdog's own observe() on the
-running feedlens's SQLite file."""
+"""The user's choice in real Chromium (issue 22). Chromium itself sends the Bilibili app's feed
+request through the running feedlens: first with `disable_rcmd=1`, then twice with
+`disable_rcmd=0`, each carrying the site's login cookies (SESSDATA, bili_jct) and an
+Authorization header, so the watchdog records a confirmed revert from real proxied traffic.
+The revert shows in the extension popup of a Bilibili feed tab ("turned back on by the
+platform") and on the dashboard's "Your choices" page, where one click hides personalised items
+there until the choice is honoured again, and another prepares a complaint: the report's page
+shows its texts and its bundle downloads; every file verifies against the manifest (SHA-256) and
+no cookie, Authorization or dashboard token value is in it."""
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
 import json
 import urllib.request
-import threading
-import time
+import zipfile
 
 import pytest
 
-from feedlens.choice import Observation
-from feedlens.choices.watchdog import Watchdog
-from feedlens.store import FILE_NAME, Store
 from tests.e2e.conftest import wait_until
 
 from .conftest import open_feed, proxied_browser
 from .test_pages import api
 
 pytestmark = pytest.mark.browser
-DEVICE = "192.0.2.7"  # not the browser's own address: its observations never touch this track
-
-
-def reading(state: str) -> Observation:
-    return Observation("bilibili", "personalised_recommendation", "disable-rcmd-query", "flag",
-                       "confirmed", state, {"field": "query.disable_rcmd", "value": "0" if state == "personalised" else "1",
-                                            "method": "GET", "host": "app.bilibili.com", "path": "/x/v2/feed/index"})
-
-
-async def seed_revert(data_dir) -> None:
-    store = Store(data_dir / FILE_NAME, prune_interval=0)
-    await store.start()
-    try:
-        watchdog, now = Watchdog(store), time.time()
-        await watchdog.observe(reading("not_personalised"), DEVICE, now - 20)
-        await watchdog.observe(reading("personalised"), DEVICE, now - 10)
-        assert (await watchdog.observe(reading("personalised"), DEVICE, now)).sure == "confirmed"
-    finally:
-        await store.close()
+FEED = "https://app.bilibili.com/x/v2/feed/index?build=8410300&disable_rcmd={flag}&idx={idx}&mobi_app=android"
+BEARER = "Bearer bearer-secret-6021"
 
 
 def login_code(feedlens) -> str:
@@ -49,6 +32,10 @@ def login_code(feedlens) -> str:
                                      headers={"Authorization": f"Bearer {feedlens.token}"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())["code"]
+
+
+def reverts(feedlens) -> list[dict]:
+    return [r for t in api(feedlens, "/api/choices?platform=bilibili")["choices"] for r in t["reverts"]]
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +46,32 @@ def browser(playwright_instance, feedlens, tmp_path_factory):
     assert not browser.errors, browser.errors
 
 
-def test_popup_and_page_show_the_revert_and_hide_until_honoured(browser, feedlens):
-    # in a thread of its own: Playwright's sync API runs an event loop in this one
-    seeding = threading.Thread(target=asyncio.run, args=(seed_revert(feedlens.data_dir),))
-    seeding.start()
-    seeding.join()
+@pytest.fixture(scope="module")
+def revert(browser, feedlens) -> dict:
+    """A revert recorded from Chromium's own requests through the proxy; returns it with the
+    secret values those requests carried."""
+    open_feed(browser, "bilibili").close()  # logs the browser in: .bilibili.com cookies
+    cookies = {c["name"]: c["value"] for c in browser.context.cookies() if c["domain"].endswith("bilibili.com")}
+    assert {"SESSDATA", "bili_jct"} <= set(cookies)
+    page = browser.new_page()
+    page.set_extra_http_headers({"Authorization": BEARER})
+    for idx, flag in enumerate((1, 0, 0), start=1):
+        page.goto(FEED.format(flag=flag, idx=idx), wait_until="commit")
+        wait_until(lambda: len(api(feedlens, "/api/choices?platform=bilibili")["choices"]) == 1, 20, "the track")
+    page.close()
+    wait_until(lambda: reverts(feedlens), 20, "the revert")
+    [found] = reverts(feedlens)
+    assert found["sure"] == "confirmed" and found["reason"] == "two_in_a_row"
+    return {**found, "secrets": [cookies["SESSDATA"], cookies["bili_jct"], BEARER.split()[1], feedlens.token]}
+
+
+def dashboard_page(browser, feedlens):
+    dashboard = browser.new_page()
+    dashboard.goto(f"http://127.0.0.1:{feedlens.service_port}/?code={login_code(feedlens)}")
+    return dashboard
+
+
+def test_popup_and_page_show_the_revert_and_hide_until_honoured(browser, feedlens, revert):
     page = open_feed(browser, "bilibili")
     popup = browser.new_page()
     popup.goto(browser.url(f"popup.html?tab={browser.tab_id(page)}"))
@@ -72,16 +80,14 @@ def test_popup_and_page_show_the_revert_and_hide_until_honoured(browser, feedlen
     assert "turned back on by the platform" in line.text_content()
     popup.close()
 
-    code = login_code(feedlens)
-    dashboard = browser.new_page()
-    base = f"http://127.0.0.1:{feedlens.service_port}"
-    dashboard.goto(f"{base}/?code={code}")
-    dashboard.goto(f"{base}/choices?lang=en")
+    dashboard = dashboard_page(browser, feedlens)
+    dashboard.goto(f"http://127.0.0.1:{feedlens.service_port}/choices?lang=en")
     section = dashboard.locator('section[data-platform="bilibili"]')
+    hide = 'section[data-platform="bilibili"] form[action="/choices/hide"] button'
     assert section.get_attribute("data-status") == "reverted"
     assert section.locator("svg rect.confirmed").count() >= 1
     try:
-        section.locator("button").click()
+        dashboard.locator(hide).click()
         dashboard.wait_for_url("**notice=hiding**")
         assert "Stop hiding now" in dashboard.locator('section[data-platform="bilibili"]').text_content()
         track = api(feedlens, "/api/choices?host=www.bilibili.com")["choices"]
@@ -89,7 +95,37 @@ def test_popup_and_page_show_the_revert_and_hide_until_honoured(browser, feedlen
         rules = api(feedlens, "/api/my-rules")
         assert "switch:choice:bilibili" in str(rules)
     finally:
-        dashboard.locator('section[data-platform="bilibili"] button').click()
+        dashboard.locator(hide).click()
         wait_until(lambda: not any(t["hiding"] for t in api(feedlens, "/api/choices?platform=bilibili")["choices"]),
                    5, "hiding ended")
+    dashboard.close()
+
+
+def test_from_the_revert_to_a_prepared_complaint(browser, feedlens, revert, tmp_path):
+    dashboard = dashboard_page(browser, feedlens)
+    dashboard.goto(f"http://127.0.0.1:{feedlens.service_port}/choices?lang=en")
+    form = dashboard.locator(f'form.complaint[data-revert="{revert["id"]}"]')
+    form.locator("select[name=jurisdiction]").select_option("cn")
+    form.locator("button").click()
+    dashboard.wait_for_url("**/reports/*?lang=en")
+    texts = {p.get_attribute("data-part"): p.text_content() for p in dashboard.locator("pre[data-part]").all()}
+    assert set(texts) == {"complaint-cn.en.txt", "complaint-cn.zh.txt"}
+    assert "12377" in texts["complaint-cn.en.txt"] and "第十七条" in texts["complaint-cn.zh.txt"]
+    assert "disable_rcmd" in texts["complaint-cn.en.txt"]  # the evidence, in words
+
+    with dashboard.expect_download() as download:
+        dashboard.locator("#bundle-download").click()
+    path = tmp_path / "bundle.zip"
+    download.value.save_as(path)
+    with zipfile.ZipFile(path) as archive:
+        files = {name.rsplit("/", 1)[-1]: archive.read(name) for name in archive.namelist()}
+    manifest = json.loads(files["manifest.json"])
+    assert {"revert.json", "history.json", "context.json", "complaint-cn.zh.txt"} <= {p["name"] for p in manifest["parts"]}
+    for part in manifest["parts"]:
+        assert hashlib.sha256(files[part["name"]]).hexdigest() == part["sha256"], part["name"]
+        assert len(files[part["name"]]) == part["size"]
+    assert json.loads(files["revert.json"])["id"] == revert["id"]
+    for name, data in files.items():
+        for secret in revert["secrets"]:
+            assert secret.encode() not in data, (name, secret[:4])
     dashboard.close()

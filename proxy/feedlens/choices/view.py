@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from .case import scrub
 from .track import OFF, ON
 
 MAX_REVERTS = 50  # per track, newest first: enough for the page and its chart
@@ -44,11 +45,11 @@ def read_choices(db: sqlite3.Connection, platform: str | None = None) -> list[di
 
 
 def _reverts(db: sqlite3.Connection, key: tuple) -> list[dict]:
-    found = db.execute("SELECT time, epoch, sure, reason, evidence FROM choice_reverts WHERE "
+    found = db.execute("SELECT id, time, epoch, sure, reason, evidence FROM choice_reverts WHERE "
                        "platform = ? AND choice = ? AND device = ? ORDER BY time DESC, id DESC LIMIT ?",
                        (*key, MAX_REVERTS)).fetchall()
-    return [{"time": time, "epoch": epoch, "sure": sure, "reason": reason,
-             "evidence": json.loads(evidence)} for time, epoch, sure, reason, evidence in found]
+    return [{"id": rid, "time": time, "epoch": epoch, "sure": sure, "reason": reason,
+             "evidence": scrub(json.loads(evidence))} for rid, time, epoch, sure, reason, evidence in found]
 
 
 __all__ = ["OFF", "ON", "read_choices", "status"]

@@ -11,11 +11,21 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Callable
 
 from . import bundle, store as rstore
 from .complaint_text import CENTRE_12377, JURISDICTIONS, texts
 
 KIND = "choice_revert"
+# The category a complaint is filed under (one per jurisdiction), as the reports pages name it;
+# not in rules/categories.yaml, which lists what an *item* can be reported for.
+CATEGORIES = {"choice.cn": ("个性化推荐关闭选项未被遵守（算法推荐管理规定第十七条）",
+                            "Personalisation choice not honoured (Algorithmic Recommendation Provisions Art 17)"),
+              "choice.eu": ("个性化推荐关闭选项未被遵守（《数字服务法》第 38、25 条）",
+                            "Personalisation choice not honoured (DSA Art 38, Art 25)")}
+# The complaint text a notice channel of the reports API answers with, per language.
+NOTICE_PARTS = {"12377": {"zh": "complaint-cn.zh.txt", "en": "complaint-cn.en.txt"},
+                "dsa": {"zh": "notice-eu.zh.txt", "en": "notice-eu.en.txt"}}
 CHANNELS = {
     "cn": [{"channel": "platform", "basis": "互联网信息服务算法推荐管理规定 Art 17, Art 22"},
            {"channel": "12377", "url": CENTRE_12377, "basis": "互联网信息服务算法推荐管理规定 Art 17"}],
@@ -75,6 +85,17 @@ def prepare(conn: sqlite3.Connection, case: dict, jurisdiction: str, created: fl
         return found
     report, parts = build(case, jurisdiction, created)
     return rstore.insert(conn, report, parts)
+
+
+async def prepare_from(store, read_case: Callable, revert_id: int, jurisdiction: str,
+                       created: float) -> int:
+    """Read the revert's case (the watchdog's `read_case`, passed in: features do not import each
+    other) and prepare its complaint on the store's threads; LookupError when no such revert.
+    The CLI and the dashboard's form both come through here."""
+    if jurisdiction not in JURISDICTIONS:
+        raise ValueError(f"jurisdiction must be one of {', '.join(JURISDICTIONS)}")
+    case = await store.run_read(lambda db: read_case(db, revert_id))
+    return await store.run_write(lambda db: prepare(db, case, jurisdiction, created))
 
 
 def write_out(parts: list[bundle.Part], report_id: int, created: float, out: Path) -> Path:

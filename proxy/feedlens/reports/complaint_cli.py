@@ -54,10 +54,9 @@ async def _prepare(path: Path, revert_id: int, jurisdiction: str, read_case: Cal
     await store.start()
     try:
         try:
-            case = await store.run_read(lambda db: read_case(db, revert_id))
+            report_id = await complaint.prepare_from(store, read_case, revert_id, jurisdiction, time.time())
         except LookupError as exc:
-            raise CliError(str(exc), "`feedlens choices --json` lists platforms; reverts are in the store") from None
-        report_id = await store.run_write(lambda db: complaint.prepare(db, case, jurisdiction, time.time()))
+            raise CliError(str(exc), "`feedlens choices reverts` lists the reverts with their ids") from None
         report = await store.run_read(lambda db: _get(db, report_id))
         parts = await store.run_read(lambda db: rstore.parts(db, report_id))
         return report_id, report, parts

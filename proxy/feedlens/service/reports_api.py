@@ -16,7 +16,7 @@ import re
 from aiohttp import web
 
 from ..language import pick_language
-from ..reports import bundle, notices, store as rstore, templates
+from ..reports import bundle, complaint, notices, store as rstore, templates
 from . import reports_page, validate as v
 from .errors import ApiError, json_response
 from .reports_common import (RESULT_TIMEOUT, SETTINGS, adapter_for, get_report, load_categories,
@@ -106,6 +106,8 @@ async def notice(request: web.Request) -> web.Response:
                                "name": v.text(200), "email": v.text(320)},
                      required=frozenset({"channel"}))
     report = await get_report(request)
+    if report["kind"] == complaint.KIND:
+        return await _complaint_text(request, report, params)
     category = (await load_categories(request)).get(report["category"])
     if category is None:
         raise ApiError(404, f"category {report['category']!r} is no longer defined")
@@ -138,3 +140,20 @@ async def notice(request: web.Request) -> web.Response:
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
     return json_response({"channel": params["channel"], "text": text})
+
+
+async def _complaint_text(request: web.Request, report: dict, params: dict) -> web.Response:
+    """A complaint about a reverted choice carries its texts in its bundle (prepared for one
+    jurisdiction: cn answers the 12377 channel, eu the DSA one); the name, when given, fills in
+    the blank left for it."""
+    channel = params["channel"]
+    name = complaint.NOTICE_PARTS[channel][params.get("lang") or ("zh" if channel == "12377" else "en")]
+    part = await runtime_of(request).store.run_read(lambda conn: rstore.part(conn, report["id"], name))
+    if part is None:
+        raise ApiError(404, f"complaint {report['id']} was prepared for {report['category']}, "
+                            f"not for the {channel} channel")
+    text = part.data.decode("utf-8")
+    signer = " ".join(filter(None, (params.get("name"), params.get("email"))))
+    if signer:
+        text = text.replace("＿＿＿＿＿＿（请填写）", signer).replace("__________ (fill in)", signer)
+    return json_response({"channel": channel, "text": text})

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from aiohttp import web
 
-from ..reports import bundle, categories, store as rstore
+from ..reports import bundle, categories, complaint, store as rstore
 from . import pages, render as r, validate as v
 from .config import CONFIG
 from .errors import ApiError
@@ -46,11 +46,22 @@ def reason_text(reason: dict | None, lang: str) -> str:
 
 
 async def _labels(request: web.Request, lang: str) -> dict[str, str]:
+    # a complaint about a reverted choice is filed under its own categories (reports.complaint)
+    labels = {cid: zh if categories.is_zh(lang) else en for cid, (zh, en) in complaint.CATEGORIES.items()}
     try:
         found = await load_categories(request)
     except ApiError:  # a broken categories file must not hide the history
-        return {}
-    return {cid: categories.label(category, lang) for cid, category in found.items()}
+        return labels
+    return {**labels, **{cid: categories.label(category, lang) for cid, category in found.items()}}
+
+
+def _texts(report: dict, parts: list, lang: str) -> list[dict]:
+    """A complaint's texts (its .txt parts), the page's language first, to read and copy."""
+    if report["kind"] != complaint.KIND:
+        return []
+    texts = [{"name": p.name, "text": p.data.decode("utf-8")} for p in parts if p.name.endswith(".txt")]
+    suffix = ".zh.txt" if categories.is_zh(lang) else ".en.txt"
+    return sorted(texts, key=lambda t: not t["name"].endswith(suffix))
 
 
 def _shown(report: dict, labels: dict, lang: str) -> dict:
@@ -86,13 +97,15 @@ async def render_detail(request: web.Request, lang: str) -> tuple[str, dict]:
 
     def read(conn):
         return (rstore.get(conn, report_id), rstore.part_index(conn, report_id),
-                rstore.attempts(conn, report_id), rstore.part(conn, report_id, bundle.MANIFEST))
-    report, index, attempts, manifest = await request.app[CONFIG].runtime.store.run_read(read)
+                rstore.attempts(conn, report_id), rstore.part(conn, report_id, bundle.MANIFEST),
+                rstore.parts(conn, report_id))
+    report, index, attempts, manifest, parts = await request.app[CONFIG].runtime.store.run_read(read)
     if report is None:
         raise web.HTTPNotFound(text=f"no report {report_id}")
     labels = await _labels(request, lang)
     return "reports/detail.html", {
         **HELPERS, "report": _shown(report, labels, lang), "parts_index": index,
+        "texts": _texts(report, parts, lang),
         "attempts": attempts, "manifest_sha256": manifest.sha256 if manifest else "—",
         "export_id": report_id}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import (choices_api, dashboard, extension_api, lang, login, minors_api, packs_api, packs_page, render,
-               reports_api, research_api, rules_page, setup_page, views)
+from . import (choices_api, choices_complaint, dashboard, extension_api, lang, login, minors_api, packs_api,
+               packs_page, render, reports_api, research_api, rules_page, setup_page, views)
 
 
 def setup_routes(app: web.Application) -> None:
@@ -34,3 +34,4 @@ def setup_routes(app: web.Application) -> None:
     packs_api.setup(app)  # POST /api/packs/update
     packs_page.setup(app)  # /packs and its forms
     choices_api.setup(app)  # /api/choices, /choices and its form
+    choices_complaint.setup(app)  # POST /choices/complaint: a revert's complaint, then its report page
