@@ -165,6 +165,7 @@ API_ROUTES = REPORTS_API_ROUTES + MINORS_API_ROUTES + RESEARCH_API_ROUTES + [
     ("POST", "/api/my-rules/remove", {"id": "never-added"}),
     ("POST", "/api/packs/update", {}),
     ("POST", "/api/login-link", None),
+    ("GET", "/api/choices", None),
 ]
 
 EXTENSION_ORIGINS = ["chrome-extension://abcdefghijklmnopabcdefghijklmnop",
