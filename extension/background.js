@@ -4,7 +4,7 @@
 
 // Chromium runs this file alone as the service worker; Firefox loads the manifest's scripts list.
 if (typeof importScripts === "function" && !globalThis.feedlensSites) {
-  importScripts("generated/platforms.js", "sites.js", "choice-notify.js");
+  importScripts("generated/platforms.js", "sites.js", "choice-notify.js", "choice-watch.js");
 }
 
 const browser = globalThis.browser ?? globalThis.chrome;
@@ -350,6 +350,3 @@ browser.storage.onChanged.addListener(forget);
 browser.runtime.onInstalled.addListener(({reason}) => {
   if (reason === "install") browser.tabs.create({url: browser.runtime.getURL(WELCOME)});
 });
-
-// The choice watchdog's notifications (Firefox loads it from the manifest's scripts list).
-if (typeof importScripts === "function" && !globalThis.feedlensChoiceWatch) importScripts("choice-watch.js");

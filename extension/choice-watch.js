@@ -1,7 +1,8 @@
 // The background's side of "a confirmed revert raises a notification" (issue 22): every minute
 // (an alarm, so a stopped service worker is woken) ask GET /api/choices, let choice-notify.js
 // say which confirmed reverts are new since the mark kept in storage, and show one notification
-// per platform. Clicking it opens the dashboard. Runs after background.js (it uses api()).
+// per platform. Clicking it opens the dashboard. Loaded before background.js: it calls that file's
+// api() and openDashboard() (function declarations, global from the start) only when an event comes.
 "use strict";
 
 (() => {
