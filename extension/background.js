@@ -4,7 +4,7 @@
 
 // Chromium runs this file alone as the service worker; Firefox loads the manifest's scripts list.
 if (typeof importScripts === "function" && !globalThis.feedlensSites) {
-  importScripts("generated/platforms.js", "sites.js");
+  importScripts("generated/platforms.js", "sites.js", "choice-notify.js", "choice-watch.js");
 }
 
 const browser = globalThis.browser ?? globalThis.chrome;
@@ -282,6 +282,17 @@ const fromPage = {  // content scripts on feed pages may ask for these
   "welcome-open": (m, sender) => openTab(browser.runtime.getURL(`${WELCOME}#proxy`), sender.tab),
 };
 
+// A one-time login code, never the token: the URL stays in the browser's history.
+// /?code= sets the dashboard's cookie and redirects to a clean /.
+async function openDashboard() {
+  const {url, token} = await settings();
+  const code = token
+    ? await api("/api/login-link", {method: "POST"}).then((d) => d.code, () => null)
+    : null;
+  await browser.tabs.create({url: code ? `${url}/?code=${encodeURIComponent(code)}` : `${url}/`});
+  return {};
+}
+
 const fromExtension = {  // only the extension's own pages (popup, options, report history)
   "reports-list": (m) => {
     const query = new URLSearchParams({limit: String(Math.min(Number(m.limit) || 100, 500))});
@@ -316,16 +327,7 @@ const fromExtension = {  // only the extension's own pages (popup, options, repo
     forget();
     return {};
   },
-  dashboard: async () => {
-    // A one-time login code, never the token: the URL stays in the browser's history.
-    // /?code= sets the dashboard's cookie and redirects to a clean /.
-    const {url, token} = await settings();
-    const code = token
-      ? await api("/api/login-link", {method: "POST"}).then((d) => d.code, () => null)
-      : null;
-    await browser.tabs.create({url: code ? `${url}/?code=${encodeURIComponent(code)}` : `${url}/`});
-    return {};
-  },
+  dashboard: () => openDashboard(),
   ...fromPage,
 };
 

@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import {test} from "node:test";
+import {load, plain} from "./load.mjs";
+
+const {check, platformName, FIRST_WINDOW_S} = load("choice-notify.js").feedlensChoiceNotify;
+const now = 1_800_000_000;
+const revert = (id, time, sure = "confirmed") => ({id, time, sure, epoch: 1, reason: "two_on", evidence: []});
+const track = (platform, reverts, device = "127.0.0.1") => ({platform, device, status: "reverted", reverts});
+const answer = (...tracks) => ({choices: tracks, now});
+
+test("first check: only a revert from the last half hour is news; the mark is set", () => {
+  const data = answer(track("bilibili", [revert(2, now - 60)]), track("reddit", [revert(1, now - FIRST_WINDOW_S - 1)]));
+  const {alerts, mark} = check(data, null);
+  assert.deepEqual(plain(alerts), [{platform: "bilibili", count: 1, time: now - 60}]);
+  assert.deepEqual(plain(mark), {id: 2, time: now - 60});
+});
+
+test("first check with nothing recorded: no alert, and the next revert is news", () => {
+  const first = check(answer(), null);
+  assert.deepEqual(plain(first), {alerts: [], mark: {id: 0, time: now}});
+  const later = check(answer(track("x", [revert(1, now - 5 * 3600)])), first.mark);
+  assert.deepEqual(plain(later.alerts), [{platform: "x", count: 1, time: now - 5 * 3600}]);
+});
+
+test("only reverts newer than the mark, one alert per platform over its devices", () => {
+  const data = answer(
+    track("bilibili", [revert(7, now - 10), revert(4, now - 500)], "10.0.0.2"),
+    track("bilibili", [revert(6, now - 20)], "10.0.0.3"),
+    track("x", [revert(5, now - 30)]));
+  const {alerts, mark} = check(data, {id: 5, time: now - 30});
+  assert.deepEqual(plain(alerts), [{platform: "bilibili", count: 2, time: now - 10}]);
+  assert.deepEqual(plain(mark), {id: 7, time: now - 10});
+  assert.deepEqual(plain(check(data, mark).alerts), []);  // told once
+});
+
+test("a suspected revert never raises a notification", () => {
+  const data = answer(track("youtube", [revert(3, now - 10, "suspected")]));
+  const {alerts, mark} = check(data, {id: 2, time: now - 100});
+  assert.deepEqual(plain(alerts), []);
+  assert.deepEqual(plain(mark), {id: 2, time: now - 100});
+});
+
+test("a new data directory (ids start again) is compared by time", () => {
+  const data = answer(track("reddit", [revert(2, now - 10), revert(1, now - 900)]));
+  const {alerts, mark} = check(data, {id: 40, time: now - 600});
+  assert.deepEqual(plain(alerts), [{platform: "reddit", count: 1, time: now - 10}]);
+  assert.deepEqual(plain(mark), {id: 2, time: now - 10});
+});
+
+test("the platform is named in the browser's language", () => {
+  assert.equal(platformName("bilibili", "zh-CN"), "哔哩哔哩");
+  assert.equal(platformName("bilibili", "en-GB"), "Bilibili");
+  assert.equal(platformName("someone-else", "zh-CN"), "someone-else");
+});
