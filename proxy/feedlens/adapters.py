@@ -15,7 +15,7 @@ from .item_format import Facet, undeclared
 from .jmes import Expr, compile_expr, is_container_path
 from .marks import MarkTarget, from_spec as mark_targets
 from .placeholder import PlaceholderSpec  # noqa: F401 (Endpoint field type)
-from .router import Router
+from .router import Router, graphql_operation, path_claims  # noqa: F401 (graphql_operation: re-exported)
 from .session import SessionSpec
 from .viewer import ViewerSource
 from .yamlsrc import Source, YamlError, load
@@ -98,13 +98,7 @@ class Endpoint:
         return f"{self.platform}/{self.name}"
 
     def path_matches(self, path: str) -> bool:
-        if self.graphql is not None:
-            operation = graphql_operation(path)
-            # No operation in the path (POST /graphql): the body's operationName decides later.
-            return operation == self.graphql or (operation is None and path.endswith("/graphql"))
-        if self.path_regex is not None:
-            return self.path_regex.search(path) is not None
-        return path in self.paths
+        return path_claims(self.graphql, self.path_regex, self.paths, path)
 
 
 @dataclass
@@ -121,15 +115,6 @@ class Adapter:
     choice: list = field(default_factory=list)  # the `choice:` section's rules (choice.py)
     raw: dict = field(default_factory=dict, repr=False)
     pack: tuple[str, str] = ("", "")  # (name, version): set by layers.stamp()
-
-
-def graphql_operation(path: str) -> str | None:
-    """The operation name of /…/graphql/<hash>/<Operation> (or /graphql/<Operation>)."""
-    marker = path.find("/graphql/")
-    if marker < 0:
-        return None
-    rest = path[marker + len("/graphql/"):].strip("/")
-    return rest.rsplit("/", 1)[-1] or None
 
 
 class _Compiler(SectionCompiler):

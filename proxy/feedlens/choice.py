@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from .jmes import Expr, summarize
-from .router import Router
+from .router import Router, operation_claims, path_claims
 from .textmatch import UnsafePattern, compile_regex
 
 DEFAULT_CHOICE = "personalised_recommendation"
@@ -58,21 +58,14 @@ class ChoiceRule:
     means: dict[str, str]
     constant: str | None
     headers: tuple[str, ...]
-    endpoint: object | None = None  # the adapter endpoint it follows, if any
 
     def path_matches(self, path: str) -> bool:
-        if self.endpoint is not None:
-            return self.endpoint.path_matches(path)
-        if self.path_regex is not None:
-            return self.path_regex.search(path) is not None
-        return path in self.paths
+        return path_claims(self.graphql, self.path_regex, self.paths, path)
 
     def claims(self, context: dict) -> bool:
         """Request conditions: the GraphQL operation named in a POST body, `request:`."""
-        if self.graphql is not None and not context["path"].rstrip("/").endswith("/" + self.graphql):
-            body = context.get("body")
-            if not isinstance(body, dict) or body.get("operationName") != self.graphql:
-                return False
+        if not operation_claims(self.graphql, context["path"], context.get("body")):
+            return False
         return self.request is None or self.request.holds(context)
 
     def observe(self, data, where: dict) -> Observation | None:
@@ -128,8 +121,7 @@ def compile_choice(data: dict | None, platform: str, endpoints: list,
                 continue
             out.append(ChoiceRule(**common, hosts=endpoint.hosts, paths=endpoint.paths,
                                   path_regex=endpoint.path_regex, graphql=endpoint.graphql,
-                                  methods=endpoint.methods, request=endpoint.request,
-                                  endpoint=endpoint))
+                                  methods=endpoint.methods, request=endpoint.request))
         if "match" in spec:
             out.append(_own_match(spec["match"], common, where + ("match",), expr, error))
     return [rule for rule in out if rule is not None]

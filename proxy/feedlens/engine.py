@@ -15,7 +15,8 @@ from functools import cached_property
 from urllib.parse import parse_qsl, urlsplit
 
 from . import embedded, placeholder
-from .adapters import AdapterSet, Endpoint, graphql_operation
+from .adapters import AdapterSet, Endpoint
+from .router import operation_claims
 from .extract import build_item, locate
 from .item_format import FormatMemory
 from .canary import unclaimed_items
@@ -134,10 +135,8 @@ class Engine:
         if candidates is None:
             candidates = self.candidates(request.method, request.host, request.path)
         for endpoint in candidates:
-            if endpoint.graphql is not None and graphql_operation(request.path) is None:
-                body = request.context["body"]
-                if not isinstance(body, dict) or body.get("operationName") != endpoint.graphql:
-                    continue
+            if not operation_claims(endpoint.graphql, request.path, request.context["body"]):
+                continue
             if endpoint.request is not None and not endpoint.request.holds(request.context_for(endpoint.session)):
                 continue
             yield endpoint

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 # Endpoint (feedlens.adapters) is only used through its attributes: no import, no cycle.
@@ -65,3 +66,32 @@ def _literal_prefix(pattern: str) -> str:
             break
         prefix += char
     return prefix or "/"
+
+
+def path_claims(graphql: str | None, path_regex: re.Pattern | None, paths: tuple[str, ...],
+                path: str) -> bool:
+    """A `match:`'s path test, shared by endpoints and choice rules."""
+    if graphql is not None:
+        operation = graphql_operation(path)
+        # No operation in the path (POST /graphql): the body's operationName decides later.
+        return operation == graphql or (operation is None and path.endswith("/graphql"))
+    if path_regex is not None:
+        return path_regex.search(path) is not None
+    return path in paths
+
+
+def operation_claims(graphql: str | None, path: str, body) -> bool:
+    """The request's GraphQL operation is `graphql` (or none is asked for): named in the path,
+    or, for a POST to /graphql, in the body's operationName."""
+    if graphql is None or graphql_operation(path) is not None:
+        return True
+    return isinstance(body, dict) and body.get("operationName") == graphql
+
+
+def graphql_operation(path: str) -> str | None:
+    """The operation name of /…/graphql/<hash>/<Operation> (or /graphql/<Operation>)."""
+    marker = path.find("/graphql/")
+    if marker < 0:
+        return None
+    rest = path[marker + len("/graphql/"):].strip("/")
+    return rest.rsplit("/", 1)[-1] or None
