@@ -6,6 +6,8 @@
 - choice_observations: what was read (the rule, its kind and sureness, the state, evidence:
   the field read and its value cut short, the method, host and path; never a cookie or token).
 - choice_reverts: a confirmed revert or a suspected one, with the observations behind it.
+- choice_declarations: what the user says they chose, per platform and device ('*': every
+  device), when they said it (declare.py).
 """
 
 from __future__ import annotations
@@ -29,3 +31,8 @@ MIGRATIONS: list[tuple[str, ...]] = [
             sure TEXT NOT NULL, reason TEXT NOT NULL, evidence TEXT NOT NULL)""",
     ),
 ]
+MIGRATIONS.append((  # 2: the user's own word (declare.py)
+    """CREATE TABLE choice_declarations (
+        platform TEXT NOT NULL, choice TEXT NOT NULL, device TEXT NOT NULL, state TEXT NOT NULL,
+        time REAL NOT NULL, PRIMARY KEY (platform, choice, device))""",
+))
