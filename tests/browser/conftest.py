@@ -159,9 +159,25 @@ class Browser:
         page.close()
 
     def tab_id(self, page) -> int:
+        self.wake()  # before bring_to_front: the waking page must not stay the active tab
         page.bring_to_front()
         return self.worker.evaluate(
             "chrome.tabs.query({active: true, lastFocusedWindow: true}).then(t => t[0].id)")
+
+    def in_worker(self, expression: str):
+        """Evaluate in the extension's service worker, woken first. Chromium stops an MV3 worker
+        after ~30 s without events, and Playwright's evaluate then waits for a restart that
+        nothing would cause (the test hangs): a message from an extension page starts it."""
+        self.wake()
+        return self.worker.evaluate(expression)
+
+    def wake(self) -> None:
+        page = self.context.new_page()
+        try:
+            page.goto(self.url("popup.html#wake"), wait_until="commit")
+            page.evaluate("chrome.runtime.sendMessage({type: 'wake'}).catch(() => null)")
+        finally:
+            page.close()
 
 
 def launch(playwright, user_dir: Path, *, lang: str = "en-US", proxy_port: int | None = None,

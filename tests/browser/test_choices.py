@@ -105,18 +105,17 @@ def test_the_revert_raises_one_notification(browser, feedlens, revert):
     """The alarm that polls every minute is armed; its check is called here directly rather than
     waited for. It shows one notification for Bilibili, remembers the revert, and shows nothing
     again for the same revert."""
-    worker = browser.worker
-    assert worker.evaluate("chrome.alarms.get('feedlens-choices').then(a => a && a.periodInMinutes)") == 1
-    worker.evaluate("feedlensChoiceWatch.checkChoices()")
-    shown = worker.evaluate("chrome.notifications.getAll()")
+    assert browser.in_worker("chrome.alarms.get('feedlens-choices').then(a => a && a.periodInMinutes)") == 1
+    browser.in_worker("feedlensChoiceWatch.checkChoices()")
+    shown = browser.in_worker("chrome.notifications.getAll()")
     assert "feedlens-choice-bilibili" in shown, shown
-    mark = worker.evaluate("chrome.storage.local.get('choiceNotified').then(s => s.choiceNotified)")
+    mark = browser.in_worker("chrome.storage.local.get('choiceNotified').then(s => s.choiceNotified)")
     assert mark["id"] == revert["id"]
-    title = worker.evaluate("chrome.i18n.getMessage('notifyChoiceTitle', 'Bilibili')")
+    title = browser.in_worker("chrome.i18n.getMessage('notifyChoiceTitle', 'Bilibili')")
     assert title == "Bilibili: personalised recommendations are back on"
-    worker.evaluate("chrome.notifications.clear('feedlens-choice-bilibili')")
-    worker.evaluate("feedlensChoiceWatch.checkChoices()")
-    assert worker.evaluate("chrome.notifications.getAll()") == {}
+    browser.in_worker("chrome.notifications.clear('feedlens-choice-bilibili')")
+    browser.in_worker("feedlensChoiceWatch.checkChoices()")
+    assert browser.in_worker("chrome.notifications.getAll()") == {}
 
 
 def test_from_the_revert_to_a_prepared_complaint(browser, feedlens, revert, tmp_path):

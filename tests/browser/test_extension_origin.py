@@ -34,7 +34,7 @@ def test_pairing_records_this_extension_and_refuses_others(browser, feedlens):
 def test_the_popup_opens_the_dashboard_without_the_token_in_any_url(browser, feedlens):
     base = f"http://127.0.0.1:{feedlens.service_port}"
     # What the extension asks the browser to open (a tab it creates is no page's request).
-    browser.worker.evaluate("""() => {
+    browser.in_worker("""() => {
       const create = chrome.tabs.create.bind(chrome.tabs);
       self.openedUrls = [];
       chrome.tabs.create = (props) => { self.openedUrls.push(props.url); return create(props); };
@@ -46,7 +46,7 @@ def test_the_popup_opens_the_dashboard_without_the_token_in_any_url(browser, fee
     page = opened.value
     page.wait_for_url(f"{base}/", timeout=15_000)  # the code spent, a clean address
     page.wait_for_selector("#status")  # the dashboard itself, not the "needs a link" page
-    [url] = browser.worker.evaluate("() => self.openedUrls")
+    [url] = browser.in_worker("() => self.openedUrls")
     assert url.startswith(f"{base}/?code=") and feedlens.token not in url
     spent = browser.new_page()
     assert spent.goto(url).status == 401  # one-time: the history entry opens nothing

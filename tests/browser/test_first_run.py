@@ -59,7 +59,7 @@ def fresh_browser(playwright, feedlens, tmp_path_factory, lang: str):
 
 
 def tab_urls(browser) -> list[str]:
-    return browser.worker.evaluate("chrome.tabs.query({}).then(tabs => tabs.map(t => t.url || t.pendingUrl || ''))")
+    return browser.in_worker("chrome.tabs.query({}).then(tabs => tabs.map(t => t.url || t.pendingUrl || ''))")
 
 
 def pair_on_welcome(browser, feedlens, lang: str):
