@@ -173,7 +173,8 @@ async def test_session_state_is_checked(store):
     listed = await audit.list_sessions(store)
     assert [s.to_dict() for s in listed] == [{
         "id": session.id, "platform": "demo", "note": "n", "started": T0, "finished": T0 + 3,
-        "condition": None, "switches": [{"time": T0 + 1, "condition": "on"}]}]
+        "condition": None, "condition_from": "manual",
+        "switches": [{"time": T0 + 1, "condition": "on", "source": "manual", "rule": None, "kind": None}]}]
 
 
 async def test_responses_without_spread_give_no_cluster_z(store):

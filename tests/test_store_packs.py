@@ -85,7 +85,7 @@ async def test_a_version_5_file_upgrades_and_keeps_its_rows(tmp_path):
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
     assert conn.execute("SELECT version FROM schema_components WHERE name = 'research'"
-                        ).fetchone()[0] == len(research_schema.MIGRATIONS) == 3
+                        ).fetchone()[0] == len(research_schema.MIGRATIONS) == 4
     assert conn.execute("SELECT format, pack FROM research_records").fetchall() == [("video", None)]
     conn.close()
 
@@ -103,9 +103,9 @@ async def test_research_records_and_exports_carry_the_pack(tmp_path):
         await install.close()
     with open(out, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert "pack" in NAMES and list(rows[0]) == list(NAMES) and EXPORT_SCHEMA == 3
+    assert "pack" in NAMES and list(rows[0]) == list(NAMES) and EXPORT_SCHEMA == 4
     assert sorted(r["pack"] for r in rows) == ["", CORE, MINE]
-    assert {r["schema_version"] for r in rows} == {"3"}
+    assert {r["schema_version"] for r in rows} == {"4"}
 
 
 async def test_api_marks_and_items_answer_the_pack(client, auth, runtime):

@@ -64,3 +64,20 @@ def register_choice_watcher(name: str, factory: Callable[..., Any]) -> None:
 
 def choice_watchers() -> dict[str, Callable[..., Any]]:
     return dict(_choice_watchers)
+
+
+# Who hears what the choice watchdog recorded: `listener(store, conn, event)` runs on the store's
+# writer thread inside the watchdog's own write, once per observation and once per revert.
+# `event` is a plain dict: time, platform, choice, device, epoch, event ("observation" |
+# "revert"), rule, kind, sure, state, reason (reverts; else None), evidence (a dict, or a list
+# of them for a revert). The watchdog runs each listener in a savepoint: a failing one is rolled
+# back and logged, never the watchdog's own rows (research records them, audits follow them).
+_choice_listeners: dict[str, Callable[..., None]] = {}
+
+
+def register_choice_listener(name: str, listener: Callable[..., None]) -> None:
+    _choice_listeners[name] = listener
+
+
+def choice_listeners() -> dict[str, Callable[..., None]]:
+    return dict(_choice_listeners)

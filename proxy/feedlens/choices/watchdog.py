@@ -9,7 +9,7 @@ import logging
 import sqlite3
 
 from ..choice import Observation
-from . import hide
+from . import hide, listeners
 from .track import OFF, Revert, Track, step
 
 log = logging.getLogger("feedlens")
@@ -36,7 +36,10 @@ class Watchdog:
         elif track.last_seen is not None and now - track.last_seen >= self.restart_gap:
             restarted = True
         revert = step(track, observation, now, restarted)
-        await self.store.run_write(lambda db: save(db, key, track, observation, revert, now))
+        def write(db: sqlite3.Connection) -> None:
+            save(db, key, track, observation, revert, now)
+            listeners.tell(self.store, db, listeners.events(key, track, observation, revert, now))
+        await self.store.run_write(write)
         if revert is not None:
             log.warning("feedlens: %s %s revert of %s on %s: %s", revert.sure, revert.reason,
                         observation.choice, observation.platform, revert.evidence)

@@ -6,6 +6,11 @@ mark or the end of the session. Items of that platform logged inside a window co
 condition (the items table already holds each item's provenance and the response it came in),
 so the audit stores only its sessions and marks (audit_schema.py).
 
+A session may instead take its condition from the switch state the choice watchdog observes
+(`condition_from="observed"`, audit_observed.py): each confirmed change of that platform's state
+is a switch, with its source kept. Such a session refuses manual marks, so every window has one
+kind of source and the report says what it rests on.
+
 The report compares the personalised share of the two conditions: a Wilson score interval for
 each share, a pooled two-proportion z-test for the difference, and — because items arrive in
 responses that the platform composes as a whole, so they are not independent — a
@@ -16,9 +21,10 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 CONDITIONS = ("on", "off")
+CONDITION_FROM = ("manual", "observed")
 PERSONALIZED = "personalized"
 Z95 = 1.959963984540054  # the standard normal's 97.5th percentile: two-sided 95 %
 FEW_ITEMS = 30           # below this, a condition's interval is wide: say so
@@ -110,6 +116,8 @@ class Session:
     started: float
     finished: float | None
     switches: list[tuple[float, str]]  # (time, condition), in time order
+    condition_from: str = "manual"  # or "observed": switches follow the observed switch state
+    sources: list[dict] = field(default_factory=list)  # per switch: source, rule, kind
 
     @property
     def condition(self) -> str | None:
@@ -127,29 +135,38 @@ class Session:
     def to_dict(self) -> dict:
         return {"id": self.id, "platform": self.platform, "note": self.note,
                 "started": self.started, "finished": self.finished, "condition": self.condition,
-                "switches": [{"time": t, "condition": c} for t, c in self.switches]}
+                "condition_from": self.condition_from,
+                "switches": [{"time": t, "condition": c, **source}
+                             for (t, c), source in zip(self.switches, self.sources)]}
 
 
 def _load(conn: sqlite3.Connection, session_id: int) -> Session:
-    row = conn.execute("SELECT id, platform, note, started, finished FROM audit_sessions"
-                       " WHERE id = ?", (session_id,)).fetchone()
+    row = conn.execute("SELECT id, platform, note, started, finished, condition_from"
+                       " FROM audit_sessions WHERE id = ?", (session_id,)).fetchone()
     if row is None:
         raise AuditNotFound(f"no audit session {session_id}")
-    switches = conn.execute("SELECT time, condition FROM audit_switches WHERE session_id = ?"
-                            " ORDER BY time, id", (session_id,)).fetchall()
-    return Session(row[0], row[1], row[2], row[3], row[4], [(s[0], s[1]) for s in switches])
+    switches = conn.execute("SELECT time, condition, source, rule, kind FROM audit_switches"
+                            " WHERE session_id = ? ORDER BY time, id", (session_id,)).fetchall()
+    return Session(row[0], row[1], row[2], row[3], row[4], [(s[0], s[1]) for s in switches],
+                   row[5], [{"source": s[2], "rule": s[3], "kind": s[4]} for s in switches])
 
 
 async def start(store, platform: str, note: str | None, now: float,
-                condition: str | None = None) -> Session:
-    """A new session; with `condition`, its first window opens at once."""
+                condition: str | None = None, condition_from: str = "manual") -> Session:
+    """A new session; with `condition`, its first window opens at once. With `condition_from`
+    "observed", the first confirmed observation of the platform's switch opens it."""
     def insert(conn: sqlite3.Connection) -> Session:
-        session_id = conn.execute("INSERT INTO audit_sessions (platform, note, started)"
-                                  " VALUES (?, ?, ?)", (platform, note, now)).lastrowid
+        session_id = conn.execute("INSERT INTO audit_sessions (platform, note, started,"
+                                  " condition_from) VALUES (?, ?, ?, ?)",
+                                  (platform, note, now, condition_from)).lastrowid
         if condition is not None:
             _mark(conn, session_id, condition, now)
         return _load(conn, session_id)
     _check_condition(condition, allow_none=True)
+    if condition_from not in CONDITION_FROM:
+        raise AuditStateError(f"condition_from must be one of {', '.join(CONDITION_FROM)}")
+    if condition_from == "observed" and condition is not None:
+        raise AuditStateError("a session following the observed state takes no first condition")
     return await store.run_write(insert)
 
 
@@ -159,6 +176,9 @@ async def switch(store, session_id: int, condition: str, now: float) -> Session:
         session = _load(conn, session_id)
         if session.finished is not None:
             raise AuditStateError("this audit session is finished")
+        if session.condition_from == "observed":
+            raise AuditStateError("this session takes its condition from the observed switch "
+                                  "state: it cannot be marked by hand")
         if session.condition == condition:
             raise AuditStateError(f"the session is already in condition {condition!r}")
         if session.switches and now < session.switches[-1][0]:
@@ -191,9 +211,10 @@ async def list_sessions(store, limit: int = 100) -> list[Session]:
     return await store.run_read(read)
 
 
-def _mark(conn: sqlite3.Connection, session_id: int, condition: str, now: float) -> None:
-    conn.execute("INSERT INTO audit_switches (session_id, time, condition) VALUES (?, ?, ?)",
-                 (session_id, now, condition))
+def _mark(conn: sqlite3.Connection, session_id: int, condition: str, now: float,
+          source: str = "manual", rule: str | None = None, kind: str | None = None) -> None:
+    conn.execute("INSERT INTO audit_switches (session_id, time, condition, source, rule, kind)"
+                 " VALUES (?, ?, ?, ?, ?, ?)", (session_id, now, condition, source, rule, kind))
 
 
 def _check_condition(condition: str | None, allow_none: bool = False) -> None:

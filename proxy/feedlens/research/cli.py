@@ -20,9 +20,13 @@ def add_research_parsers(sub) -> None:
     export = sub.add_parser(
         "export", help="export your research records (research mode) for a study",
         description="Export the research records on this machine: the columns of the data "
-                    "dictionary (--dictionary), one row per feed item. A progress bar goes to "
-                    "stderr; CSV and JSON Lines go to stdout unless -o names a file.")
+                    "dictionary (--dictionary), one row per feed item, or with --table "
+                    "choice_events one row per reading of a platform's personalisation switch "
+                    "and per revert. A progress bar goes to stderr; CSV and JSON Lines go to "
+                    "stdout unless -o names a file.")
     export.add_argument("--format", choices=("csv", "jsonl", "parquet"), default="csv")
+    export.add_argument("--table", choices=("records", "choice_events"), default="records",
+                        help="which table: feed items (default) or the choice watchdog's events")
     export.add_argument("-o", "--output", help="file to write (required for parquet)")
     export.add_argument("--since", type=moment, help="from this time: YYYY-MM-DD, an ISO time "
                         "or unix seconds (local time zone)")
@@ -58,11 +62,13 @@ def cmd_export(args) -> int:
     data_dir = _data_dir(args)
     output = Path(args.output) if args.output else None
     try:
-        written = export(data_dir / FILE_NAME, args.format, output, args.since, args.until)
+        written = export(data_dir / FILE_NAME, args.format, output, args.since, args.until,
+                         table=args.table)
     except (ExportError, OSError) as exc:
         raise CliError(str(exc), "see `feedlens export --help`") from None
     where = f" to {output}" if output else ""
-    print(f"exported {written:,} records{where}", file=sys.stderr)
+    what = "records" if args.table == "records" else "choice events"
+    print(f"exported {written:,} {what}{where}", file=sys.stderr)
     return 0
 
 
@@ -148,6 +154,7 @@ def cmd_status(args) -> int:
         print(f"consented on: {_local(consent['created'])}")
     print(f"records: {state['records']:,}  oldest: {_local(state['first'])}  "
           f"newest: {_local(state['last'])}")
+    print(f"choice events: {state['choice_events']:,}")
     if state["problem"]:
         print(f"problem: {state['problem']}")
     return 0
@@ -211,5 +218,5 @@ def cmd_delete(args) -> int:
     if args.since is not None and args.until is not None and args.since >= args.until:
         raise CliError("--since must be before --until")
     deleted = _run(args, lambda research: research.delete(args.since, args.until))
-    print(f"deleted {deleted:,} research records")
+    print(f"deleted {deleted:,} research records and choice events")
     return 0

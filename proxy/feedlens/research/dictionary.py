@@ -1,4 +1,6 @@
-"""The export's data dictionary: every column, its type, meaning and the consent it needs.
+"""The export's data dictionary: every column, its type, meaning and the consent it needs, of
+both tables an export can write: `records` (one row per feed item) and `choice_events` (what
+the choice watchdog read of a platform's personalisation switch, and the reverts it found).
 
 Bump SCHEMA_VERSION when a column is added, removed or changes meaning; every exported row
 (and the Parquet file's metadata) carries it, so pooled exports can be told apart.
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 3  # 2: format and relation; 3: pack
+SCHEMA_VERSION = 4  # 2: format and relation; 3: pack; 4: the choice_events table
 
 
 @dataclass(frozen=True)
@@ -60,13 +62,50 @@ COLUMNS: tuple[Column, ...] = (
 )
 NAMES = tuple(column.name for column in COLUMNS)
 
+CHOICE_EVENT_COLUMNS: tuple[Column, ...] = (
+    *COLUMNS[:4],
+    Column("event_id", "integer", "Number of the event on this install; with `participant` a "
+           "unique key."),
+    Column("time", "number", "When the switch was read (or the revert found), unix seconds (UTC)."),
+    Column("platform", "string", "Platform, e.g. bilibili, youtube, x, reddit."),
+    Column("choice", "string", "The switch read, e.g. personalised_recommendation."),
+    Column("event", "string", "observation: one reading of the switch; revert: the platform "
+           "turned it back on behind the participant's back (docs/choice-watchdog.md)."),
+    Column("kind", "string", "How the switch was read: flag (in a request), readback (the "
+           "settings the platform sent), setting_write (the participant changed it), marker "
+           "(a hint in a feed response, only ever suspected)."),
+    Column("sure", "string", "confirmed or suspected."),
+    Column("state", "string", "not_personalised or personalised; empty when a settings write "
+           "did not say which."),
+    Column("reason", "string", "Of a revert: two_in_a_row, after_restart, marker or "
+           "counterfactual. Empty for observations."),
+    Column("rule", "string", "The adapter's rule that read the switch."),
+    Column("epoch", "integer", "Counts the participant's own changes of the switch seen on this "
+           "device: a revert is always within one epoch."),
+    Column("device_pid", "string", "Pseudonym of the device (its address on the local network), "
+           "same scheme as item_pid; the address itself is never recorded."),
+    Column("evidence", "string", "JSON: the field read and its value (cut short), the rule, the "
+           "request's method, host and path; a list of those for a revert. Never a query "
+           "string, cookie or token."),
+)
+CHOICE_EVENT_NAMES = tuple(column.name for column in CHOICE_EVENT_COLUMNS)
+
 
 def markdown() -> str:
-    """The dictionary as a Markdown table (printed by `feedlens export --dictionary`)."""
+    """The dictionary as Markdown tables (printed by `feedlens export --dictionary`)."""
     lines = [f"Export schema version {SCHEMA_VERSION}. Raw columns are empty unless the "
              "participant consented to that field; unconsented fields are never recorded.", "",
-             "| column | type | consent needed | meaning |", "|---|---|---|---|"]
-    for column in COLUMNS:
+             "Table `records` (`feedlens export`), one row per feed item:", ""]
+    lines += _table(COLUMNS)
+    lines += ["", "Table `choice_events` (`feedlens export --table choice_events`), one row per "
+              "reading of a personalisation switch and per revert:", ""]
+    lines += _table(CHOICE_EVENT_COLUMNS)
+    return "\n".join(lines)
+
+
+def _table(columns) -> list[str]:
+    lines = ["| column | type | consent needed | meaning |", "|---|---|---|---|"]
+    for column in columns:
         needed = f"`{column.consent}`" if column.consent else ""
         lines.append(f"| `{column.name}` | {column.type} | {needed} | {column.description} |")
-    return "\n".join(lines)
+    return lines

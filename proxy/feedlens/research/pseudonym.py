@@ -76,6 +76,10 @@ class Pseudonyms:
     def author(self, platform: str | None, author_id) -> str | None:
         return self._hash("author", platform, author_id)
 
+    def device(self, address) -> str | None:
+        """A device (its address on the local network), e.g. for the choice events."""
+        return self._hash("device", None, address)
+
     def _hash(self, kind: str, platform: str | None, value) -> str | None:
         if value is None or value == "":
             return None

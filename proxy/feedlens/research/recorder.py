@@ -3,6 +3,8 @@
 `Research` hooks into the item log (store.batch_hooks): each batch of responses the store
 writes also writes one research record per item, in the same transaction, while research
 mode is on and not paused. Off by default; nothing is recorded without a consent record.
+The choice watchdog's observations and reverts are recorded the same way, inside the
+watchdog's write (choice_events.py); deletion and retention cover them as well.
 
 Every change of state runs on the store's writer thread (store.run_write), the thread the hook
 runs on, so a batch sees either the old state or the new one, never half of it. Recording
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..sqlerrors import rollback
+from . import choice_events
 from . import consent as consents
 from . import export
 from .consent import Consent
@@ -63,6 +66,7 @@ class Research:
         # gave their own profile (a child's phone did not consent to a study).
         self.include_device: Callable[[str | None], bool] = lambda device: True
         store.batch_hooks.append(self._on_batch)
+        choice_events.attach(store, self)  # the choice watchdog's events, see choice_events.py
 
     # -- state -------------------------------------------------------------------------------
 
@@ -161,7 +165,8 @@ class Research:
             lambda conn: export.as_dicts(export.rows(conn, now=now, newest_first=True, limit=limit)))
 
     async def delete(self, since: float | None = None, until: float | None = None) -> int:
-        """Delete own records seen in [since, until) (open ends: everything); returns how many."""
+        """Delete own records and choice events seen in [since, until) (open ends: everything);
+        returns how many rows of both."""
         low = -1e18 if since is None else since
         high = 1e18 if until is None else until
         removed = await self.store.run_write(
@@ -192,6 +197,18 @@ class Research:
         return removed
 
     # -- recording (writer thread, inside the item batch's transaction) ----------------------
+
+    def on_choice_event(self, conn: sqlite3.Connection, event: dict) -> bool:
+        """Record one of the choice watchdog's events (writer thread, inside its write, where a
+        failure is rolled back to its savepoint); returns whether it was recorded."""
+        state = self._fresh(conn)
+        if not state.recording or not self.include_device(event.get("device")):
+            return False
+        conn.execute(choice_events.INSERT, choice_events.row(state.consent.id, state.pseudonyms, event))
+        now = self.clock()
+        if now - self._last_prune >= PRUNE_EVERY:
+            self._prune(conn, now)
+        return True
 
     def _on_batch(self, conn: sqlite3.Connection, written) -> None:
         try:
@@ -246,16 +263,22 @@ def _problem(state: _State) -> str | None:
     return None
 
 
+ERASED = ("research_records", "research_choice_events")  # both: time and consent_id
+
+
 def _erase(conn: sqlite3.Connection, where: str, params: tuple) -> int:
-    """Delete research records, zeroing their bytes so deleted text does not linger in the file."""
+    """Delete research records and choice events, zeroing their bytes so deleted text does not
+    linger in the file."""
     previous = conn.execute("PRAGMA secure_delete").fetchone()[0]
     conn.execute("PRAGMA secure_delete = ON")
     try:
-        return conn.execute(f"DELETE FROM research_records WHERE {where}", params).rowcount
+        return sum(conn.execute(f"DELETE FROM {table} WHERE {where}", params).rowcount
+                   for table in ERASED)
     finally:
         conn.execute(f"PRAGMA secure_delete = {int(previous)}")
 
 
 def _record_counts(conn: sqlite3.Connection) -> dict:
     row = conn.execute("SELECT COUNT(*), MIN(time), MAX(time) FROM research_records").fetchone()
-    return {"records": row[0], "first": row[1], "last": row[2]}
+    events = conn.execute("SELECT COUNT(*) FROM research_choice_events").fetchone()[0]
+    return {"records": row[0], "first": row[1], "last": row[2], "choice_events": events}

@@ -44,4 +44,14 @@ MIGRATIONS: list[tuple[str, ...]] = [
     (  # 3: the rule pack whose adapter decided (docs/adapters.md); records made before stay NULL
         "ALTER TABLE research_records ADD COLUMN pack TEXT",
     ),
+    (  # 4: the choice watchdog's observations and reverts (research/choice_events.py)
+        """CREATE TABLE research_choice_events (
+            id INTEGER PRIMARY KEY,
+            consent_id INTEGER NOT NULL REFERENCES research_consents(id),
+            time REAL NOT NULL, platform TEXT NOT NULL, choice TEXT NOT NULL,
+            event TEXT NOT NULL CHECK (event IN ('observation', 'revert')),
+            rule TEXT, kind TEXT, sure TEXT, state TEXT, reason TEXT, epoch INTEGER,
+            device_pid TEXT, evidence TEXT NOT NULL)""",
+        "CREATE INDEX research_choice_events_time ON research_choice_events(time)",
+    ),
 ]

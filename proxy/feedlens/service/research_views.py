@@ -24,6 +24,7 @@ DEFAULT_DAYS = 30
 DEFAULT_SOURCES = 20
 PAGE_SOURCES = 15
 SESSION_ID = r"{id:\d{1,18}}"
+OBSERVED = "observed"  # a session's condition taken from the observed switch state
 
 
 def setup(app: web.Application) -> None:
@@ -123,8 +124,11 @@ async def _start(request: web.Request, platform: str, note: str | None,
         raise ApiError(400, f"unknown platform {platform!r}; known: {', '.join(known)}")
     if note is not None and len(note) > audit.MAX_NOTE:
         raise ApiError(400, f"note is longer than {audit.MAX_NOTE} characters")
-    if condition is not None and condition not in audit.CONDITIONS:
-        raise ApiError(400, f"condition must be one of {', '.join(audit.CONDITIONS)}")
+    if condition is not None and condition not in (*audit.CONDITIONS, OBSERVED):
+        raise ApiError(400, f"condition must be one of {', '.join((*audit.CONDITIONS, OBSERVED))}")
+    if condition == OBSERVED:  # the watchdog's confirmed observations switch it (audit_observed.py)
+        return await audit.start(_store(request), platform, note or None, time.time(),
+                                 condition_from=OBSERVED)
     return await audit.start(_store(request), platform, note or None, time.time(), condition)
 
 
@@ -227,7 +231,7 @@ async def render_audit(request: web.Request, lang: str) -> tuple[str, dict]:
 
 
 # Form outcomes shown inline on /research (words: forms.audit.<notice>).
-AUDIT_NOTICES = ("started", "switched", "bad_input", "not_found", "conflict")
+AUDIT_NOTICES = ("started", "started_observed", "switched", "bad_input", "not_found", "conflict")
 _NOTICE_BY_STATUS = {404: "not_found", 409: "conflict"}
 
 
@@ -245,8 +249,11 @@ async def _audit_form(call, lang: str, notice: str) -> str:
 
 
 async def form_audit_start(request: web.Request, lang: str, form: dict) -> str:
+    observed = form.get("condition_from") == OBSERVED
     return await _audit_form(_start(request, str(form.get("platform", "")),
-                                    str(form.get("note", "")) or None, "on"), lang, "started")
+                                    str(form.get("note", "")) or None,
+                                    OBSERVED if observed else "on"),
+                             lang, "started_observed" if observed else "started")
 
 
 async def form_audit_condition(request: web.Request, lang: str, form: dict) -> str:
