@@ -7,7 +7,7 @@ A mixin of the adapter compiler (feedlens.adapters._Compiler), which provides `s
 
 from __future__ import annotations
 
-from .choice import ChoiceRule, compile_choice
+from .choice import ChoiceRule, CounterfactualSpec, compile_choice, compile_counterfactual
 from .continuations import ContinuationSpec
 from .item_format import Facet, compile_facet, undeclared
 from .jmes import path_steps
@@ -67,3 +67,8 @@ class SectionCompiler:
         """The adapter's `choice:` section: where its personalisation switch shows (choice.py)."""
         return compile_choice(self.source.data.get("choice"), self.source.data["platform"], endpoints,
                               self.expr, lambda at, text: self.errors.append(self.source.at(at, text)))
+
+    def counterfactual(self, endpoints: list) -> CounterfactualSpec | None:
+        """`choice.counterfactual`: the endpoints the opt-in paired fetch may repeat."""
+        return compile_counterfactual(self.source.data.get("choice"), endpoints,
+                                      lambda at, text: self.errors.append(self.source.at(at, text)))

@@ -113,6 +113,7 @@ class Adapter:
     endpoints: list[Endpoint]
     report: dict | None = None
     choice: list = field(default_factory=list)  # the `choice:` section's rules (choice.py)
+    counterfactual: object = None  # choice.CounterfactualSpec: what a paired fetch may repeat
     raw: dict = field(default_factory=dict, repr=False)
     pack: tuple[str, str] = ("", "")  # (name, version): set by layers.stamp()
 
@@ -289,7 +290,7 @@ class _Compiler(SectionCompiler):
             platform=platform, title=data["title"], version=str(data["version"]),
             expires=data["expires"], homepage=data["homepage"], licence=data["licence"],
             path=self.source.path, endpoints=endpoints, report=data.get("report"), raw=data,
-            choice=self.choice(endpoints))
+            choice=self.choice(endpoints), counterfactual=self.counterfactual(endpoints))
 
 
 def _as_list(value) -> list:

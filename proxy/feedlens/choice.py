@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
+from .choice_schema import TOKEN_PARAMS
 from .jmes import Expr, summarize
 from .router import Router, operation_claims, path_claims
 from .textmatch import UnsafePattern, compile_regex
@@ -105,11 +106,13 @@ def compile_choice(data: dict | None, platform: str, endpoints: list,
                    expr: Callable[[str, tuple], Expr | None],
                    error: Callable[[tuple, str], None]) -> list[ChoiceRule]:
     """The `choice:` section (already valid against choice_schema.CHOICE) as rules."""
-    if not data:
+    if data is None:
         return []
+    if "observe" not in data and "counterfactual" not in data:
+        error(("choice",), "give `observe:` rules, a `counterfactual:` entry, or both")
     by_name = {e.name: e for e in endpoints}
     choice, out = data.get("name", DEFAULT_CHOICE), []
-    for index, spec in enumerate(data["observe"]):
+    for index, spec in enumerate(data.get("observe", [])):
         where = ("choice", "observe", index)
         common = _common(spec, platform, choice, where, expr, error)
         if common is None:
@@ -125,6 +128,42 @@ def compile_choice(data: dict | None, platform: str, endpoints: list,
         if "match" in spec:
             out.append(_own_match(spec["match"], common, where + ("match",), expr, error))
     return [rule for rule in out if rule is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class CounterfactualSpec:
+    """`choice.counterfactual`: the feed endpoints an opt-in paired fetch without the user's
+    login may repeat (feedlens.choices.counterfactual). GET and JSON only: it sends no body.
+    `query`: the only query parameters it keeps."""
+
+    choice: str
+    endpoints: frozenset[str]
+    query: frozenset[str] = frozenset()
+
+
+def compile_counterfactual(data: dict | None, endpoints: list,
+                           error: Callable[[tuple, str], None]) -> CounterfactualSpec | None:
+    if not data or "counterfactual" not in data:
+        return None
+    section, by_name, names = data["counterfactual"], {e.name: e for e in endpoints}, []
+    query = section.get("query", [])
+    for index, name in enumerate(query):
+        if any(word in name.lower() for word in TOKEN_PARAMS):
+            error(("choice", "counterfactual", "query", index),
+                  f"query parameter {name!r} looks like a token, session or device id: never sent")
+    for index, name in enumerate(section["endpoints"]):
+        where, endpoint = ("choice", "counterfactual", "endpoints", index), by_name.get(name)
+        if endpoint is None:
+            error(where, f"no endpoint named {name!r} in this adapter")
+        elif endpoint.methods != frozenset({"GET"}):
+            error(where, f"endpoint {name!r} must match GET only: a counterfactual repeats a GET")
+        elif endpoint.body != "json":
+            error(where, f"endpoint {name!r} serves {endpoint.body}: a counterfactual reads JSON")
+        else:
+            names.append(name)
+    if not names:
+        return None
+    return CounterfactualSpec(data.get("name", DEFAULT_CHOICE), frozenset(names), frozenset(query))
 
 
 def _common(spec, platform, choice, where, expr, error) -> dict | None:

@@ -4,6 +4,10 @@ Where a platform's personalisation switch can be observed on the wire, as data: 
 which requests or responses (`endpoints:` names of this adapter, or a `match:` of its own),
 where to read (`from:` the request or the response; `read:` JMESPath, `regex:` its first
 group), what each value means, what kind of signal it is and how sure it is.
+
+Where nothing shows on the wire (Douyin, Weibo, Zhihu, Xiaohongshu), `counterfactual:` names the
+feed endpoints the opt-in counterfactual check may fetch again without the user's login
+(feedlens.choices.counterfactual); a section may have only that.
 """
 
 from __future__ import annotations
@@ -13,6 +17,11 @@ KINDS = ["flag", "readback", "marker", "setting_write"]
 # Never readable by a rule: they carry the user's session, not a choice.
 SECRET_HEADERS = ["cookie", "authorization", "proxy-authorization", "x-csrf-token", "x-csrftoken",
                   "x-access-token", "x-auth-token"]
+# Query parameters whose name holds one of these words carry a session, a signature or a device
+# id: a counterfactual fetch never sends them (choice.compile_counterfactual refuses them in
+# `query:`, feedlens.choices.counterfactual drops them from any URL).
+TOKEN_PARAMS = ("token", "key", "csrf", "sign", "session", "auth", "ticket", "passport", "uid",
+                "gsid", "webid", "verifyfp", "device_id", "bogus")
 _expr = {"type": "string", "minLength": 1}
 _str_or_list = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
 
@@ -44,10 +53,22 @@ RULE = {
     },
 }
 
+COUNTERFACTUAL = {
+    "type": "object", "required": ["endpoints"], "additionalProperties": False,
+    "properties": {
+        "endpoints": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+        # the query parameters the paired fetch keeps (a list of what may go); default: none
+        "query": {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$"}},
+        "why": {"type": "string"},
+        "source": {"type": "string"},
+    },
+}
+
 CHOICE = {
-    "type": "object", "required": ["observe"], "additionalProperties": False,
+    "type": "object", "additionalProperties": False,  # observe, counterfactual or both (choice.py)
     "properties": {
         "name": {"type": "string", "pattern": "^[a-z0-9_]+$"},
         "observe": {"type": "array", "minItems": 1, "items": RULE},
+        "counterfactual": COUNTERFACTUAL,  # endpoints a paired anonymous fetch may repeat
     },
 }

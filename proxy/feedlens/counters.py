@@ -31,6 +31,11 @@ class Counters:
         # per client address: {"ok", "failed", "last_ok", "last_failure", "sni"}: which device
         # trusts the CA (the setup checklist on the dashboard)
         self.tls_clients: dict[str, dict] = {}
+        # what became of optional steps, by name (e.g. "counterfactual.rate_limited")
+        self.tallies: dict[str, int] = {}
+
+    def tally(self, name: str) -> None:
+        self.tallies[name] = self.tallies.get(name, 0) + 1
 
     def client(self, address: str | None) -> None:
         if not address:
@@ -87,4 +92,5 @@ class Counters:
             "last_tls_failure": self.last_tls_failure, "clients_seen": len(self.clients),
             "clients": dict(self.clients),
             "tls_clients": {c: dict(e) for c, e in self.tls_clients.items()},
+            "tallies": dict(self.tallies),
         }

@@ -116,8 +116,8 @@ class Matrix:
     source: Source
     rows: list[Row]
     problems: list[str]                   # `file:line:` messages: claims that do not hold
-    # per platform, the raw `observe:` entries of its adapter's `choice:` section (choice.py)
-    choices: dict[str, list[dict]] = field(default_factory=dict)
+    # per platform, its adapter's raw `choice:` section (choice.py)
+    choices: dict[str, dict] = field(default_factory=dict)
 
     def modelled_on(self, platform: str) -> str | None:
         return self.source.data["platforms"][platform].get("modelled_on")
@@ -189,7 +189,7 @@ def evaluate(path: str | Path, rules: Path) -> Matrix:
         rows.append(row)
         if problem:
             problems.append(problem)
-    choices = {a.platform: a.raw.get("choice", {}).get("observe", []) for a in adapters.adapters}
+    choices = {a.platform: a.raw.get("choice") or {} for a in adapters.adapters}
     return Matrix(source, rows, problems, choices)
 
 

@@ -137,20 +137,29 @@ def markdown(matrix: Matrix) -> str:
             out.append(f"| `{surface.id}` | {_cell(surface.description)} | {_cell(_where(row))} | "
                        f"{_MARK[row.state]} {row.state} | {_cell(_detail(row))} | {formats(row)} |")
         out.append("")
-        out.extend(choice_lines(matrix.choices.get(platform, [])))
+        out.extend(choice_lines(matrix.choices.get(platform, {})))
     return "\n".join(out)
 
 
-def choice_lines(rules: list[dict]) -> list[str]:
-    """The personalisation switch the choice watchdog reads (docs/choice-watchdog.md)."""
+def choice_lines(section: dict) -> list[str]:
+    """The personalisation switch the choice watchdog reads (docs/choice-watchdog.md), and the
+    endpoints the opt-in counterfactual check may repeat without the login."""
+    rules, counterfactual = section.get("observe", []), section.get("counterfactual")
     if not rules:
-        return ["Personalisation switch: nothing on the wire is read yet (no `choice:` section).", ""]
-    out = ["Personalisation switch (`choice:`, docs/choice-watchdog.md):", "",
-           "| signal | kind | how sure | source |", "|---|---|---|---|"]
-    for rule in rules:
-        sure = rule.get("sure", "suspected" if rule["kind"] == "marker" else "confirmed")
-        out.append(f"| `{rule['name']}` | {rule['kind']} | {sure} | {_cell(rule.get('source', '—'))} |")
-    return out + [""]
+        missing = "`observe:` rules" if section else "`choice:` section"
+        out = [f"Personalisation switch: nothing on the wire is read yet (no {missing}).", ""]
+    else:
+        out = ["Personalisation switch (`choice:`, docs/choice-watchdog.md):", "",
+               "| signal | kind | how sure | source |", "|---|---|---|---|"]
+        for rule in rules:
+            sure = rule.get("sure", "suspected" if rule["kind"] == "marker" else "confirmed")
+            out.append(f"| `{rule['name']}` | {rule['kind']} | {sure} | {_cell(rule.get('source', '—'))} |")
+        out.append("")
+    if counterfactual:
+        names = ", ".join(f"`{name}`" for name in counterfactual["endpoints"])
+        out += [f"Counterfactual check (opt-in, `feedlens run --counterfactual`, only ever suspected): "
+                f"{names}. {_cell(' '.join(counterfactual.get('why', '').split()))}", ""]
+    return out
 
 
 def command(args) -> int:

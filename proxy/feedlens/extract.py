@@ -43,6 +43,14 @@ def locate(endpoint: Endpoint, doc) -> list[Located]:
     return list(_from_containers(endpoint, doc))
 
 
+def item_ids(endpoint: Endpoint, doc) -> list[str]:
+    """The ids of the items this endpoint finds in a parsed document, read as build_item reads
+    them (the counterfactual check compares a paired fetch's items with the user's)."""
+    ids = (to_text(loc.shape.fields["id"].search(loc.node)) if "id" in loc.shape.fields else None
+           for loc in locate(endpoint, doc))
+    return [i for i in ids if i is not None]
+
+
 def _from_containers(endpoint: Endpoint, doc) -> Iterator[Located]:
     shape = endpoint.shape
     for expr in endpoint.containers:

@@ -47,6 +47,14 @@ def add_run_parser(subparsers) -> argparse.ArgumentParser:
                      help="do not check subscribed rule packs for updates in the background")
     run.add_argument("--pack-check-seconds", dest="pack_check", type=int, default=300,
                      help="seconds between background checks of subscribed rule packs (default 300)")
+    run.add_argument("--counterfactual", action="store_true",
+                     help="opt-in: for Douyin, Weibo, Zhihu and Xiaohongshu (nothing of the switch shows "
+                          "on the wire), once you declared personalised recommendations off, fetch the "
+                          "same feed again without your login (no cookie or token is sent) and report a "
+                          "suspected revert when it differs from your baseline (default: off)")
+    run.add_argument("--counterfactual-interval", type=int, default=30 * 60, metavar="SECONDS",
+                     help="at most one such fetch per platform per this many seconds (at least 60; "
+                          "default 1800, 30 minutes)")
     run.add_argument("--open", action="store_true",
                      help="open the dashboard in your web browser (logged in)")
     run.set_defaults(func=cmd_run)
@@ -75,7 +83,9 @@ def _options(args, data_dir: Path) -> tuple[dict, dict]:
     ours = {"feedlens_data_dir": str(data_dir), "feedlens_service_port": args.service_port,
             "feedlens_profile": args.profile, "feedlens_mark_style": args.mark_style,
             "feedlens_resolve": list(args.resolve),
-            "feedlens_pack_check": args.pack_check}
+            "feedlens_pack_check": args.pack_check,
+            "feedlens_counterfactual": bool(getattr(args, "counterfactual", False)),
+            "feedlens_counterfactual_interval": getattr(args, "counterfactual_interval", 30 * 60)}
     if getattr(args, "rules", None):
         ours["feedlens_rules"] = str(Path(args.rules).resolve())
     return mitm, ours
@@ -87,6 +97,8 @@ FLAGS = {"feedlens_service_port": "--service-port", "feedlens_data_dir": "--data
          "feedlens_profile": "--profile", "feedlens_mark_style": "--mark-style",
          "feedlens_resolve": "--resolve", "feedlens_rules": "--rules",
          "feedlens_pack_check": "--pack-check-seconds",
+         "feedlens_counterfactual_interval": "--counterfactual-interval",
+         "feedlens_counterfactual": "--counterfactual",
          "ssl_verify_upstream_trusted_ca": "--upstream-ca", "proxyauth": "--device-auth",
          "listen_port": "--listen-port", "listen_host": "--listen-host", "confdir": "--data-dir"}
 _OPTION_NAME = re.compile(r"\b(" + "|".join(sorted(FLAGS, key=len, reverse=True)) + r")\b")

@@ -26,6 +26,10 @@ class Config:
     resolve: dict[str, tuple[str, int]] = field(default_factory=dict)
     retention_days: int = 90
     pack_check: float = 0.0  # seconds between background rule-pack checks; 0: none (packs.background)
+    # the opt-in counterfactual check (feedlens.choices.counterfactual): off by default; at most
+    # one paired fetch per platform per interval
+    counterfactual: bool = False
+    counterfactual_interval: float = 30 * 60
 
     @property
     def db_path(self) -> Path:

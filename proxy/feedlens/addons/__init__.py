@@ -4,8 +4,9 @@
 
 mitmproxy calls each hook on every add-on of `FeedLens.addons`, in this order, and awaits each
 before the next, so a flow makes one pass: Route decides once what the flow is, the minors'
-add-ons pick the device's profile and gate, Classify runs the engine, DeviceUsage and ItemLog
-account for what was shown. They hand over through the flow (flowstate), never through each
+add-ons pick the device's profile and gate, Classify runs the engine, PairedFetch may schedule
+the opt-in counterfactual check (never awaited), DeviceUsage and ItemLog account for what was
+shown. They hand over through the flow (flowstate), never through each
 other. Nothing raises into mitmproxy: failures pass the original response on and are counted.
 """
 
@@ -15,6 +16,7 @@ from ..features import install
 from .choices import ObserveChoices
 from .classify import Classify
 from .connections import Resolve, TlsHealth
+from .counterfactual import PairedFetch
 from .itemlog import ItemLog
 from .lifecycle import Lifecycle
 from .minors_gate import DeviceProfile, DeviceUsage, MinorsPages
@@ -35,7 +37,8 @@ class FeedLens:
         self.shared = Shared()
         self.addons = [cls(self.shared) for cls in (
             Options, Lifecycle, OwnService, Resolve, TlsHealth,
-            LearnViewer, ObserveChoices, Route, MinorsPages, DeviceProfile, Classify, DeviceUsage, ItemLog)]
+            LearnViewer, ObserveChoices, Route, MinorsPages, DeviceProfile, Classify, PairedFetch,
+            DeviceUsage, ItemLog)]
 
     @property
     def config(self):

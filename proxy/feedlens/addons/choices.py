@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 
 from mitmproxy import http
 
-from .. import bodies, hooks
+from .. import bodies
 from ..choice import ChoiceBook
 from .classify import client_of, processable, request_body
 from .state import Shared
@@ -31,7 +31,6 @@ class ObserveChoices:
     def __init__(self, shared: Shared):
         self.shared = shared
         self._book: tuple[object, ChoiceBook] | None = None  # (the adapter set it came from, book)
-        self._watchers: tuple[object, list] | None = None  # (the store they write to, watchers)
 
     def book(self) -> ChoiceBook:
         adapters = self.shared.runtime.profile_engine(None).engine.adapters
@@ -40,10 +39,7 @@ class ObserveChoices:
         return self._book[1]
 
     def watchers(self) -> list:
-        store = self.shared.runtime.store
-        if self._watchers is None or self._watchers[0] is not store:
-            self._watchers = (store, [factory(store) for factory in hooks.choice_watchers().values()])
-        return self._watchers[1]
+        return self.shared.choice_watchers()  # shared with the counterfactual check's add-on
 
     async def request(self, flow: http.HTTPFlow) -> None:
         if self.shared.runtime is None or flow.response is not None:

@@ -21,7 +21,8 @@ log = logging.getLogger("feedlens")
 
 OPTIONS = {"feedlens_rules", "feedlens_profile", "feedlens_data_dir", "feedlens_service_host",
            "feedlens_service_port", "feedlens_mark_style", "feedlens_body_cap", "feedlens_resolve",
-           "feedlens_pack_check"}
+           "feedlens_pack_check", "feedlens_counterfactual", "feedlens_counterfactual_interval"}
+MIN_INTERVAL = 60  # seconds: the counterfactual check is rate-limited, never a poller
 RESTART_OPTIONS = ("data_dir", "service_host", "service_port", "pack_check")
 
 
@@ -53,6 +54,12 @@ class Options:
         loader.add_option("feedlens_pack_check", int, int(DEFAULT_PERIOD),
                           "Seconds between checks of the subscribed rule packs for updates; 0: never "
                           "in the background.")
+        loader.add_option("feedlens_counterfactual", bool, False,
+                          "Opt-in: for platforms that show nothing of the personalisation switch on the "
+                          "wire, fetch the same feed again without your login (no cookie, no token) and "
+                          "report a suspected revert when it differs from your declared-off baseline.")
+        loader.add_option("feedlens_counterfactual_interval", int, 30 * 60,
+                          "Seconds between paired fetches of one platform (at least 60; default 30 minutes).")
 
     def configure(self, updated: set[str]) -> None:
         # Also called once per option while load() declares them: wait for the full set.
@@ -108,6 +115,8 @@ def parse_options(options) -> Config:
         raise exceptions.OptionsError("feedlens_service_port must be between 1 and 65535")
     if options.feedlens_pack_check < 0:
         raise exceptions.OptionsError("feedlens_pack_check must be 0 (off) or a number of seconds")
+    if options.feedlens_counterfactual_interval < MIN_INTERVAL:
+        raise exceptions.OptionsError(f"feedlens_counterfactual_interval must be at least {MIN_INTERVAL} seconds")
     if not is_loopback(options.feedlens_service_host):
         raise exceptions.OptionsError("feedlens_service_host must be a loopback address "
                                       "(the service holds your item log)")
@@ -115,7 +124,9 @@ def parse_options(options) -> Config:
                   profile=options.feedlens_profile, service_host=options.feedlens_service_host,
                   service_port=options.feedlens_service_port,
                   mark_style=options.feedlens_mark_style, body_cap=options.feedlens_body_cap,
-                  resolve=resolve, pack_check=float(options.feedlens_pack_check))
+                  resolve=resolve, pack_check=float(options.feedlens_pack_check),
+                  counterfactual=options.feedlens_counterfactual,
+                  counterfactual_interval=float(options.feedlens_counterfactual_interval))
 
 
 def check_profile(config: Config) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .. import hooks
 from ..continuations import ContinuationMemory
 from ..features import install
 from ..offload import Offload
@@ -25,3 +26,12 @@ class Shared:
     continuations: ContinuationMemory = field(default_factory=ContinuationMemory)
     # The viewer's id per client and platform, learned from responses (addons/viewer.py).
     viewers: ViewerMemory = field(default_factory=ViewerMemory)
+    # (the store they write to, the choice watchers of feedlens.hooks): one set for every add-on
+    # that hands them observations, so they share one in-memory track per platform and device
+    _watchers: tuple | None = field(default=None, repr=False)
+
+    def choice_watchers(self) -> list:
+        store = self.runtime.store
+        if self._watchers is None or self._watchers[0] is not store:
+            self._watchers = (store, [factory(store) for factory in hooks.choice_watchers().values()])
+        return self._watchers[1]

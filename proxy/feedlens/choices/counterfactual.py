@@ -7,7 +7,8 @@ user's login, compared with what the user was shown.
 - Never sends or stores a cookie or token: only a few harmless headers are copied (a list of
   what may go, not of what may not), query parameters that name a token are dropped, the
   session's cookie jar ignores every Set-Cookie, and only GET surfaces are fetched.
-- Goes straight out (trust_env=False: no $http_proxy), never through feedlens's own proxy.
+- Goes straight out (trust_env=False: no $http_proxy), never through feedlens's own proxy,
+  connecting as the proxy does upstream: its --resolve map and --upstream-ca (Settings).
 - Compared by overlap: the share of the user's item ids that the paired (non-personalised)
   surface also shows. The first check while the user's choice is known honoured is the
   baseline (kept in the recorded observation's evidence, so it survives a restart); later, an overlap below `suspect_ratio` x the baseline is a suspected revert. It is
@@ -17,18 +18,21 @@ user's login, compared with what the user was shown.
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 
 from ..choice import Observation
+from ..choice_schema import TOKEN_PARAMS
 from .track import OFF, ON
 
 SAFE_HEADERS = ("user-agent", "accept", "accept-language")
-_TOKEN_PARAMS = ("token", "key", "csrf", "sign", "session", "auth", "ticket", "passport", "uid", "msToken")
 RULE = "counterfactual"
 
 
@@ -38,6 +42,8 @@ class Settings:
     min_interval_s: float = 30 * 60  # per platform
     suspect_ratio: float = 0.5
     timeout_s: float = 10.0
+    resolve: dict = field(default_factory=dict)  # host -> (address, port), like curl --resolve
+    ca_file: str | None = None  # also trusted for the platform's servers (--upstream-ca)
 
 
 @dataclass
@@ -56,23 +62,31 @@ class Counterfactual:
         self.last_fetch: dict[str, float] = {}
         self.baselines: dict[tuple, float] = {}
 
+    def due(self, platform: str) -> bool:
+        """On, and no paired fetch of this platform within the interval."""
+        last = self.last_fetch.get(platform, float("-inf"))
+        return self.settings.enabled and self.clock() - last >= self.settings.min_interval_s
+
     async def check(self, *, platform: str, choice: str, device: str, method: str, url: str,
-                    headers: dict, own_ids: list[str], ids_of: Callable, honoured: bool) -> Result:
+                    headers: dict, own_ids: list[str], ids_of: Callable, honoured: bool,
+                    query: frozenset[str] | None = None) -> Result:
         """One paired fetch of `url` (the user's own feed request, whose items were `own_ids`);
         `ids_of(doc)`: the item ids of a decoded response; `honoured`: the user's choice is
-        known to be honoured now (this check may set the baseline)."""
+        known to be honoured now (this check may set the baseline); `query`: the only query
+        parameters kept (the adapter's list), else every one that is not token-like."""
         if not self.settings.enabled:
             return Result("off")
         if method.upper() != "GET" or not own_ids:
             return Result("unsupported")
-        now = self.clock()
-        if now - self.last_fetch.get(platform, float("-inf")) < self.settings.min_interval_s:
+        if not self.due(platform):
             return Result("rate_limited")
+        now = self.clock()
         self.last_fetch[platform] = now
         parts = urlsplit(url)
         where = {"method": "GET", "host": parts.hostname or "", "path": parts.path, "rule": RULE, "from": RULE}
         try:
-            paired = set(map(str, ids_of(await self.fetch(anonymous_url(url), anonymous_headers(headers)))))
+            doc = await self.fetch(anonymous_url(url, query), anonymous_headers(headers))
+            paired = set(map(str, ids_of(doc)))
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             return Result("failed", evidence={**where, "error": type(exc).__name__})
         own = set(map(str, own_ids))
@@ -104,12 +118,40 @@ class Counterfactual:
 
     async def fetch(self, url: str, headers: dict):
         timeout = aiohttp.ClientTimeout(total=self.settings.timeout_s)
+        connector = aiohttp.TCPConnector(resolver=_Resolve(self.settings.resolve),
+                                         ssl=_ssl_context(self.settings.ca_file))
         async with aiohttp.ClientSession(trust_env=False, cookie_jar=aiohttp.DummyCookieJar(),
-                                         timeout=timeout) as session:
+                                         timeout=timeout, connector=connector) as session:
             async with session.get(url, headers=headers, allow_redirects=False) as response:
                 if response.status != 200:
                     raise ValueError(f"HTTP {response.status}")
                 return await response.json(content_type=None)
+
+
+class _Resolve(AbstractResolver):
+    """The proxy's --resolve map first (the address and port for a host), else the system's."""
+
+    def __init__(self, mapping: dict):
+        self.mapping, self.system = mapping, aiohttp.ThreadedResolver()
+
+    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET):
+        target = self.mapping.get(host.lower().rstrip("."))
+        if target is None:
+            return await self.system.resolve(host, port, family)
+        address, port = target
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        return [{"hostname": host, "host": address, "port": port, "family": family,
+                 "proto": 0, "flags": socket.AI_NUMERICHOST}]
+
+    async def close(self) -> None:
+        await self.system.close()
+
+
+def _ssl_context(ca_file: str | None) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(ca_file)
+    return context
 
 
 def stored_baseline(db, key: tuple) -> float | None:
@@ -125,8 +167,10 @@ def anonymous_headers(headers: dict) -> dict:
     return {name: value for name, value in headers.items() if name.lower() in SAFE_HEADERS}
 
 
-def anonymous_url(url: str) -> str:
+def anonymous_url(url: str, keep: frozenset[str] | None = None) -> str:
+    """The URL without token-like query parameters; with `keep` (the adapter's `query:` list),
+    only those parameters stay."""
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not any(word.lower() in k.lower() for word in _TOKEN_PARAMS)]
+             if (keep is None or k in keep) and not any(word in k.lower() for word in TOKEN_PARAMS)]
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
