@@ -106,3 +106,20 @@ async def test_another_process_declares_and_the_running_watchdog_follows(store):
     epochs = await store.run_read(lambda db: [row[0] for row in db.execute(
         "SELECT DISTINCT epoch FROM choice_observations ORDER BY epoch")])
     assert epochs == [0, 1, 2]
+
+
+def test_declare_is_rules_data():
+    from feedlens.adapters import AdapterError, compile_adapter, load_adapters
+    from feedlens.choice import choice_sections
+    from feedlens.paths import bundled_rules_dir
+    from feedlens.yamlsrc import parse
+
+    from .service_support import ADAPTER
+
+    shipped = choice_sections(load_adapters([bundled_rules_dir() / "platforms"]).adapters)
+    assert shipped == {"bilibili": "optional", "bluesky": "optional", "reddit": "optional",
+                       "x": "required", "youtube": "optional"}
+    [rule] = compile_adapter(parse(ADAPTER.replace("choice:\n", "choice:\n  declare: required\n"), "d.yaml")).choice
+    assert rule.observe({"query": {"disable_rcmd": "1"}}, {}).declare == "required"
+    with pytest.raises(AdapterError, match="declare"):
+        compile_adapter(parse(ADAPTER.replace("choice:\n", "choice:\n  declare: sometimes\n"), "d.yaml"))
