@@ -283,13 +283,13 @@ const fromPage = {  // content scripts on feed pages may ask for these
 };
 
 // A one-time login code, never the token: the URL stays in the browser's history.
-// /?code= sets the dashboard's cookie and redirects to a clean /.
-async function openDashboard() {
+// /?code= sets the dashboard's cookie and redirects to a clean / (or `path`, e.g. /choices).
+async function openDashboard(path = "/") {
   const {url, token} = await settings();
   const code = token
     ? await api("/api/login-link", {method: "POST"}).then((d) => d.code, () => null)
     : null;
-  await browser.tabs.create({url: code ? `${url}/?code=${encodeURIComponent(code)}` : `${url}/`});
+  await browser.tabs.create({url: globalThis.feedlensChoiceNotify.dashboardUrl(url, code, path)});
   return {};
 }
 

@@ -58,5 +58,13 @@
     return {alerts, mark: next};
   }
 
-  globalThis.feedlensChoiceNotify = {check, platformName, FIRST_WINDOW_S};
+  // The dashboard page to open: with a one-time login code, /?code= redirects to `path` (next=).
+  function dashboardUrl(base, code, path = "/") {
+    const page = /^\/[a-z][a-z0-9/_-]*$/.test(path) ? path : "/";
+    if (!code) return `${base}${page}`;
+    const next = page === "/" ? "" : `&next=${encodeURIComponent(page)}`;
+    return `${base}/?code=${encodeURIComponent(code)}${next}`;
+  }
+
+  globalThis.feedlensChoiceNotify = {check, platformName, dashboardUrl, FIRST_WINDOW_S};
 })();

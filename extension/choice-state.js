@@ -1,12 +1,15 @@
 // The popup's line about the user's choice on this site's platform (issue 22), from what
 // GET /api/choices answers: the most serious state over the platform's devices wins
-// (turned back on > suspected > off, verified > not verified yet). Pure: no page, no browser.
+// (turned back on > suspected > off, verified > not declared, on as declared > not verified
+// yet). A platform whose rules need the user's word (`declare: required`, X) and has none shows
+// "not declared" even before anything was observed. Pure: no page, no browser.
 "use strict";
 
 (() => {
-  const RANK = {reverted: 3, suspected: 2, honoured: 1, unknown: 0};
+  const RANK = {reverted: 5, suspected: 4, honoured: 3, not_declared: 2, declared_on: 1, unknown: 0};
   const KEY = {reverted: "popupChoiceReverted", suspected: "popupChoiceSuspected",
-    honoured: "popupChoiceHonoured", unknown: "popupChoiceUnknown"};
+    honoured: "popupChoiceHonoured", not_declared: "popupChoiceNotDeclared",
+    declared_on: "popupChoiceDeclaredOn", unknown: "popupChoiceUnknown"};
 
   const hhmm = (seconds) => {
     const d = new Date(seconds * 1000);
@@ -16,7 +19,10 @@
   // {status, text, hiding} for the popup, or null when the watchdog has nothing for the platform.
   function describe(data, t) {
     const tracks = (data && data.choices) || [];
-    if (!tracks.length) return null;
+    if (!tracks.length) {
+      const needed = data && data.declare === "required";
+      return needed ? {status: "not_declared", text: t(KEY.not_declared), hiding: false} : null;
+    }
     const worst = tracks.reduce((a, b) => ((RANK[b.status] || 0) > (RANK[a.status] || 0) ? b : a));
     const verified = Math.max(0, ...tracks.map((track) => track.last_verified || 0));
     const status = worst.status in KEY ? worst.status : "unknown";

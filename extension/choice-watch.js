@@ -1,7 +1,7 @@
 // The background's side of "a confirmed revert raises a notification" (issue 22): every minute
 // (an alarm, so a stopped service worker is woken) ask GET /api/choices, let choice-notify.js
 // say which confirmed reverts are new since the mark kept in storage, and show one notification
-// per platform. Clicking it opens the dashboard. Loaded before background.js: it calls that file's
+// per platform. Clicking it opens the dashboard's "Your choices" page (/choices). Loaded before background.js: it calls that file's
 // api() and openDashboard() (function declarations, global from the start) only when an event comes.
 "use strict";
 
@@ -10,6 +10,7 @@
   const ALARM = "feedlens-choices";
   const PREFIX = "feedlens-choice-";
   const MARK = "choiceNotified";
+  const CHOICES_PAGE = "/choices";
   if (!browser.alarms || !browser.notifications) return;  // without the permissions: nothing
 
   async function checkChoices() {
@@ -39,7 +40,7 @@
   browser.notifications.onClicked.addListener((id) => {
     if (!id.startsWith(PREFIX)) return;
     browser.notifications.clear(id);
-    openDashboard();
+    openDashboard(CHOICES_PAGE);
   });
   browser.alarms.get(ALARM).then((alarm) => {
     if (!alarm) browser.alarms.create(ALARM, {delayInMinutes: 1, periodInMinutes: 1});

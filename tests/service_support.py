@@ -44,6 +44,13 @@ endpoints:
     fields: {id: id}
     provenance:
       - {default: search}
+choice:
+  observe:
+    - name: feed-flag
+      kind: flag
+      endpoints: [home]
+      read: query.disable_rcmd
+      means: {"1": not_personalised, "0": personalised}
 """
 
 DEFAULT_PROFILE = """\
@@ -166,6 +173,7 @@ API_ROUTES = REPORTS_API_ROUTES + MINORS_API_ROUTES + RESEARCH_API_ROUTES + [
     ("POST", "/api/packs/update", {}),
     ("POST", "/api/login-link", None),
     ("GET", "/api/choices", None),
+    ("POST", "/api/choices/declare", {"platform": "demo", "state": "not_personalised"}),
 ]
 
 EXTENSION_ORIGINS = ["chrome-extension://abcdefghijklmnopabcdefghijklmnop",

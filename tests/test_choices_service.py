@@ -58,7 +58,7 @@ async def test_api_by_host_picks_the_sites_platform(client, token, runtime):
         data = await (await client.get(f"/api/choices?host={host}", headers=auth(token))).json()
         assert data["platform"] == "demo" and [t["status"] for t in data["choices"]] == ["honoured"]
     other = await (await client.get("/api/choices?host=example.org", headers=auth(token))).json()
-    assert other == {"platform": None, "choices": [], "now": other["now"]}
+    assert other == {"platform": None, "choices": [], "now": other["now"], "declare": None}
 
 
 async def test_marker_only_is_suspected(client, token, runtime):

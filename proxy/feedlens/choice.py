@@ -35,6 +35,7 @@ class Observation:
     sure: str
     state: str | None
     evidence: dict = field(default_factory=dict)
+    declare: str = "optional"  # required: watched only once the user declared their choice
 
 
 @dataclass(slots=True)
@@ -59,6 +60,7 @@ class ChoiceRule:
     means: dict[str, str]
     constant: str | None
     headers: tuple[str, ...]
+    declare: str = "optional"  # the section's `declare:`
 
     def path_matches(self, path: str) -> bool:
         return path_claims(self.graphql, self.path_regex, self.paths, path)
@@ -81,7 +83,7 @@ class ChoiceRule:
         if self.read is not None:
             evidence.update(read=self.read.source, value=summarize(value))
         return Observation(self.platform, self.choice, self.name, self.kind, self.sure, state,
-                           evidence)
+                           evidence, self.declare)
 
 
 def _text(value) -> str | None:
@@ -114,7 +116,7 @@ def compile_choice(data: dict | None, platform: str, endpoints: list,
     choice, out = data.get("name", DEFAULT_CHOICE), []
     for index, spec in enumerate(data.get("observe", [])):
         where = ("choice", "observe", index)
-        common = _common(spec, platform, choice, where, expr, error)
+        common = _common(spec, platform, choice, data.get("declare", "optional"), where, expr, error)
         if common is None:
             continue
         for name in spec.get("endpoints", []):
@@ -166,7 +168,7 @@ def compile_counterfactual(data: dict | None, endpoints: list,
     return CounterfactualSpec(data.get("name", DEFAULT_CHOICE), frozenset(names), frozenset(query))
 
 
-def _common(spec, platform, choice, where, expr, error) -> dict | None:
+def _common(spec, platform, choice, declare, where, expr, error) -> dict | None:
     kind = spec["kind"]
     sure = spec.get("sure", SURE_BY_KIND[kind])
     if kind == "marker" and sure == "confirmed":
@@ -192,7 +194,7 @@ def _common(spec, platform, choice, where, expr, error) -> dict | None:
     return dict(platform=platform, choice=choice, name=spec["name"], kind=kind, sure=sure,
                 side=side, read=read, regex=regex, constant=spec.get("is"),
                 means={_text(k) or str(k): v for k, v in spec.get("means", {}).items()},
-                headers=tuple(spec.get("headers", ())))
+                headers=tuple(spec.get("headers", ())), declare=declare)
 
 
 def _own_match(match, common, where, expr, error) -> ChoiceRule | None:
@@ -212,6 +214,19 @@ def _own_match(match, common, where, expr, error) -> ChoiceRule | None:
 
 def _as_list(value) -> list:
     return list(value) if isinstance(value, list) else [value]
+
+
+def choice_sections(adapters) -> dict[str, str]:
+    """Each platform with a `choice:` section, and its `declare:` (required or optional). A
+    platform with only a `counterfactual:` entry shows nothing on the wire: the user's
+    declaration is the only way its choice is watched, so it counts as required."""
+    found: dict[str, str] = {}
+    for adapter in adapters:
+        for rule in adapter.choice:
+            found[rule.platform] = rule.declare
+        if getattr(adapter, "counterfactual", None) is not None and adapter.platform not in found:
+            found[adapter.platform] = "required"
+    return dict(sorted(found.items()))
 
 
 class ChoiceBook:

@@ -3,7 +3,9 @@
 Where a platform's personalisation switch can be observed on the wire, as data: each rule says
 which requests or responses (`endpoints:` names of this adapter, or a `match:` of its own),
 where to read (`from:` the request or the response; `read:` JMESPath, `regex:` its first
-group), what each value means, what kind of signal it is and how sure it is.
+group), what each value means, what kind of signal it is and how sure it is. `declare:
+required` says the wire shows which state the feed is in but not the user's own change (X's
+home tabs): the watchdog then holds the platform only to a choice the user declared.
 
 Where nothing shows on the wire (Douyin, Weibo, Zhihu, Xiaohongshu), `counterfactual:` names the
 feed endpoints the opt-in counterfactual check may fetch again without the user's login
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 STATES = ["personalised", "not_personalised"]
 KINDS = ["flag", "readback", "marker", "setting_write"]
+DECLARE = ["required", "optional"]
 # Never readable by a rule: they carry the user's session, not a choice.
 SECRET_HEADERS = ["cookie", "authorization", "proxy-authorization", "x-csrf-token", "x-csrftoken",
                   "x-access-token", "x-auth-token"]
@@ -68,6 +71,7 @@ CHOICE = {
     "type": "object", "additionalProperties": False,  # observe, counterfactual or both (choice.py)
     "properties": {
         "name": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+        "declare": {"enum": DECLARE},  # default optional
         "observe": {"type": "array", "minItems": 1, "items": RULE},
         "counterfactual": COUNTERFACTUAL,  # endpoints a paired anonymous fetch may repeat
     },

@@ -29,6 +29,19 @@ def store_tables() -> dict[str, Migrations]:
     return dict(_store_tables)
 
 
+# A feature's share of the item log's retention: `prune(conn, cutoff) -> rows deleted`, run by
+# the store's pruner in its transaction, with the same cutoff as the items' (retention_days).
+_store_pruners: dict[str, Callable[..., int]] = {}
+
+
+def register_store_pruner(name: str, prune: Callable[..., int]) -> None:
+    _store_pruners[name] = prune
+
+
+def store_pruners() -> dict[str, Callable[..., int]]:
+    return dict(_store_pruners)
+
+
 def register_profile_gate(name: str, gate: Callable[..., Any]) -> None:
     """`gate(profile, **params) -> profile`, applied to one response's profile."""
     _profile_gates[name] = gate

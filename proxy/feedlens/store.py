@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import private
+from . import hooks, private
 from . import store_fallback as fallback
 from .sqlerrors import describe, rollback
 from .store_rows import (_JSON_COLUMNS, _MARK_FIELDS, ITEM_COLUMNS, ResponseRecord, hashed_id,  # noqa: F401
@@ -53,6 +53,9 @@ class Store:
         self.path = Path(path)
         self.fail_open = fail_open
         self.components = component_schemas() if components is None else components
+        # The features' own old rows (hooks.register_store_pruner, under their tables' name),
+        # pruned with the items.
+        self.pruners = hooks.store_pruners()
         # Called inside each batch's transaction, on the writer thread: fn(conn, [(record, id)]).
         self.batch_hooks: list[Callable[[sqlite3.Connection, list[tuple[ResponseRecord, int]]], None]] = []
         self.retention_days = retention_days
@@ -252,6 +255,9 @@ class Store:
         try:
             removed = conn.execute("DELETE FROM items WHERE time < ?", (cutoff,)).rowcount
             conn.execute("DELETE FROM responses WHERE time < ?", (cutoff,))
+            for name, prune in self.pruners.items():
+                if name in self.components:  # a store opened without the feature's tables
+                    prune(conn, cutoff)
             conn.execute("COMMIT")
         except BaseException:
             rollback(conn)  # only if SQLite has not; the real error is what is raised

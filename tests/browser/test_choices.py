@@ -118,6 +118,38 @@ def test_the_revert_raises_one_notification(browser, feedlens, revert):
     assert browser.in_worker("chrome.notifications.getAll()") == {}
 
 
+def test_a_notification_click_opens_the_choices_page_logged_in(browser, feedlens, revert):
+    """What a click on the notification does (choice-watch.js calls it; tests/js checks that
+    the click asks for /choices): a one-time login link that lands on the choices page."""
+    with browser.context.expect_page() as opened:
+        browser.worker.evaluate("openDashboard('/choices')")
+    page = opened.value
+    page.wait_for_url("**/choices**")
+    section = page.wait_for_selector('section[data-platform="bilibili"]')
+    assert section.get_attribute("data-status") == "reverted"
+    assert "code=" not in page.url
+    page.close()
+
+
+def test_declaring_on_in_the_page_silences_the_platform(browser, feedlens, revert):
+    dashboard = dashboard_page(browser, feedlens)
+    dashboard.goto(f"http://127.0.0.1:{feedlens.service_port}/choices?lang=en")
+    form = dashboard.locator('#declare-bilibili form[action="/choices/declare"]')
+    try:
+        form.locator("select[name=state]").select_option("on")
+        form.locator("button").click()
+        dashboard.wait_for_url("**notice=declared_on**")
+        assert dashboard.locator('section[data-platform="bilibili"]').get_attribute("data-status") == "declared_on"
+        assert {t["declared"] for t in api(feedlens, "/api/choices?platform=bilibili")["choices"]} == {"personalised"}
+    finally:
+        form = dashboard.locator('#declare-bilibili form[action="/choices/declare"]')
+        form.locator("select[name=state]").select_option("withdraw")
+        form.locator("button").click()
+        dashboard.wait_for_url("**notice=withdrawn**")
+    assert {t["declared"] for t in api(feedlens, "/api/choices?platform=bilibili")["choices"]} == {None}
+    dashboard.close()
+
+
 def test_from_the_revert_to_a_prepared_complaint(browser, feedlens, revert, tmp_path):
     dashboard = dashboard_page(browser, feedlens)
     dashboard.goto(f"http://127.0.0.1:{feedlens.service_port}/choices?lang=en")

@@ -2,12 +2,16 @@
 responses (tests/data/choices/sequences.yaml) go through `feedlens run` to the replay server.
 Every silent revert spliced into a sequence is in the store with its evidence; staying off,
 one-off readings and the user's own change raise nothing; a restart in the personalised state
-is caught. Reads the store as `feedlens choices` does."""
+is caught. X shows which home tab is asked for but not the user's own click (its rules say
+`declare: required`): it is watched only once the user declared "off" through `feedlens choices
+declare`, and declaring "on" silences it. Reads the store as `feedlens choices` does."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import urllib.request
 
 import pytest
@@ -71,18 +75,54 @@ def reverts(fl, platform: str) -> list[tuple]:
                 platform)
 
 
-@pytest.mark.parametrize("platform", ["bilibili", "x", "reddit", "bluesky"])
+def choices_cli(fl, *args: str) -> subprocess.CompletedProcess:
+    argv = [sys.executable, "-m", "feedlens.cli", "choices", *args, "--data-dir", str(fl.data_dir)]
+    return subprocess.run(argv, capture_output=True, text=True, check=True)
+
+
+def test_x_is_watched_only_once_the_user_declared(watched):
+    """Without a declaration X's tabs are recorded, never armed, never a revert; declared off,
+    the spliced reverts are caught (arming only on a Following request that confirms it);
+    declared on, For you is what the user wants: nothing is raised."""
+    fl = watched["fl"]
+    play(fl, "x", CONFIRMED)
+    assert reverts(fl, "x") == []
+    [row] = json.loads(choices_cli(fl, "--json").stdout)
+    assert (row["platform"], row["declared"], row["observed"]) == ("x", "not declared", "not_personalised")
+
+    choices_cli(fl, "declare", "x", "off")
+    play(fl, "x", ["on", "on"])  # a new epoch, not armed before a confirming observation
+    assert reverts(fl, "x") == []
+    play(fl, "x", CONFIRMED)
+    assert_spliced_reverts(fl, "x", CONFIRMED)
+
+    choices_cli(fl, "declare", "x", "on")
+    play(fl, "x", ["off", "on", "on", "on"])
+    assert len(reverts(fl, "x")) == len(CONFIRMED_REVERTS)
+    epochs = rows(fl, "SELECT DISTINCT epoch FROM choice_observations WHERE platform = 'x' ORDER BY epoch")
+    assert len(epochs) == 3  # before any declaration, declared off, declared on
+
+    choices_cli(fl, "declare", "x", "off")  # off again: what follows is watched
+    play(fl, "x", ["off"])
+
+
+@pytest.mark.parametrize("platform", ["bilibili", "reddit", "bluesky"])
 def test_every_spliced_revert_is_reported_with_evidence(watched, platform):
     fl = watched["fl"]
     play(fl, platform, CONFIRMED)
+    assert_spliced_reverts(fl, platform, CONFIRMED)
+
+
+def assert_spliced_reverts(fl, platform: str, steps: list[str]) -> None:
     found = reverts(fl, platform)
     assert [(sure, reason) for sure, reason, _ in found] == [("confirmed", "two_in_a_row")] * len(CONFIRMED_REVERTS)
     for _, _, evidence in found:
         run = json.loads(evidence)
         assert len(run) == 2 and all(entry["rule"] and entry["path"] for entry in run)
-    observed = rows(fl, "SELECT state FROM choice_observations WHERE platform = ? ORDER BY id", platform)
-    assert [state for (state,) in observed] == [
-        "not_personalised" if step == "off" else "personalised" for step in CONFIRMED]
+    observed = rows(fl, "SELECT state FROM choice_observations WHERE platform = ? ORDER BY id DESC LIMIT ?",
+                    platform, len(steps))
+    assert [state for (state,) in reversed(observed)] == [
+        "not_personalised" if step == "off" else "personalised" for step in steps]
 
 
 @pytest.mark.parametrize("platform", ["reddit", "bluesky"])
@@ -122,9 +162,6 @@ def test_no_cookie_or_token_value_is_stored(watched):
 
 
 def test_the_cli_prints_the_table_from_the_store(watched):
-    import subprocess
-    import sys
-
     fl = watched["fl"]
     argv = [sys.executable, "-m", "feedlens.cli", "choices", "--data-dir", str(fl.data_dir)]
     listed = json.loads(subprocess.run(argv + ["--json"], capture_output=True, text=True, check=True).stdout)
@@ -137,6 +174,8 @@ def test_the_cli_prints_the_table_from_the_store(watched):
         # only a flag or a read-back verifies the choice; YouTube shows markers only
         assert (row["last verified"] is None) == (platform == "youtube")
     assert by_platform["bilibili"]["observed"] == "personalised"  # the revert after the restart
+    assert {p: row["declared"] for p, row in by_platform.items()} == {
+        "x": "off", "bilibili": None, "reddit": None, "bluesky": None, "youtube": None}
     text = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     assert text.splitlines()[0].split()[:3] == ["platform", "device", "choice"]
     assert len(text.splitlines()) == 1 + len(listed)

@@ -52,3 +52,31 @@ test("the platform is named in the browser's language", () => {
   assert.equal(platformName("bilibili", "en-GB"), "Bilibili");
   assert.equal(platformName("someone-else", "zh-CN"), "someone-else");
 });
+
+test("a notification opens the choices page: through the one-time login code's next=, or directly", () => {
+  const {dashboardUrl} = load("choice-notify.js").feedlensChoiceNotify;
+  const base = "http://127.0.0.1:8787";
+  assert.equal(dashboardUrl(base, "a b", "/choices"), `${base}/?code=a%20b&next=%2Fchoices`);
+  assert.equal(dashboardUrl(base, null, "/choices"), `${base}/choices`);
+  assert.equal(dashboardUrl(base, "c"), `${base}/?code=c`);
+  assert.equal(dashboardUrl(base, "c", "//evil.example"), `${base}/?code=c`);  // only a page of ours
+});
+
+test("clicking a revert notification opens /choices (choice-watch.js with a fake browser)", async () => {
+  const listeners = {};
+  const opened = [];
+  const browser = {
+    alarms: {onAlarm: {addListener() {}}, get: async () => ({}), create() {}},
+    notifications: {onClicked: {addListener: (f) => { listeners.click = f; }}, clear() {}},
+  };
+  const context = load("choice-notify.js");
+  context.chrome = browser;
+  context.openDashboard = (path) => opened.push(path);
+  const vm = await import("node:vm");
+  const {readFileSync} = await import("node:fs");
+  const {EXTENSION} = await import("./load.mjs");
+  vm.runInContext(readFileSync(new URL("choice-watch.js", EXTENSION), "utf8"), context);
+  listeners.click("some-other-notification");
+  listeners.click("feedlens-choice-x");
+  assert.deepEqual(opened, ["/choices"]);
+});

@@ -23,3 +23,14 @@ test("the most serious device wins: turned back on, then suspected", () => {
   assert.equal(describe({choices: [track("honoured"), track("suspected")]}, fakeT).text, "popupChoiceSuspected");
   assert.equal(describe({choices: [track("unknown", {last_verified: null})]}, fakeT).text, "popupChoiceUnknown");
 });
+
+test("a platform that needs the user's word: not declared, even before anything was observed", () => {
+  assert.deepEqual(plain(describe({choices: [], declare: "required"}, fakeT)),
+    {status: "not_declared", text: "popupChoiceNotDeclared", hiding: false});
+  assert.equal(describe({choices: [], declare: "optional"}, fakeT), null);
+  const undeclared = {choices: [track("not_declared", {last_verified: null})], declare: "required"};
+  assert.equal(describe(undeclared, fakeT).text, "popupChoiceNotDeclared");
+  assert.equal(describe({choices: [track("declared_on", {last_verified: null})]}, fakeT).text, "popupChoiceDeclaredOn");
+  // one device watched and honoured, another not declared: the watched state shows
+  assert.equal(describe({choices: [track("not_declared"), track("honoured")]}, fakeT).status, "honoured");
+});

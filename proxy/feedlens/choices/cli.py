@@ -1,6 +1,7 @@
 """Command line: `feedlens choices`, the watchdog's table per platform and device: the choice,
-the state last observed, when it was last verified and the reverts (confirmed, suspected).
-Read from the data dir's SQLite file through a Store, like the proxy's."""
+what the user declared, the state last observed, when it was last verified and the reverts
+(confirmed, suspected). Read from the data dir's SQLite file through a Store, like the proxy's.
+`feedlens choices declare` is in declare_cli.py."""
 
 from __future__ import annotations
 
@@ -11,8 +12,13 @@ from datetime import datetime
 
 from .. import paths
 from ..store import FILE_NAME
+from .declare_cli import add_declare_parser, sections_in_use
+from .track import OFF, ON
+from .view import read_choices
 
-HEADERS = ("platform", "device", "choice", "observed", "last verified", "reverts", "suspected", "last revert")
+HEADERS = ("platform", "device", "choice", "declared", "observed", "last verified", "reverts", "suspected",
+           "last revert")
+DECLARED = {OFF: "off", ON: "on"}
 
 
 def add_choices_parser(sub):
@@ -23,8 +29,10 @@ def add_choices_parser(sub):
                                         "when it was last verified, and the reverts seen.")
     parser.add_argument("--data-dir", help="feedlens data directory (default: $XDG_DATA_HOME/feedlens)")
     parser.add_argument("--json", action="store_true", help="the rows as JSON")
+    parser.add_argument("--rules", help="rules directory (default: the bundled rules, with your packs)")
     parser.set_defaults(func=cmd_choices)
-    sub = parser.add_subparsers(dest="choices_command", metavar="{reverts,complaint}")
+    sub = parser.add_subparsers(dest="choices_command", metavar="{reverts,declare,complaint}")
+    add_declare_parser(sub)
     reverts = sub.add_parser("reverts", help="the reverts recorded, newest first, with their ids",
                              description="Each revert's id (for `feedlens choices complaint`), time, "
                                          "platform, device, choice, confirmed or suspected, and why.")
@@ -36,12 +44,14 @@ def add_choices_parser(sub):
 
 
 def cmd_choices(args) -> int:
-    rows = asyncio.run(_rows(paths.data_dir(args.data_dir)))
+    sections = sections_in_use(args.rules)
+    rows = asyncio.run(_rows(paths.data_dir(args.data_dir), lambda db: read_rows(db, sections)))
     if args.json:
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
         print()
     elif not rows:
-        print("No choice observed yet: the watchdog reads the platforms' switch as you browse.")
+        print("No choice observed or declared yet: the watchdog reads the platforms' switch as you "
+              "browse; `feedlens choices declare PLATFORM off` says what you chose.")
     else:
         print(table([[str(row[key] if row[key] is not None else "-") for key in HEADERS] for row in rows]))
     return 0
@@ -80,18 +90,25 @@ async def _rows(data_dir, reader=None) -> list[dict]:
         await store.close()
 
 
-def read_rows(db) -> list[dict]:
-    sql = """SELECT t.platform, t.device, t.choice, t.last_state, t.last_verified,
-             (SELECT COUNT(*) FROM choice_reverts r WHERE r.platform = t.platform AND r.choice = t.choice
-              AND r.device = t.device AND r.sure = 'confirmed'),
-             (SELECT COUNT(*) FROM choice_reverts r WHERE r.platform = t.platform AND r.choice = t.choice
-              AND r.device = t.device AND r.sure = 'suspected'),
-             (SELECT MAX(time) FROM choice_reverts r WHERE r.platform = t.platform AND r.choice = t.choice
-              AND r.device = t.device)
-             FROM choice_tracks t ORDER BY t.platform, t.device"""
-    return [dict(zip(HEADERS, (platform, device, choice, state or "unknown", when(verified),
-                               confirmed, suspected, when(last))))
-            for platform, device, choice, state, verified, confirmed, suspected, last in db.execute(sql)]
+def read_rows(db, sections: dict[str, str] | None = None) -> list[dict]:
+    """One row per track (and per declaration no track answers to yet), as the view has them."""
+    sql = """SELECT COALESCE(SUM(sure = 'confirmed'), 0), COALESCE(SUM(sure = 'suspected'), 0), MAX(time)
+             FROM choice_reverts WHERE platform = ? AND choice = ? AND device = ?"""
+    rows = []
+    for track in read_choices(db, sections=sections):
+        key = (track["platform"], track["choice"], track["device"])
+        confirmed, suspected, last = db.execute(sql, key).fetchone()
+        rows.append(dict(zip(HEADERS, (track["platform"], track["device"], track["choice"],
+                                       declared_word(track), track["observed"],
+                                       when(track["last_verified"]), confirmed, suspected, when(last)))))
+    return rows
+
+
+def declared_word(track: dict) -> str | None:
+    """off, on, "not declared" (the platform needs the user's word), or None (not needed)."""
+    if track["declared"] is not None:
+        return DECLARED[track["declared"]]
+    return "not declared" if track["declare"] == "required" else None
 
 
 def when(seconds: float | None) -> str | None:

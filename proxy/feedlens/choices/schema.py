@@ -6,6 +6,8 @@
 - choice_observations: what was read (the rule, its kind and sureness, the state, evidence:
   the field read and its value cut short, the method, host and path; never a cookie or token).
 - choice_reverts: a confirmed revert or a suspected one, with the observations behind it.
+- choice_tracks.declared/declared_at (3): the declaration the track's epoch holds it to, so a
+  restart does not take the same declaration for a new one.
 - choice_declarations: what the user says they chose, per platform and device ('*': every
   device), when they said it (declare.py).
 """
@@ -35,4 +37,8 @@ MIGRATIONS.append((  # 2: the user's own word (declare.py)
     """CREATE TABLE choice_declarations (
         platform TEXT NOT NULL, choice TEXT NOT NULL, device TEXT NOT NULL, state TEXT NOT NULL,
         time REAL NOT NULL, PRIMARY KEY (platform, choice, device))""",
+))
+MIGRATIONS.append((  # 3: the declaration each track holds to (track.declaration)
+    "ALTER TABLE choice_tracks ADD COLUMN declared TEXT",
+    "ALTER TABLE choice_tracks ADD COLUMN declared_at REAL",
 ))

@@ -9,6 +9,11 @@
 - A response marker (or a counterfactual check, counterfactual.py) only ever gives a suspected
   revert; a marker of `not_personalised` arms the track for markers only (YouTube shows nothing
   else).
+- The user's declaration (declare.py), or a change or withdrawal of it, is the user changing
+  their choice like a settings write: a new epoch, never a revert. While the declared state is
+  `personalised` (the user wants it on) the track never arms, so never reverts; where the
+  platform's rules say `declare: required` (the wire shows the feed's state but not the user's
+  own change), an undeclared track never arms either. Observations are recorded all the same.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ class Track:
     last_state: str | None = None
     last_verified: float | None = None
     last_seen: float | None = None
+    declared: str | None = None  # the declaration this epoch holds the platform to
+    declared_at: float | None = None  # its time: tells a new declaration from the same one
 
 
 @dataclass(frozen=True)
@@ -40,15 +47,42 @@ class Revert:
     evidence: list
 
 
+def new_epoch(track: Track) -> None:
+    """The user changed their choice: what was armed or reverted belongs to the old one."""
+    track.epoch += 1
+    track.armed, track.streak, track.reverted, track.suspected = False, [], False, False
+    track.marker_armed = False
+
+
+def declaration(track: Track, state: str | None, at: float | None) -> bool:
+    """Hold the track to the user's declaration in effect (None: none). True when it is a new
+    one (or a withdrawal): a new epoch, never a revert."""
+    if (state, at) == (track.declared, track.declared_at):
+        return False
+    new_epoch(track)
+    track.declared, track.declared_at = state, at
+    return True
+
+
+def watched(track: Track, required: bool) -> bool:
+    """Whether the track may arm: not while the user says they want it on, nor, where the
+    platform needs the user's word, before they gave it."""
+    if track.declared == ON:
+        return False
+    return track.declared is not None or not required
+
+
 def step(track: Track, observation: Observation, now: float, restarted: bool) -> Revert | None:
     """Apply one observation; the revert it reveals, if any. `restarted`: the first
     observation of this track since feedlens started or since a long silence."""
     track.last_seen = now
     if observation.kind == "setting_write":
-        track.epoch += 1
-        track.armed, track.streak, track.reverted, track.suspected = False, [], False, False
-        track.marker_armed = False
+        new_epoch(track)
         track.last_state = observation.state or track.last_state
+        return None
+    if not watched(track, observation.declare == "required"):
+        if observation.kind != "marker":
+            track.last_state = observation.state
         return None
     if observation.kind == "marker":
         return _marker(track, observation)

@@ -1,5 +1,9 @@
 """The watchdog: steps each (platform, choice, device) track (track.py) and keeps it, with the
-observations and reverts, in the store so a restart of feedlens is handled."""
+observations and reverts, in the store so a restart of feedlens is handled.
+
+The user's declaration (declare.py) may change in another process (`feedlens choices
+declare`) or in the service: each observation reads the one in effect, and the command or the
+service applies it to the stored tracks at once (hold_tracks) so the page shows the new epoch."""
 
 from __future__ import annotations
 
@@ -10,14 +14,15 @@ import sqlite3
 
 from ..choice import Observation
 from . import hide, listeners
-from .track import OFF, Revert, Track, step
+from .declare import declared
+from .track import OFF, Revert, Track, declaration, step
 
 log = logging.getLogger("feedlens")
 # A first observation after this long a silence counts as after a restart (the app or the
 # browser was most likely closed), like one after feedlens started.
 RESTART_GAP_S = 30 * 60
 _COLUMNS = ("epoch", "armed", "streak", "reverted", "suspected", "marker_armed", "last_state", "last_verified",
-            "last_seen")
+            "last_seen", "declared", "declared_at")
 
 
 class Watchdog:
@@ -30,11 +35,15 @@ class Watchdog:
         key = (observation.platform, observation.choice, device)
         track = self.tracks.get(key)
         restarted = track is None
+        said, stored = await self.store.run_read(lambda db: _read(db, key, track))
         if track is None:
-            loaded = await self.store.run_read(lambda db: load(db, key)) or Track()
-            track = self.tracks.setdefault(key, loaded)  # another observation may have won
-        elif track.last_seen is not None and now - track.last_seen >= self.restart_gap:
-            restarted = True
+            track = self.tracks.setdefault(key, stored or Track())  # another observation may have won
+        else:
+            if track.last_seen is not None and now - track.last_seen >= self.restart_gap:
+                restarted = True
+            if stored is not None and (stored.declared, stored.declared_at) == said:
+                track = self.tracks[key] = stored  # the declaring side already began its epoch
+        declaration(track, *said)
         revert = step(track, observation, now, restarted)
         def write(db: sqlite3.Connection) -> None:
             save(db, key, track, observation, revert, now)
@@ -49,6 +58,32 @@ class Watchdog:
         return revert
 
 
+def _read(db: sqlite3.Connection, key: tuple, cached: Track | None) -> tuple[tuple, Track | None]:
+    """The declaration in effect as (state, time), and the stored track when it is not cached
+    or the cached one holds to another declaration."""
+    found = declared(db, key[0], key[2], key[1])
+    said = (found.state, found.time) if found else (None, None)
+    if cached is not None and (cached.declared, cached.declared_at) == said:
+        return said, None
+    return said, load(db, key)
+
+
+def hold_tracks(db: sqlite3.Connection, platform: str, choice: str) -> int:
+    """After a declaration or a withdrawal (on the store's writer): begin a new epoch on each
+    stored track of the platform whose declaration in effect changed; how many did."""
+    devices = [d for (d,) in db.execute("SELECT device FROM choice_tracks WHERE platform = ? AND choice = ?",
+                                        (platform, choice))]
+    changed = 0
+    for device in devices:
+        key = (platform, choice, device)
+        track = load(db, key)
+        found = declared(db, platform, device, choice)
+        if declaration(track, *((found.state, found.time) if found else (None, None))):
+            save_track(db, key, track)
+            changed += 1
+    return changed
+
+
 def load(db: sqlite3.Connection, key: tuple) -> Track | None:
     row = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM choice_tracks "
                      "WHERE platform = ? AND choice = ? AND device = ?", key).fetchone()
@@ -61,12 +96,17 @@ def load(db: sqlite3.Connection, key: tuple) -> Track | None:
     return Track(**values)
 
 
-def save(db: sqlite3.Connection, key: tuple, track: Track, observation: Observation,
-         revert: Revert | None, now: float) -> None:
+def save_track(db: sqlite3.Connection, key: tuple, track: Track) -> None:
     values = (*key, track.epoch, int(track.armed), json.dumps(track.streak), int(track.reverted),
-              int(track.suspected), int(track.marker_armed), track.last_state, track.last_verified, track.last_seen)
+              int(track.suspected), int(track.marker_armed), track.last_state, track.last_verified,
+              track.last_seen, track.declared, track.declared_at)
     db.execute(f"INSERT OR REPLACE INTO choice_tracks (platform, choice, device, {', '.join(_COLUMNS)}) "
                f"VALUES ({', '.join('?' * len(values))})", values)
+
+
+def save(db: sqlite3.Connection, key: tuple, track: Track, observation: Observation,
+         revert: Revert | None, now: float) -> None:
+    save_track(db, key, track)
     db.execute("INSERT INTO choice_observations (time, platform, choice, device, epoch, rule, kind, "
                "sure, state, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                (now, *key, track.epoch, observation.rule, observation.kind, observation.sure,

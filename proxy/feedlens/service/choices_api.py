@@ -13,10 +13,13 @@ from datetime import date
 from aiohttp import web
 
 from ..choices import chart, hide, view
-from . import my_rules, validate as v
+from . import choices_declare, my_rules, validate as v
 from .config import CONFIG
 from .errors import ApiError, json_response
 from .pages import form_action, page
+
+
+NOTICES = ("hiding", "not_hiding", "declared_off", "declared_on", "withdrawn")
 
 
 def setup(app: web.Application) -> None:
@@ -47,11 +50,15 @@ def platform_of_host(adapters: list, host: str) -> str | None:
 
 
 async def choices_data(app: web.Application, platform: str | None = None) -> dict:
-    tracks = await app[CONFIG].runtime.store.run_read(lambda db: view.read_choices(db, platform))
+    """`declare` (with a platform): required when the platform is watched only once the user
+    declared their choice, optional, or None (the platform has no choice to watch)."""
+    sections = choices_declare.sections(app)
+    tracks = await app[CONFIG].runtime.store.run_read(lambda db: view.read_choices(db, platform, sections))
     hidden = hide.hidden_platforms(await asyncio.to_thread(my_rules.read_text))
     for track in tracks:
         track["hiding"] = track["platform"] in hidden
-    return {"platform": platform, "choices": tracks, "now": time.time()}
+    return {"platform": platform, "choices": tracks, "now": time.time(),
+            "declare": sections.get(platform) if platform else None}
 
 
 async def api(request: web.Request) -> web.Response:
@@ -60,7 +67,7 @@ async def api(request: web.Request) -> web.Response:
     if "host" in params:
         platform = platform_of_host(_adapters(request.app), params["host"])
         if platform is None:
-            return json_response({"platform": None, "choices": [], "now": time.time()})
+            return json_response({"platform": None, "choices": [], "now": time.time(), "declare": None})
     return json_response(await choices_data(request.app, platform))
 
 
@@ -70,8 +77,8 @@ async def render(request: web.Request, lang: str) -> tuple[str, dict]:
     for track in data["choices"]:
         track["chart"] = chart.svg(track["reverts"], today, track["platform"])
     notice = request.query.get("notice")
-    return "choices.html", {"rows": data["choices"],
-                            "notice": notice if notice in ("hiding", "not_hiding") else None}
+    return "choices.html", {"rows": data["choices"], "declare_rows": await choices_declare.declared_rows(request.app),
+                            "notice": notice if notice in NOTICES else None}
 
 
 async def hide_form(request: web.Request, lang: str, form: dict) -> str:

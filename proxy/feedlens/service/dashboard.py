@@ -4,7 +4,8 @@ the server.
 How it stays safe without handing the token to a page: the page contains no token and no
 script that calls the API; everything it shows is rendered here, read-only. To see it you
 either send `Authorization: Bearer <token>` (curl) or open the URL `feedlens run` prints,
-`/?code=<one-time code>` (service/login.py), once: that answers with a redirect to `/`
+`/?code=<one-time code>` (service/login.py), once: that answers with a redirect to `/` (or
+to `next=`, another page of the dashboard: the extension's revert notification opens /choices)
 that sets an HttpOnly, SameSite=Strict cookie derived from the token (an HMAC, useless
 against /api) and drops the code from the address bar. The API token itself is never
 accepted in a URL (it would stay in the browser's history). Another site can neither read the
@@ -14,6 +15,7 @@ overview has no forms; other pages' forms: docs/security.md).
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime
 
@@ -31,6 +33,7 @@ from .views import active_profile, start_of_day
 COOKIE_MAX_AGE = 30 * 86400
 COUNTER_KEYS = ("responses_seen", "feed_responses", "items_marked", "errors", "tls_failures")
 CA_STATE = {True: "yes", False: "no", None: "unknown"}  # None: no client has tried TLS yet
+NEXT_PATH = re.compile(r"/[a-z][a-z0-9/_-]*")  # where a login link may lead: a page of the dashboard
 
 
 # ---- data ----------------------------------------------------------------------------------
@@ -73,7 +76,7 @@ async def favicon(request: web.Request) -> web.Response:
 async def page(request: web.Request) -> web.Response:
     # `token`: links of older versions; never accepted, answered with how to get a link
     params = v.query(request, {"code": v.text(256), "token": v.text(256),
-                               "lang": v.choice(("en", "zh"))})
+                               "lang": v.choice(("en", "zh")), "next": v.text(128)})
     lang = request_language(request)
     token = request.app[TOKEN]
     cookie = security.dashboard_cookie_name(
@@ -83,7 +86,7 @@ async def page(request: web.Request) -> web.Response:
     if "code" in params:
         if not login.redeem(request.app, params["code"]):
             return r.locked(request, lang)
-        return _enter(token, cookie, params.get("lang"))
+        return _enter(token, cookie, params.get("lang"), params.get("next"))
     if not security.has_credentials(request, token, cookie):
         return r.locked(request, lang)
     data = await collect(request.app[CONFIG].runtime, time.time())
@@ -91,8 +94,10 @@ async def page(request: web.Request) -> web.Response:
     return r.html_response(request, "dashboard.html", lang, {**context(data, lang), **first_run})
 
 
-def _enter(token: str, cookie: str, lang: str | None) -> web.Response:
-    response = web.Response(status=303, headers={"Location": f"/?lang={lang}" if lang else "/"})
+def _enter(token: str, cookie: str, lang: str | None, after: str | None = None) -> web.Response:
+    # only a plain path of this service: never another site (//host) nor a query to carry
+    path = after if after and NEXT_PATH.fullmatch(after) else "/"
+    response = web.Response(status=303, headers={"Location": f"{path}?lang={lang}" if lang else path})
     response.set_cookie(cookie, security.dashboard_cookie_value(token), max_age=COOKIE_MAX_AGE,
                         path="/", httponly=True, samesite="Strict")
     return response

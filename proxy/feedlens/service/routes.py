@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import (choices_api, choices_complaint, dashboard, extension_api, lang, login, minors_api, packs_api,
+from . import (choices_api, choices_complaint, choices_declare, dashboard, extension_api, lang, login, minors_api, packs_api,
                packs_page, render, reports_api, research_api, rules_page, setup_page, views)
 
 
@@ -35,3 +35,4 @@ def setup_routes(app: web.Application) -> None:
     packs_page.setup(app)  # /packs and its forms
     choices_api.setup(app)  # /api/choices, /choices and its form
     choices_complaint.setup(app)  # POST /choices/complaint: a revert's complaint, then its report page
+    choices_declare.setup(app)  # POST /choices/declare and /api/choices/declare: what the user chose
