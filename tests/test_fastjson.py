@@ -122,6 +122,25 @@ def test_what_orjson_cannot_write_goes_back_to_json():
     assert fastjson.dumps({"when": datetime(2026, 1, 1)}) is None  # json refuses it too
 
 
+@pytest.mark.parametrize("literal", ['{"t": "a</script><b>\\u2028\\u2029 中文", "n": 1e16}', '{"n": NaN, "t": "</x>"}'])
+@pytest.mark.parametrize("encoding", ["json", "urlencoded"])
+def test_embedded_json_is_written_back_as_json_wrote_it(literal, encoding):
+    from urllib.parse import quote
+
+    from feedlens import embedded
+
+    body = quote(literal, safe="") if encoding == "urlencoded" else literal
+    html = f"<script>window.__S__ = {body};</script>" if encoding == "json" else \
+        f'<script id="s" type="application/json">{body}</script>'
+    spec = {"assign": "window.__S__ ="} if encoding == "json" else {"script_id": "s", "encoding": encoding}
+    span = embedded.find_spans(html, [spec])[0]
+    doc, fast = embedded.read(html, span)
+    assert fast == ("NaN" not in literal)  # NaN: json reads it and writes it back, as before
+    written = embedded.encode(doc, span, fast=fast)
+    assert written == embedded.encode(json.loads(literal), span)  # same text, escapes and all
+    assert "</script>" not in written and "\u2028" not in written
+
+
 # -- every shipped fixture, through the engine both ways -------------------------------------
 
 CASES, _ = fixtures.discover(paths.platforms_dir())

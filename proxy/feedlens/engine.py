@@ -290,14 +290,14 @@ class _Pass:
         replacements, read = [], 0
         for span in spans:
             try:
-                doc = embedded.decode(text, span)
+                doc, fast = embedded.read(text, span)
             except ValueError:  # a malformed literal: no embedded data there (fail open)
                 continue
             read += 1
             # tokens are looked up in the page's text only where it holds the JSON as written
             source = text if span.encoding == "json" else None
             if self._handle(endpoint, doc, outcome, start=len(outcome.items), text=source):
-                replacements.append((span, embedded.encode(doc, span, ascii_only=not _is_unicode(charset))))
+                replacements.append((span, embedded.encode(doc, span, not _is_unicode(charset), fast)))
         if not read:
             outcome.reason = "no embedded feed data found in the page"
         return embedded.replace(text, replacements) if replacements else None
