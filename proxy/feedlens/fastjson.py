@@ -51,8 +51,8 @@ def may_hold_big_int(raw: bytes) -> bool:
 
 
 def loads(data: bytes | str, *, constants: bool = True) -> tuple[Any, bool]:
-    """(document, fast): the document `json.loads(data)` gives, and whether orjson read it
-    (then `dumps` may write it). `constants=False` refuses NaN and Infinity (ValueError), as
+    """(document, fast): the document `json.loads` gives for `data` (bytes: UTF-8), and whether
+    orjson read it (then `dumps` may write it). `constants=False` refuses NaN and Infinity (ValueError), as
     json.loads with a raising parse_constant does. Errors are json's: ValueError (its message),
     RecursionError."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
@@ -61,9 +61,11 @@ def loads(data: bytes | str, *, constants: bool = True) -> tuple[Any, bool]:
             return orjson.loads(raw), True
         except orjson.JSONDecodeError:
             pass  # json decides: NaN, 1e400, a lone surrogate, deep nesting, or not JSON at all
+    # bytes are UTF-8 here: json's own guess (UTF-16 after a NUL byte) would change its errors
+    text = data if isinstance(data, str) else data.decode("utf-8", "surrogatepass")
     if constants:
-        return json.loads(data), False
-    return json.loads(data, parse_constant=_not_json), False
+        return json.loads(text), False
+    return json.loads(text, parse_constant=_not_json), False
 
 
 def dumps(doc) -> bytes | None:
