@@ -93,7 +93,7 @@ def test_constants_refused_on_request(text):
         fastjson.loads(text.encode(), constants=False)
 
 
-@pytest.mark.parametrize("text", ['{"a": [1,]}', "[1] x", '{"a": "\x01"}', "\ufeff{}", "", "{", "[\x00]"])
+@pytest.mark.parametrize("text", ['{"a": [1,]}', "[1] x", '{"a": "\x01"}', "\ufeff{}", "", "{", "[\x00]", "[\x00 ] "])
 @pytest.mark.parametrize("as_bytes", [False, True])
 def test_not_json_raises_json_s_error(text, as_bytes):
     with pytest.raises(ValueError) as fast_error:
