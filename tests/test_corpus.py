@@ -49,3 +49,22 @@ def test_wrap_builds_nested_lists():
         "data": {"home": {"instructions": [{"entries": [{"x": 1}]}]}}}
     assert corpus.wrap([1], "data") == {"data": [1]}
     assert corpus.wrap([1], None) == [1]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_corpus_file_rewritten_fast_means_what_json_wrote(shipped_adapters, name, monkeypatch):
+    """The fast JSON path (feedlens.fastjson) on real bodies: the same items and a body that
+    parses to the same structure (key order, ints and floats) as the json module's."""
+    from datetime import datetime
+
+    from feedlens import fastjson
+    from tests.test_fastjson import REWRITE, typed
+
+    capture = corpus.load(name, EXPECTED[name], CORPUS)
+    engine = Engine(shipped_adapters, REWRITE, clock=lambda: datetime(2026, 11, 22, 12, 0))
+    fast = engine.process(capture.request(), capture.body, capture.content_type)
+    monkeypatch.setattr(fastjson, "may_hold_big_int", lambda raw: True)  # json reads and writes
+    slow = engine.process(capture.request(), capture.body, capture.content_type)
+    assert fast.error is None and fast.changed and slow.changed  # every title prefixed: rewritten
+    assert [i.to_dict() for i in fast.items] == [i.to_dict() for i in slow.items]
+    assert typed(fast.body) == typed(slow.body)

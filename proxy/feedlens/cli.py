@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, features, layers, paths, sqlerrors
+from .api import Classifier
 from .coverage_report import add_coverage_parser
 from .dashboard_cli import add_dashboard_parser
 from .clierror import CliError, from_os_error, profile_path, read_bytes, report
@@ -27,15 +28,15 @@ from .reports.complaint_cli import add_complaint_parser
 from .research.cli import add_research_parsers
 
 
-def _engine(args) -> Engine:
+def _classifier(args) -> Classifier:
+    """The library's classifier (feedlens.api) with the rules and profile of the options; the
+    profile is resolved here so that a bad one is a CliError with its hint."""
     rules = Path(args.rules) if args.rules else None
-    adapters = layers.load_layers(rules).adapter_set()  # the bundled pack and the user's on top
-    for message in adapters.errors:
+    profile = _load_named_profile(args.profile, rules) if args.profile else MARK_ONLY
+    classifier = Classifier(profile, rules)  # the bundled pack and the user's on top
+    for message in classifier.errors:
         print(f"warning: {message}", file=sys.stderr)
-    profile = MARK_ONLY
-    if args.profile:
-        profile = _load_named_profile(args.profile, rules)
-    return Engine(adapters, profile)
+    return classifier
 
 
 def _load_named_profile(name: str, rules: Path | None):
@@ -56,7 +57,8 @@ def _load_named_profile(name: str, rules: Path | None):
 def cmd_classify(args) -> int:
     body = read_bytes(args.file, "response body file")
     request_body = read_bytes(args.request_body, "request body file") if args.request_body else None
-    engine = _engine(args)
+    classifier = _classifier(args)
+    engine = classifier.engine
     from .session import from_header_lines  # here: only classify reads request headers
     try:  # names-level only, as the add-on reads them; neither flag: no request context
         facts = from_header_lines(args.header, args.cookie_names)
@@ -68,7 +70,7 @@ def cmd_classify(args) -> int:
     if args.context:
         _recall_context(engine, args, request, facts)
     content_type = args.content_type or _guess_content_type(args.file)
-    outcome = engine.process(request, body, content_type)
+    outcome = classifier.process_request(request, body, content_type)
     if outcome.error:
         print(f"engine error (response would pass unchanged): {outcome.error}", file=sys.stderr)
     if not outcome.is_feed:

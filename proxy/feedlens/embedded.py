@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-from . import jsstring
+from . import fastjson, jsstring
 
 _DECODER = json.JSONDecoder()
 
@@ -69,21 +69,30 @@ def _find_script(html: str, script_id: str, encoding: str) -> Span | None:
 
 def decode(html: str, span: Span):
     """The document in the span; ValueError when it is not one (a malformed literal)."""
+    return read(html, span)[0]
+
+
+def read(html: str, span: Span) -> tuple[object, bool]:
+    """(the document in the span, whether orjson read it: then `encode(..., fast=True)`);
+    ValueError when it is not one."""
     text = html[span.start:span.end]
     if span.encoding == "js_string":
-        return jsstring.decode_json(text)
+        return jsstring.decode_json(text), False
     if span.encoding == "urlencoded":
         text = unquote(text)
     try:
-        return json.loads(text)
+        return fastjson.loads(text)
     except RecursionError:
         raise ValueError("JSON nested too deep") from None
 
 
-def encode(doc, span: Span, ascii_only: bool = False) -> str:
+def encode(doc, span: Span, ascii_only: bool = False, fast: bool = False) -> str:
+    """The span's new text; `fast`: `read` had orjson read the document (fastjson.py)."""
     if span.encoding == "js_string":  # the quotes stay; the body escapes both kinds
         return jsstring.encode_json(doc)
-    text = json.dumps(doc, ensure_ascii=ascii_only, separators=(",", ":"))
+    written = fastjson.dumps(doc) if fast and not ascii_only else None
+    text = (written.decode() if written is not None
+            else json.dumps(doc, ensure_ascii=ascii_only, separators=(",", ":")))
     if span.encoding == "urlencoded":
         return quote(text, safe="")
     # Keep the page parseable: no "</script>" inside, no JS line terminators in a literal.

@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cached_property
 from urllib.parse import parse_qsl, urlsplit
 
-from . import embedded, placeholder
+from . import embedded, fastjson, placeholder
 from .adapters import AdapterSet, Endpoint
 from .router import operation_claims
 from .extract import build_item, locate
@@ -82,7 +82,7 @@ class Request:
         if "x-www-form-urlencoded" in (self.content_type or ""):
             return dict(parse_qsl(text, keep_blank_values=True))
         try:
-            return json.loads(text)
+            return fastjson.loads(text)[0]
         except ValueError:
             return None
 
@@ -240,16 +240,19 @@ class _Pass:
             return outcome
         if endpoint.body == "html":
             new_text = self._process_html(endpoint, text, charset, outcome)
-        else:
-            new_text = self._process_json(endpoint, text, charset, outcome)
-        if new_text is not None:
+            new_body = None if new_text is None else _encode(new_text, charset)
+        else:  # UTF-8 bytes go to the parser as they are: no second UTF-8 copy of the text
+            raw = (body[len(_BOM):] if bom else body) if charset == "utf-8" else text
+            new_body = self._process_json(endpoint, raw, text, charset, outcome)
+        if new_body is not None:
             outcome.changed = True
-            outcome.body = (_BOM if bom else b"") + _encode(new_text, charset)
+            outcome.body = (_BOM if bom else b"") + new_body
         return outcome
 
-    def _process_json(self, endpoint: Endpoint, text: str, charset: str, outcome: Outcome) -> str | None:
+    def _process_json(self, endpoint: Endpoint, raw: bytes | str, text: str, charset: str,
+                      outcome: Outcome) -> bytes | None:
         try:
-            doc = json.loads(text, parse_constant=_not_json)
+            doc, fast = fastjson.loads(raw, constants=False)
         except ValueError as exc:
             outcome.reason = f"body is not JSON: {exc}"
             return None
@@ -259,11 +262,15 @@ class _Pass:
         if not self._handle(endpoint, doc, outcome, start=0, text=text):
             self._check_format(endpoint, doc, outcome)
             return None
+        written = fastjson.dumps(doc) if fast and charset == "utf-8" else None
+        if written is not None:
+            return written
         try:
-            return _dumps(doc, ascii_only=not _is_unicode(charset))
+            new_text = _dumps(doc, ascii_only=not _is_unicode(charset))
         except ValueError:  # 1e400 was read as inf: written back as `Infinity`, the page would break
             _kept_as_sent(outcome, "body has a number past a float's range: passed as sent")
             return None
+        return _encode(new_text, charset)
 
     def _check_format(self, endpoint: Endpoint, doc, outcome: Outcome) -> None:
         """A claimed endpoint found no items in a body that looks like a feed: its format changed."""
@@ -283,14 +290,14 @@ class _Pass:
         replacements, read = [], 0
         for span in spans:
             try:
-                doc = embedded.decode(text, span)
+                doc, fast = embedded.read(text, span)
             except ValueError:  # a malformed literal: no embedded data there (fail open)
                 continue
             read += 1
             # tokens are looked up in the page's text only where it holds the JSON as written
             source = text if span.encoding == "json" else None
             if self._handle(endpoint, doc, outcome, start=len(outcome.items), text=source):
-                replacements.append((span, embedded.encode(doc, span, ascii_only=not _is_unicode(charset))))
+                replacements.append((span, embedded.encode(doc, span, not _is_unicode(charset), fast)))
         if not read:
             outcome.reason = "no embedded feed data found in the page"
         return embedded.replace(text, replacements) if replacements else None
@@ -337,13 +344,9 @@ class _Pass:
 
 def _json_or_none(body: bytes, content_type: str | None):
     try:
-        return json.loads(body.decode(charset_of(content_type), errors="replace").lstrip("\ufeff"))
+        return fastjson.loads(body.decode(charset_of(content_type), errors="replace").lstrip("\ufeff"))[0]
     except ValueError:
         return None
-
-
-def _not_json(literal: str):
-    raise ValueError(f"{literal} is not a JSON number")  # RFC 8259 has no NaN or Infinity
 
 
 def _kept_as_sent(outcome: Outcome, why: str) -> None:
