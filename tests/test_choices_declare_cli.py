@@ -41,10 +41,10 @@ def test_declare_shows_a_platform_never_observed_and_withdraw_forgets(capsys, tm
 
 
 def test_an_unknown_platform_lists_those_with_a_choice(capsys, tmp_path):
-    code, _, err = choices(capsys, tmp_path, "declare", "douyin", "off")
+    code, _, err = choices(capsys, tmp_path, "declare", "mastodon", "off")
     assert code == 2
-    assert "no platform 'douyin' has a choice to declare" in err
-    assert "bilibili, bluesky, reddit, x, youtube" in err
+    assert "no platform 'mastodon' has a choice to declare" in err
+    assert "bilibili, bluesky, douyin, reddit, weibo, x, xiaohongshu, youtube, zhihu" in err
     assert table(capsys, tmp_path) == {}
 
 
