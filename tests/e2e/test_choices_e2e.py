@@ -66,8 +66,9 @@ def play(fl, platform: str, steps: list[str]) -> None:
     before = rows(fl, "SELECT COUNT(*) FROM choice_observations WHERE platform = ?", platform)[0][0]
     for step in steps:
         send(fl, platform, step)
+    expected = before + sum(SEQUENCES[platform][step].get("observations", 1) for step in steps)
     wait_until(lambda: rows(fl, "SELECT COUNT(*) FROM choice_observations WHERE platform = ?",
-                            platform)[0][0] == before + len(steps), 30, f"{platform} observations")
+                            platform)[0][0] == expected, 30, f"{platform} observations")
 
 
 def reverts(fl, platform: str) -> list[tuple]:
@@ -104,6 +105,26 @@ def test_x_is_watched_only_once_the_user_declared(watched):
 
     choices_cli(fl, "declare", "x", "off")  # off again: what follows is watched
     play(fl, "x", ["off"])
+
+
+def test_x_following_with_ranked_injections_is_only_suspected(watched):
+    """Declared off and armed: a Following page that carries the ranking's injection
+    (clientEventInfo.component suggest_ranked_organic_tweet) is a suspected revert each time,
+    with the marker's evidence; never a confirmed one, and plain Following pages raise nothing."""
+    fl = watched["fl"]
+    choices_cli(fl, "declare", "x", "off")
+    play(fl, "x", ["off"])
+    before = len(reverts(fl, "x"))
+    play(fl, "x", ["ranked", "off", "off", "ranked"])
+    found = reverts(fl, "x")[before:]
+    assert [(sure, reason) for sure, reason, _ in found] == [("suspected", "marker")] * 2
+    for _, _, evidence in found:
+        [entry] = json.loads(evidence)
+        assert (entry["rule"], entry["value"]) == ("following-ranked-injection", "ranked")
+    states = rows(fl, "SELECT kind, state FROM choice_observations WHERE platform = 'x' ORDER BY id DESC LIMIT 6")
+    assert list(reversed(states)) == [("flag", "not_personalised"), ("marker", "personalised"),
+                                      ("flag", "not_personalised"), ("flag", "not_personalised"),
+                                      ("flag", "not_personalised"), ("marker", "personalised")]
 
 
 @pytest.mark.parametrize("platform", ["bilibili", "reddit", "bluesky"])
