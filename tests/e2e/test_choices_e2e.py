@@ -17,6 +17,8 @@ import urllib.request
 import pytest
 import yaml
 
+from feedlens.choices.cli import when
+
 from .conftest import ROOT, start_feedlens, wait_until
 
 SEQUENCES = yaml.safe_load((ROOT / "tests" / "data" / "choices" / "sequences.yaml").read_text())
@@ -200,3 +202,13 @@ def test_the_cli_prints_the_table_from_the_store(watched):
     text = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     assert text.splitlines()[0].split()[:3] == ["platform", "device", "choice"]
     assert len(text.splitlines()) == 1 + len(listed)
+    # the same rows as the dashboard's page reads (GET /api/choices, the running service)
+    status, answer = fl.api("/api/choices")
+    assert status == 200
+    page = {(t["platform"], t["device"]): t for t in answer["choices"]}
+    assert set(page) == {(row["platform"], row["device"]) for row in listed}
+    for row in listed:
+        track = page[row["platform"], row["device"]]
+        assert (row["observed"], row["choice"]) == (track["observed"], track["choice"])
+        assert row["last verified"] == when(track["last_verified"])
+        assert row["suspected"] == sum(r["sure"] == "suspected" for r in track["reverts"])
