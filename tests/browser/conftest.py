@@ -23,6 +23,7 @@ from feedlens import pairing, paths
 from tests.e2e.conftest import Feedlens, Proc, free_port, wait_ready, wait_until
 from tests.e2e.replay import make_certs
 
+from .hang_guard import guarded
 from .site import PAGE_HOSTS, URLS, Site
 
 HERE = Path(__file__).resolve().parent
@@ -128,6 +129,16 @@ def store_rows(feedlens: Feedlens, platform: str, since: float) -> dict[str, int
     return dict(rows)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Each browser test (with its fixtures' setup and teardown) under the hang guard."""
+    timer = guarded(item.nodeid)
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
 # ---- the browser --------------------------------------------------------------------------------
 
 @dataclass
@@ -174,7 +185,7 @@ class Browser:
     def wake(self) -> None:
         page = self.context.new_page()
         try:
-            page.goto(self.url("popup.html#wake"), wait_until="commit")
+            page.goto(self.url("popup.html#wake"))  # loaded: a page closed mid-commit can hang
             page.evaluate("chrome.runtime.sendMessage({type: 'wake'}).catch(() => null)")
         finally:
             page.close()

@@ -56,7 +56,7 @@ def revert(browser, feedlens) -> dict:
     page = browser.new_page()
     page.set_extra_http_headers({"Authorization": BEARER})
     for idx, flag in enumerate((1, 0, 0), start=1):
-        page.goto(FEED.format(flag=flag, idx=idx), wait_until="commit")
+        page.goto(FEED.format(flag=flag, idx=idx))  # loaded: a page closed mid-commit can hang
         wait_until(lambda: len(api(feedlens, "/api/choices?platform=bilibili")["choices"]) == 1, 20, "the track")
     page.close()
     wait_until(lambda: reverts(feedlens), 20, "the revert")
