@@ -11,7 +11,7 @@ from typing import Any
 import jmespath
 from jmespath import exceptions as jexc
 
-from .jmesfast import compile_ast, is_false
+from .jmesfast import ERRORS, compile_functions
 
 _PATH_NODES = {"field", "subexpression", "index_expression", "index", "current", "identity"}
 _CONTAINER_NODES = _PATH_NODES | {"projection"}
@@ -19,37 +19,28 @@ _OPTIONS = jmespath.Options(dict_cls=dict)
 
 
 class Expr:
-    """A compiled JMESPath expression that never raises when evaluated."""
+    """A compiled JMESPath expression that never raises when evaluated: `search(data)` (None
+    where jmespath would raise) and `holds(data)` (the value is not JMESPath-false) are
+    generated Python functions (jmesfast.py)."""
 
-    __slots__ = ("source", "_compiled", "_run", "paths")
+    __slots__ = ("source", "_compiled", "search", "holds", "paths")
 
     def __init__(self, source: str):
         self.source = source
         self._compiled = jmespath.compile(source)
-        self._run = compile_ast(self._compiled.parsed)
+        _, self.search, self.holds = compile_functions(self._compiled.parsed)
         self.paths = evidence_paths(self._compiled.parsed)
 
     @property
     def ast(self) -> dict:
         return self._compiled.parsed
 
-    def search(self, data: Any) -> Any:
-        try:
-            return self._run(data)
-        except (jexc.JMESPathError, TypeError, ValueError, AttributeError, KeyError, IndexError,
-                RecursionError):
-            return None
-
     def search_reference(self, data: Any) -> Any:
-        """The jmespath library's own answer, for checking the compiled closures."""
+        """The jmespath library's own answer, for checking the compiled functions."""
         try:
             return self._compiled.search(data, _OPTIONS)
-        except (jexc.JMESPathError, TypeError, ValueError, AttributeError, KeyError, IndexError,
-                RecursionError):
+        except ERRORS:
             return None
-
-    def holds(self, data: Any) -> bool:
-        return not is_false(self.search(data))
 
     def __repr__(self) -> str:
         return f"Expr({self.source!r})"
