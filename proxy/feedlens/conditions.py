@@ -7,6 +7,7 @@ regex (textmatch.py) and an unknown phrase category (phrases.py), as exceptions 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,7 +46,11 @@ def _author(value) -> Predicate:
 
 def _item_text(item: Item) -> str:
     parts = [item.title, item.text] + [p.get("text") for p in item.parts]
-    return normalize(" ".join(p for p in parts if p))
+    return _normalized(" ".join(p for p in parts if p))
+
+
+# An item's text is normalised once for all the keyword and regex rules that read it.
+_normalized = functools.lru_cache(maxsize=1024)(normalize)
 
 
 @dataclass(slots=True)
@@ -87,12 +92,20 @@ def phrase_check(value: dict, library: PhraseLibrary) -> PhraseCheck:
 
 def _keywords(value) -> Predicate:
     words = [normalize(w) for w in _as_set(value) if w]
-    return lambda item, now: any(w in _item_text(item) for w in words)
+
+    def holds(item: Item, now: datetime) -> bool:
+        text = _item_text(item)  # once per item, not once per word
+        return any(w in text for w in words)
+    return holds
 
 
 def _regex(value) -> Predicate:
     patterns = [compile_regex(p) for p in _as_set(value)]
-    return lambda item, now: any(p.search(_item_text(item)) for p in patterns)
+
+    def holds(item: Item, now: datetime) -> bool:
+        text = _item_text(item)
+        return any(p.search(text) for p in patterns)
+    return holds
 
 
 def _labels(value) -> Predicate:
