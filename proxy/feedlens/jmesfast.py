@@ -38,11 +38,6 @@ def falsy(name: str, value: str | None = None) -> str:
             f"or {name} == [] or {name} == {{}}))")
 
 
-def compile_ast(node: dict) -> Fn:
-    """The expression as a function that may raise on odd data (as jmespath would)."""
-    return compile_functions(node)[0]
-
-
 def compile_functions(node: dict) -> tuple[Fn, Fn, Fn]:
     """(raw, search, holds): raw may raise; search answers None and holds False instead."""
     gen = _Gen()
@@ -143,10 +138,9 @@ class _Gen:
             if test is not None:
                 return test if op == "eq" else f"(not {test})"
         if op in ("eq", "ne"):
-            call = self.named(v, lambda n: f"{self.const(_equals)}({self.expr(left, n)}, {self.expr(right, n)})")
+            call = self.named(v, lambda n: f"{self.const(_json_equals)}({self.expr(left, n)}, {self.expr(right, n)})")
             return call if op == "eq" else f"(not {call})"
-        ordered = self.const(lambda a, b, compare=_ORDER[op]:
-                             compare(a, b) if _is_comparable(a) and _is_comparable(b) else None)
+        ordered = self.const(_ordered(_ORDER[op]))
         return self.named(v, lambda n: f"{ordered}({self.expr(left, n)}, {self.expr(right, n)})")
 
     def _literal_equals(self, left: str, value) -> str | None:
@@ -208,6 +202,23 @@ class _Gen:
         return f"{helper}({self.expr(base, v)})"
 
 
+def _json_equals(a, b) -> bool:
+    """jmespath's _equals: it differs from == only where one side is a boolean (1 is not true)."""
+    return a == b if a.__class__ is not bool and b.__class__ is not bool else _equals(a, b)
+
+
+_PLAIN = (int, float, str)
+
+
+def _ordered(compare) -> Callable:
+    """<, <=, >, >= as jmespath has them: None unless both sides are numbers or strings."""
+    def run(a, b):
+        if a.__class__ in _PLAIN and b.__class__ in _PLAIN or _is_comparable(a) and _is_comparable(b):
+            return compare(a, b)
+        return None
+    return run
+
+
 def _function(name: str, arity: int) -> Callable:
     call = _INTERPRETER._functions.call_function
     fast = _FAST_FUNCTIONS.get((name, arity))
@@ -243,5 +254,16 @@ def _length(subject):
     return ok, len(subject) if ok else None
 
 
+def _to_string(subject):
+    ok = isinstance(subject, str)
+    return ok, subject if ok else None
+
+
+def _join(separator, items):
+    ok = isinstance(separator, str) and isinstance(items, list) and all(isinstance(i, str) for i in items)
+    return ok, separator.join(items) if ok else None
+
+
 _FAST_FUNCTIONS = {("contains", 2): _contains, ("starts_with", 2): _starts_with,
-                   ("ends_with", 2): _ends_with, ("length", 1): _length}
+                   ("ends_with", 2): _ends_with, ("length", 1): _length,
+                   ("to_string", 1): _to_string, ("join", 2): _join}

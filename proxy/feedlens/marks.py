@@ -16,10 +16,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jmespath import exceptions as jexc
-
 from .jmes import Expr, get_steps, path_steps
-from .jmesfast import compile_ast
+from .jmesfast import compile_functions
 
 FIELDS = ("title", "text")
 # Nodes that build new objects: a path through them would write into a copy.
@@ -90,17 +88,10 @@ def compile_target(expr: Expr, markup: str) -> MarkTarget | None:
 class _Select:
     """The object-selecting part of a target, compiled from its part of the parsed AST."""
 
-    __slots__ = ("_run",)
+    __slots__ = ("search",)
 
     def __init__(self, ast: dict):
-        self._run = compile_ast(ast)
-
-    def search(self, data):
-        try:
-            return self._run(data)
-        except (jexc.JMESPathError, TypeError, ValueError, AttributeError, KeyError, IndexError,
-                RecursionError):
-            return None
+        self.search = compile_functions(ast)[1]  # None where jmespath would raise
 
 
 def write(item: dict, targets: list[MarkTarget], prefix: str) -> bool:
