@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from .adapters import Endpoint, ItemShape, ProvenanceRule
 from .item_format import FacetRule, FormatMemory, Seen, to_seconds
+from .itemplan import plan_for
 from .jmes import Expr, get_steps, summarize
 from .model import Evidence, Item, Provenance
 from .session import NO_CONTEXT
@@ -193,6 +194,9 @@ def decide_provenance(endpoint: Endpoint, located: Located,
     raise AssertionError("adapters always end with a default rule")
 
 
+_PROVENANCE = {p.value: p for p in Provenance}
+
+
 def _reason(rule: ProvenanceRule, node: dict) -> str | None:
     if rule.reason is None:
         return None
@@ -232,15 +236,20 @@ def _asks_request(endpoint: Endpoint) -> bool:
 
 def build_item(endpoint: Endpoint, located: Located, position: int, request: dict | None = None,
                formats: FormatMemory | None = None) -> Item:
-    shape = located.shape
-    values = {name: expr.search(located.node) for name, expr in shape.fields.items()}
-    rule, evidence, reason = decide_provenance(endpoint, located, request)
-    provenance, confidence, rule_id = Provenance(rule.provenance), rule.confidence, f"{endpoint.name}#{rule.index + 1}"
+    shape, node = located.shape, located.node
+    values, index, fmt_index, rel_index, labels = plan_for(endpoint, shape)(
+        node, located.type, located.context, request)
+    if values is None:  # an expression raised: each field alone (None for that one)
+        values = {name: expr.search(node) for name, expr in shape.fields.items()}
+    if index < 0:
+        raise AssertionError("adapters always end with a default rule")
+    rule = endpoint.provenance[index]
+    evidence, reason = _evidence(endpoint, rule, located, request), _reason(rule, node)
+    provenance, confidence, rule_id = _PROVENANCE.get(rule.provenance) or Provenance(rule.provenance), rule.confidence, f"{endpoint.name}#{rule.index + 1}"
     own = own_evidence(endpoint, values, request) if provenance is not Provenance.PROMOTED else None
     if own is not None:  # precedence 2: after ads, before every per-item or surface signal
         provenance, confidence, rule_id = Provenance.OWN, 0.95, f"{endpoint.name}#own"
         evidence, reason = own, None
-    labels = [label for expr, label in endpoint.labels if expr.holds(located.node)]
     if rule.label and rule.label not in labels:
         labels.append(rule.label)
     item = Item(
@@ -264,7 +273,7 @@ def build_item(endpoint: Endpoint, located: Located, position: int, request: dic
         labels=labels,
         pack=" ".join(endpoint.pack) if endpoint.pack[0] else None,
     )
-    fmt, relation = shape.format.decide(located.node), shape.relation.decide(located.node)
+    fmt, relation = shape.format.rules[fmt_index], shape.relation.rules[rel_index]
     item.format, item.format_why = fmt.value, fmt.why
     item.relation, item.relation_why = relation.value, relation.why
     if formats is not None and endpoint.recalls_formats and item.id is not None:
@@ -272,7 +281,7 @@ def build_item(endpoint: Endpoint, located: Located, position: int, request: dic
     if "duration" in values or "duration_ms" in values:
         item.duration_s = _duration(values)
     if endpoint.parts is not None:
-        item.parts = _parts(endpoint, located.node)
+        item.parts = _parts(endpoint, node)
     return item
 
 

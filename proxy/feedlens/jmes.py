@@ -11,7 +11,7 @@ from typing import Any
 import jmespath
 from jmespath import exceptions as jexc
 
-from .jmesfast import ERRORS, compile_functions
+from .jmesfast import ERRORS, compile_functions, path_steps
 
 _PATH_NODES = {"field", "subexpression", "index_expression", "index", "current", "identity"}
 _CONTAINER_NODES = _PATH_NODES | {"projection"}
@@ -65,26 +65,6 @@ def is_container_path(ast: dict) -> bool:
     if ast["type"] not in _CONTAINER_NODES:
         return False
     return all(is_container_path(child) for child in ast.get("children", []))
-
-
-def path_steps(ast: dict) -> list | None:
-    """A pure path as a list of keys and indexes, or None when it is not one."""
-    kind = ast["type"]
-    if kind == "field":
-        return [ast["value"]]
-    if kind in ("current", "identity"):
-        return []
-    if kind == "index":
-        return [ast["value"]]
-    if kind in ("subexpression", "index_expression"):
-        steps: list = []
-        for child in ast["children"]:
-            sub = path_steps(child)
-            if sub is None:
-                return None
-            steps.extend(sub)
-        return steps
-    return None
 
 
 def path_alternatives(ast: dict) -> list[list]:

@@ -19,6 +19,7 @@ from jmespath.visitor import Options, TreeInterpreter, _equals, _is_comparable
 
 Fn = Callable[[Any], Any]
 _INTERPRETER = TreeInterpreter(Options(dict_cls=dict))
+_PATH_NODES = {"field", "subexpression", "index_expression", "index"}
 _ORDER = {"lt": operator.lt, "gt": operator.gt, "lte": operator.le, "gte": operator.ge}
 # What evaluating an expression on odd data may raise; a search answers None instead.
 ERRORS = (jexc.JMESPathError, TypeError, ValueError, AttributeError, KeyError, IndexError,
@@ -52,13 +53,34 @@ def compile_functions(node: dict) -> tuple[Fn, Fn, Fn]:
     return namespace["raw"], namespace["search"], namespace["holds"]
 
 
-class _Gen:
-    """Writes one expression as Python source: each node an expression over its input's."""
+def compile_block(write: Callable[[_Gen], list[str]], args: str) -> Callable:
+    """One function `block(args)` whose body `write(gen)` writes, with gen.expr(ast, "v") for
+    each expression over the root `v`: a pure path that several of them read (`type`,
+    `core.user.id`) is read once, at the top. `write` is called twice (counting, writing)."""
+    counting = _Gen()
+    write(counting)
+    shared = [steps for steps, uses in counting.uses.items() if uses >= 2]
+    gen = _Gen({steps: f"p{i}" for i, steps in enumerate(shared)})
+    body = write(gen)
+    source = "\n".join(gen.defs + [f"def block({args}):", *("    " + line for line in gen.prelude() + body)])
+    namespace = {"ERRORS": ERRORS, **gen.consts}
+    exec(compile(source, "<feedlens block>", "exec"), namespace)  # noqa: S102 (our own text)
+    return namespace["block"]
 
-    def __init__(self):
+
+class _Gen:
+    """Writes expressions as Python source: each node an expression over its input's.
+
+    Pure paths from the root input `v` (`a.b[0].c`) can be shared between the expressions of
+    one function: `uses` counts them (a first pass), `hoisted` names the prefixes read once
+    into locals at its top (`prelude`), as field reads that never raise."""
+
+    def __init__(self, hoisted: dict[tuple, str] | None = None):
         self.consts: dict[str, Any] = {}
         self.defs: list[str] = []
         self.count = 0
+        self.uses: dict[tuple, int] = {}
+        self.hoisted = hoisted or {}
 
     def tmp(self) -> str:
         self.count += 1
@@ -70,10 +92,34 @@ class _Gen:
         return name
 
     def expr(self, node: dict, v: str) -> str:
+        if v == "v" and node["type"] in _PATH_NODES:
+            steps = path_steps(node)
+            if steps:
+                return self._root_path(tuple(steps))
         build = getattr(self, "n_" + node["type"], None)
         if build is None:
             return f"{self.const(lambda value, node=node: _INTERPRETER.visit(node, value))}({v})"
         return build(node, v)
+
+    def _root_path(self, steps: tuple) -> str:
+        for k in range(1, len(steps) + 1):
+            self.uses[steps[:k]] = self.uses.get(steps[:k], 0) + 1
+        k = next((k for k in range(len(steps), 0, -1) if steps[:k] in self.hoisted), 0)
+        return self.steps(self.hoisted[steps[:k]] if k else "v", steps[k:])
+
+    def steps(self, v: str, steps) -> str:
+        for step in steps:
+            node = {"type": "index" if isinstance(step, int) else "field", "value": step}
+            v = self.n_index(node, v) if isinstance(step, int) else self.n_field(node, v)
+        return v
+
+    def prelude(self) -> list[str]:
+        """The assignments of the hoisted prefixes, shorter first."""
+        lines = []
+        for steps, name in sorted(self.hoisted.items(), key=lambda kv: len(kv[0])):
+            k = next((k for k in range(len(steps) - 1, 0, -1) if steps[:k] in self.hoisted), 0)
+            lines.append(f"{name} = {self.steps(self.hoisted[steps[:k]] if k else 'v', steps[k:])}")
+        return lines
 
     def named(self, v: str, build: Callable[[str], str]) -> str:
         """`build` may use its input many times or not at all: give it a name, bound first."""
@@ -200,6 +246,26 @@ class _Gen:
             f"    {r} = {self.expr(each, e)}", f"    if {r} is not None:", f"        out.append({r})",
             "return out"])
         return f"{helper}({self.expr(base, v)})"
+
+
+def path_steps(ast: dict) -> list | None:
+    """A pure path as a list of keys and indexes, or None when it is not one."""
+    kind = ast["type"]
+    if kind == "field":
+        return [ast["value"]]
+    if kind in ("current", "identity"):
+        return []
+    if kind == "index":
+        return [ast["value"]]
+    if kind in ("subexpression", "index_expression"):
+        steps: list = []
+        for child in ast["children"]:
+            sub = path_steps(child)
+            if sub is None:
+                return None
+            steps.extend(sub)
+        return steps
+    return None
 
 
 def _json_equals(a, b) -> bool:
