@@ -8,6 +8,7 @@ regex (textmatch.py) and an unknown phrase category (phrases.py), as exceptions 
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,8 +27,8 @@ def _as_set(value) -> set[str]:
 
 
 def _in(attribute: str, value) -> Predicate:
-    allowed = _as_set(value)
-    return lambda item, now: str(getattr(item, attribute)) in allowed
+    allowed, read = _as_set(value), operator.attrgetter(attribute)
+    return lambda item, now: str(read(item)) in allowed
 
 
 def _duration(bounds: dict) -> Predicate:
@@ -152,6 +153,16 @@ def compile_condition(spec: dict, library: Callable[[], PhraseLibrary] = lambda:
     if "not" in spec:
         negated = compile_condition(spec["not"], library)
         checks.append(lambda item, now: not negated(item, now))
+    return _all(checks)
+
+
+def _all(checks: list[Predicate]) -> Predicate:
+    """Every check, in order, stopping at the first that fails (one call for one check)."""
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda item, now: first(item, now) and second(item, now)
     return lambda item, now: all(check(item, now) for check in checks)
 
 
