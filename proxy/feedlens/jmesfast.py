@@ -20,6 +20,11 @@ from jmespath.visitor import Options, TreeInterpreter, _equals, _is_comparable
 Fn = Callable[[Any], Any]
 _INTERPRETER = TreeInterpreter(Options(dict_cls=dict))
 _PATH_NODES = {"field", "subexpression", "index_expression", "index"}
+# Nodes worth computing once when several expressions of a block compute them from its root.
+_SHARED_NODES = {"or_expression", "and_expression", "pipe", "subexpression", "index_expression",
+                 "function_expression", "projection", "filter_projection", "flatten",
+                 "value_projection", "multi_select_list", "not_expression"}
+_UNSET = object()
 _ORDER = {"lt": operator.lt, "gt": operator.gt, "lte": operator.le, "gte": operator.ge}
 # What evaluating an expression on odd data may raise; a search answers None instead.
 ERRORS = (jexc.JMESPathError, TypeError, ValueError, AttributeError, KeyError, IndexError,
@@ -59,11 +64,12 @@ def compile_block(write: Callable[[_Gen], list[str]], args: str) -> Callable:
     `core.user.id`) is read once, at the top. `write` is called twice (counting, writing)."""
     counting = _Gen()
     write(counting)
-    shared = [steps for steps, uses in counting.uses.items() if uses >= 2]
-    gen = _Gen({steps: f"p{i}" for i, steps in enumerate(shared)})
+    shared = [key for key, uses in counting.uses.items() if uses >= 2]
+    gen = _Gen({key: f"p{i}" for i, key in enumerate(k for k in shared if isinstance(k, tuple))},
+               {key: f"m{i}" for i, key in enumerate(k for k in shared if isinstance(k, str))})
     body = write(gen)
     source = "\n".join(gen.defs + [f"def block({args}):", *("    " + line for line in gen.prelude() + body)])
-    namespace = {"ERRORS": ERRORS, **gen.consts}
+    namespace = {"ERRORS": ERRORS, "UNSET": _UNSET, **gen.consts}
     exec(compile(source, "<feedlens block>", "exec"), namespace)  # noqa: S102 (our own text)
     return namespace["block"]
 
@@ -71,16 +77,19 @@ def compile_block(write: Callable[[_Gen], list[str]], args: str) -> Callable:
 class _Gen:
     """Writes expressions as Python source: each node an expression over its input's.
 
-    Pure paths from the root input `v` (`a.b[0].c`) can be shared between the expressions of
-    one function: `uses` counts them (a first pass), `hoisted` names the prefixes read once
-    into locals at its top (`prelude`), as field reads that never raise."""
+    What several expressions of one function compute from the root input `v` is shared:
+    `uses` counts it (a first pass); `hoisted` names the prefixes of pure paths (`a.b[0].c`)
+    read once into locals at its top (`prelude`), as field reads that never raise; `memos`
+    names the other sub-expressions (`(value.post || post).embed`), each computed where it
+    is first needed and kept (one that raises raises where it is used, as it would alone)."""
 
-    def __init__(self, hoisted: dict[tuple, str] | None = None):
+    def __init__(self, hoisted: dict[tuple, str] | None = None, memos: dict[str, str] | None = None):
         self.consts: dict[str, Any] = {}
         self.defs: list[str] = []
         self.count = 0
-        self.uses: dict[tuple, int] = {}
+        self.uses: dict[tuple | str, int] = {}
         self.hoisted = hoisted or {}
+        self.memos = memos or {}
 
     def tmp(self) -> str:
         self.count += 1
@@ -96,6 +105,15 @@ class _Gen:
             steps = path_steps(node)
             if steps:
                 return self._root_path(tuple(steps))
+        if v == "v" and node["type"] in _SHARED_NODES:
+            key = repr(node)
+            self.uses[key] = self.uses.get(key, 0) + 1
+            if key in self.memos:
+                name = self.memos[key]
+                return f"({name} if {name} is not UNSET else ({name} := {self._build(node, v)}))"
+        return self._build(node, v)
+
+    def _build(self, node: dict, v: str) -> str:
         build = getattr(self, "n_" + node["type"], None)
         if build is None:
             return f"{self.const(lambda value, node=node: _INTERPRETER.visit(node, value))}({v})"
@@ -119,7 +137,7 @@ class _Gen:
         for steps, name in sorted(self.hoisted.items(), key=lambda kv: len(kv[0])):
             k = next((k for k in range(len(steps) - 1, 0, -1) if steps[:k] in self.hoisted), 0)
             lines.append(f"{name} = {self.steps(self.hoisted[steps[:k]] if k else 'v', steps[k:])}")
-        return lines
+        return lines + [f"{' = '.join(self.memos.values())} = UNSET"] if self.memos else lines
 
     def named(self, v: str, build: Callable[[str], str]) -> str:
         """`build` may use its input many times or not at all: give it a name, bound first."""
