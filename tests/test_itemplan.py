@@ -108,3 +108,12 @@ def test_odd_values_where_expressions_raise_read_as_each_expression_alone(odd):
             assert plan_for(endpoint, shape) is plan  # compiled once
     if odd == {"x": 1}:
         assert raised  # some field expression did raise on it
+
+
+def test_shared_evidence_keeps_each_value_as_it_was():
+    """Items share one Evidence per fact; 1, true and 1.0 (equal in Python) stay apart."""
+    from feedlens.extract import _fact
+    facts = [_fact("is_ad", value) for value in (1, True, 1.0, -0.0, 0.0, "1", None)]
+    assert [type(f.value) for f in facts] == [int, bool, float, float, float, str, type(None)]
+    assert str(facts[3].value) == "-0.0"
+    assert _fact("is_ad", 1) is facts[0] and _fact("is_ad", 1, "request") is not facts[0]

@@ -125,6 +125,8 @@ def _read_context(node: dict, exprs: dict, context: dict | None) -> dict | None:
 
 
 def to_text(value) -> str | None:
+    if value.__class__ is str:
+        return value
     if value is None or isinstance(value, (dict, list)):
         return None
     if isinstance(value, bool):
@@ -208,26 +210,46 @@ def _reason(rule: ProvenanceRule, node: dict) -> str | None:
 def _evidence(endpoint: Endpoint, rule: ProvenanceRule, located: Located, request: dict | None) -> list[Evidence]:
     evidence = []
     if rule.type is not None:
-        evidence.append(Evidence(path="type", value=rule.type))
+        evidence.append(_fact("type", rule.type))
     if rule.request is not None:
-        evidence.extend(Evidence(path=f"request.{text}", value=summarize(get_steps(request, steps)[1]),
-                                 source="request") for text, steps in rule.request.paths)
+        evidence.extend(_fact(f"request.{text}", summarize(get_steps(request, steps)[1]), "request")
+                        for text, steps in rule.request.paths)
     elif _asks_request(endpoint) and not ((request or {}).get("session") or {}).get("known"):
         # The endpoint would have asked the request, but there was none (an offline body).
-        evidence.append(Evidence(path="request", value=NO_CONTEXT, source="request"))
+        evidence.append(_fact("request", NO_CONTEXT, "request"))
     if rule.context is not None:
-        evidence.extend(Evidence(path=f"context.{text}", value=summarize(get_steps(located.context, steps)[1]),
-                                 source="context") for text, steps in rule.context.paths)
+        evidence.extend(_fact(f"context.{text}", summarize(get_steps(located.context, steps)[1]), "context")
+                        for text, steps in rule.context.paths)
     if rule.when is not None:
         # Record the paths that had a value; a rule of many alternatives names mostly absent ones.
-        observed = [(text, get_steps(located.node, steps)[1]) for text, steps in rule.when.paths]
+        observed = list(zip([text for text, _ in rule.when.paths], rule.when.path_values(located.node)))
         present = [(t, v) for t, v in observed if v is not None] or observed[:1]
-        evidence.extend(Evidence(path=t, value=summarize(v)) for t, v in present)
+        evidence.extend(_fact(t, summarize(v)) for t, v in present)
     if rule.is_default or rule.request is not None:  # the surface decided (with the request)
-        evidence.append(Evidence(path="endpoint", value=endpoint.key, source="endpoint"))
+        evidence.append(_fact("endpoint", endpoint.key, "endpoint"))
         if rule.why:
-            evidence.append(Evidence(path="why", value=rule.why, source="endpoint"))
+            evidence.append(_fact("why", rule.why, "endpoint"))
     return evidence
+
+
+# Evidence is immutable and mostly the same few facts (`type: ad`, the endpoint, a rule's why):
+# items share one object per fact instead of building it anew (a frozen dataclass is slow to make).
+_FACTS: dict[tuple, Evidence] = {}
+
+
+def _fact(path: str, value, source: str = "item") -> Evidence:
+    if value.__class__ not in _SHARED_VALUES:  # a float (-0.0 equals 0.0), an object
+        return Evidence(path=path, value=value, source=source)
+    key = (path, value.__class__, value, source)  # the class: 1 and true are equal keys
+    found = _FACTS.get(key)
+    if found is None:
+        if len(_FACTS) >= 8192:
+            _FACTS.clear()
+        found = _FACTS[key] = Evidence(path=path, value=value, source=source)
+    return found
+
+
+_SHARED_VALUES = {str, int, bool, type(None)}
 
 
 def _asks_request(endpoint: Endpoint) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 import jmespath
 from jmespath import exceptions as jexc
 
-from .jmesfast import ERRORS, compile_functions, path_steps
+from .jmesfast import ERRORS, compile_block, compile_functions, path_steps
 
 _PATH_NODES = {"field", "subexpression", "index_expression", "index", "current", "identity"}
 _CONTAINER_NODES = _PATH_NODES | {"projection"}
@@ -23,13 +23,21 @@ class Expr:
     where jmespath would raise) and `holds(data)` (the value is not JMESPath-false) are
     generated Python functions (jmesfast.py)."""
 
-    __slots__ = ("source", "_compiled", "search", "holds", "paths")
+    __slots__ = ("source", "_compiled", "search", "holds", "paths", "_path_reader")
 
     def __init__(self, source: str):
         self.source = source
         self._compiled = jmespath.compile(source)
         _, self.search, self.holds = compile_functions(self._compiled.parsed)
         self.paths = evidence_paths(self._compiled.parsed)
+        self._path_reader = None
+
+    def path_values(self, data: Any) -> tuple:
+        """The value at each of `paths` in data (None where absent: get_steps(data, steps)[1])."""
+        if self._path_reader is None:  # compiled on first use: most expressions never need it
+            self._path_reader = compile_block(
+                lambda gen: [f"return ({''.join(gen.path(tuple(s)) + ', ' for _, s in self.paths)})"], "v")
+        return self._path_reader(data)
 
     @property
     def ast(self) -> dict:

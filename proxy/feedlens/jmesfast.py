@@ -104,7 +104,7 @@ class _Gen:
         if v == "v" and node["type"] in _PATH_NODES:
             steps = path_steps(node)
             if steps:
-                return self._root_path(tuple(steps))
+                return self.path(tuple(steps))
         if v == "v" and node["type"] in _SHARED_NODES:
             key = repr(node)
             self.uses[key] = self.uses.get(key, 0) + 1
@@ -119,7 +119,8 @@ class _Gen:
             return f"{self.const(lambda value, node=node: _INTERPRETER.visit(node, value))}({v})"
         return build(node, v)
 
-    def _root_path(self, steps: tuple) -> str:
+    def path(self, steps: tuple) -> str:
+        """A pure path from the root `v`, from its longest hoisted prefix."""
         for k in range(1, len(steps) + 1):
             self.uses[steps[:k]] = self.uses.get(steps[:k], 0) + 1
         k = next((k for k in range(len(steps), 0, -1) if steps[:k] in self.hoisted), 0)
