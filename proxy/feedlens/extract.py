@@ -82,25 +82,27 @@ def _find(doc, find: dict[str, ItemShape], context_exprs: dict, emptied: Expr | 
     """
     found: list[Located] = []
     compound: set[int] = set()
+    keys = find.keys()
     stack: list[tuple] = [(doc, None, None, (), None, None)]
+    pop, push = stack.pop, stack.extend
     while stack:
-        node, container, element, outer, context, group = stack.pop()
+        node, container, element, outer, context, group = pop()
         if isinstance(node, dict):
-            hit = next((key for key in node if key in find), None)
-            if hit is not None:
+            if not keys.isdisjoint(node):  # the first of its keys that is a find key, in its order
+                hit = next(key for key in node if key in find)
                 _found_item(node, hit, find[hit], container, element, context, found,
                             group if group is not None and group[1] is not element else None)
                 compound.update(outer)
                 continue
             if emptied is not None and node is element and emptied.holds(node):
                 group = (container, node)
-            context = _read_context(node, context_exprs, context)
-            stack.extend((v, container, element, outer, context, group)
-                         for v in reversed(node.values()) if isinstance(v, (dict, list)))
+            if context_exprs:
+                context = _read_context(node, context_exprs, context)
+            push([(v, container, element, outer, context, group)
+                  for v in reversed(node.values()) if isinstance(v, (dict, list))])
         elif isinstance(node, list):
             chain = outer + (id(element),) if element is not None else outer
-            stack.extend((v, node, v, chain, context, group)
-                         for v in reversed(node) if isinstance(v, (dict, list)))
+            push([(v, node, v, chain, context, group) for v in reversed(node) if isinstance(v, (dict, list))])
     for located in found:
         if id(located.element) in compound:
             located.element = located.container = None
@@ -115,7 +117,7 @@ def _found_item(holder: dict, key: str, shape: ItemShape, container, element, co
 
 
 def _read_context(node: dict, exprs: dict, context: dict | None) -> dict | None:
-    if not exprs:
+    if not exprs or exprs.keys().isdisjoint(node):
         return context
     for key in exprs.keys() & node.keys():
         value = exprs[key].search(node[key])

@@ -42,6 +42,7 @@ def prefix_titles(located: list[Located], items: list[Item], profile: Profile, l
     """Prefix the visible texts of items (the adapter's `mark:` targets) for clients without
     the extension; returns whether anything changed."""
     changed = False
+    prefixes: dict[str, str] = {}  # per provenance: the same for every item of the response
     for loc, item in zip(located, items):
         if item.decision == "hide" or not loc.shape.marks:
             continue
@@ -49,7 +50,12 @@ def prefix_titles(located: list[Located], items: list[Item], profile: Profile, l
         if not (profile.title_prefix == "all" or item.decision == "label"
                 or (profile.title_prefix == "labelled" and labelled)):
             continue
-        prefix = item.label_text or profile.prefix_for(str(item.provenance), lang)
+        prefix = item.label_text
+        if not prefix:
+            provenance = str(item.provenance)
+            prefix = prefixes.get(provenance)
+            if prefix is None:
+                prefix = prefixes[provenance] = profile.prefix_for(provenance, lang)
         if prefix and write_mark(loc.node, loc.shape.marks, prefix):
             changed = True
     return changed
