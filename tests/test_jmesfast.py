@@ -76,7 +76,7 @@ EXTRA = [Expr(s) for s in (
     "a > `1`", "a <= b", "a < 'b'", "a == b", "a != b", "a == `[1]`", "to_string(a)", "to_string(a.b)",
     "join(', ', a)", "join(a, b)", "join('', [a, 'x'])", "a[*].b[*].id", "a[?b == `1`][?id].type",
     "(a || b).id", "a | (b || id)", "!a.b || `0`", "`0` || a", "a[-2]", "a[0][1]", "a | [0]",
-    "a && !b && c || id")]
+    "a && !b && c || id", "contains(['a', `1`, `true`], a)", "contains(`[]`, a)", "contains(`[[1]]`, a)")]
 
 
 @settings(max_examples=300, deadline=None)

@@ -220,8 +220,14 @@ class _Gen:
         return None
 
     def n_function_expression(self, node: dict, v: str) -> str:
-        runner = self.const(_function(node["value"], len(node["children"])))
-        return self.named(v, lambda n: f"{runner}({', '.join(self.expr(c, n) for c in node['children'])})")
+        name, args = node["value"], node["children"]
+        runner = self.const(_function(name, len(args)))
+        if name == "to_string" and len(args) == 1:  # a string is itself: no call
+            t = self.tmp()
+            return f"({t} if ({t} := {self.expr(args[0], v)}).__class__ is str else {runner}({t}))"
+        if name == "contains" and len(args) == 2 and args[0]["type"] == "literal" and isinstance(args[0]["value"], list):
+            return f"({self.expr(args[1], v)} in {self.const(args[0]['value'])})"  # `in` a list, as jmespath
+        return self.named(v, lambda n: f"{runner}({', '.join(self.expr(c, n) for c in args)})")
 
     def _helper(self, lines: list[str]) -> str:
         name = f"h{len(self.defs)}_{self.tmp()}"
