@@ -28,9 +28,22 @@ class Expr:
     def __init__(self, source: str):
         self.source = source
         self._compiled = jmespath.compile(source)
-        _, self.search, self.holds = compile_functions(self._compiled.parsed)
+        # written as Python on first use: adapters hold ~1,500 expressions, most of them read
+        # only through an item plan (itemplan.py), and loading stays as fast as parsing
+        self.search, self.holds = self._search_first, self._holds_first
         self.paths = evidence_paths(self._compiled.parsed)
         self._path_reader = None
+
+    def _write(self) -> None:
+        _, self.search, self.holds = compile_functions(self._compiled.parsed)
+
+    def _search_first(self, data: Any) -> Any:
+        self._write()
+        return self.search(data)
+
+    def _holds_first(self, data: Any) -> bool:
+        self._write()
+        return self.holds(data)
 
     def path_values(self, data: Any) -> tuple:
         """The value at each of `paths` in data (None where absent: get_steps(data, steps)[1])."""
