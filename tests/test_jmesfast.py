@@ -92,3 +92,13 @@ def test_node_kinds_same_answer_on_random_data(value, expr):
     found = expr.search_reference(value)
     assert expr.holds(value) == (not (found is None or found is False or found == "" or found == []
                                       or found == {}))  # JMESPath's truth: 0 is true
+
+
+def test_an_expression_is_written_once_even_through_a_kept_stub():
+    expr = Expr("a.b || c")
+    stub_search, stub_holds = expr.search, expr.holds  # taken before the first use
+    assert stub_search({"a": {"b": 1}}) == 1 and stub_holds({"c": "x"})
+    written = expr.search, expr.holds
+    assert written != (stub_search, stub_holds)
+    assert stub_search({"c": 2}) == 2 and not stub_holds({})
+    assert (expr.search, expr.holds) == written  # not written again

@@ -52,10 +52,10 @@ def _provenance_test(gen, rule) -> tuple[str | None, object]:
     tests = []
     if rule.type is not None:
         tests.append(f"typ == {rule.type!r}")
-    if rule.context is not None:
-        tests.append(f"{gen.const(rule.context.holds)}(ctx or {{}})")
+    if rule.context is not None:  # the expression, not its holds: that is written on first use
+        tests.append(f"{gen.const(rule.context)}.holds(ctx or {{}})")
     if rule.request is not None:
-        tests.append(f"{gen.const(rule.request.holds)}(req or {{}})")
+        tests.append(f"{gen.const(rule.request)}.holds(req or {{}})")
     return " and ".join(tests) or None, None if rule.is_default else rule.when
 
 

@@ -23,19 +23,21 @@ class Expr:
     where jmespath would raise) and `holds(data)` (the value is not JMESPath-false) are
     generated Python functions (jmesfast.py)."""
 
-    __slots__ = ("source", "_compiled", "search", "holds", "paths", "_path_reader")
+    __slots__ = ("source", "_compiled", "search", "holds", "paths", "_path_reader", "_written")
 
     def __init__(self, source: str):
         self.source = source
         self._compiled = jmespath.compile(source)
         # written as Python on first use: adapters hold ~1,500 expressions, most of them read
         # only through an item plan (itemplan.py), and loading stays as fast as parsing
-        self.search, self.holds = self._search_first, self._holds_first
+        self.search, self.holds, self._written = self._search_first, self._holds_first, False
         self.paths = evidence_paths(self._compiled.parsed)
         self._path_reader = None
 
     def _write(self) -> None:
-        _, self.search, self.holds = compile_functions(self._compiled.parsed)
+        if not self._written:  # once, whoever holds a stub (a copy, a bound method kept)
+            _, self.search, self.holds = compile_functions(self._compiled.parsed)
+            self._written = True
 
     def _search_first(self, data: Any) -> Any:
         self._write()
