@@ -71,10 +71,34 @@ EXTRA = [Expr(s) for s in (
     # the literal comparisons and functions compiled without jmespath's generic helpers
     "a == `1`", "a != `1`", "a == `true`", "a != `true`", "a == null", "a == 'ad'", "a != 'ad'",
     "a == `1.0`", "contains(a, b)", "contains(a, `1`)", "starts_with(a, b)", "ends_with(a, 'd')",
-    "ends_with(a, b)", "length(a)", "length(a) > `0`", "[a, b]", "[a, b][0]", "a.*", "a.*.b", "*.id")]
+    "ends_with(a, b)", "length(a)", "length(a) > `0`", "[a, b]", "[a, b][0]", "a.*", "a.*.b", "*.id",
+    # generated code: ordering, equality with booleans, the string functions, nested projections
+    "a > `1`", "a <= b", "a < 'b'", "a == b", "a != b", "a == `[1]`", "to_string(a)", "to_string(a.b)",
+    "join(', ', a)", "join(a, b)", "join('', [a, 'x'])", "a[*].b[*].id", "a[?b == `1`][?id].type",
+    "(a || b).id", "a | (b || id)", "!a.b || `0`", "`0` || a", "a[-2]", "a[0][1]", "a | [0]",
+    "a && !b && c || id", "contains(['a', `1`, `true`], a)", "contains(`[]`, a)", "contains(`[[1]]`, a)")]
 
 
 @settings(max_examples=300, deadline=None)
 @given(json_values, st.sampled_from([e for _, e in EXPRESSIONS] + EXTRA))
 def test_same_answer_on_random_data(value, expr):
     assert expr.search(value) == expr.search_reference(value)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(json_values, st.sampled_from(EXTRA))
+def test_node_kinds_same_answer_on_random_data(value, expr):
+    assert expr.search(value) == expr.search_reference(value)
+    found = expr.search_reference(value)
+    assert expr.holds(value) == (not (found is None or found is False or found == "" or found == []
+                                      or found == {}))  # JMESPath's truth: 0 is true
+
+
+def test_an_expression_is_written_once_even_through_a_kept_stub():
+    expr = Expr("a.b || c")
+    stub_search, stub_holds = expr.search, expr.holds  # taken before the first use
+    assert stub_search({"a": {"b": 1}}) == 1 and stub_holds({"c": "x"})
+    written = expr.search, expr.holds
+    assert written != (stub_search, stub_holds)
+    assert stub_search({"c": 2}) == 2 and not stub_holds({})
+    assert (expr.search, expr.holds) == written  # not written again

@@ -7,6 +7,8 @@ regex (textmatch.py) and an unknown phrase category (phrases.py), as exceptions 
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,8 +27,8 @@ def _as_set(value) -> set[str]:
 
 
 def _in(attribute: str, value) -> Predicate:
-    allowed = _as_set(value)
-    return lambda item, now: str(getattr(item, attribute)) in allowed
+    allowed, read = _as_set(value), operator.attrgetter(attribute)
+    return lambda item, now: str(read(item)) in allowed
 
 
 def _duration(bounds: dict) -> Predicate:
@@ -45,7 +47,11 @@ def _author(value) -> Predicate:
 
 def _item_text(item: Item) -> str:
     parts = [item.title, item.text] + [p.get("text") for p in item.parts]
-    return normalize(" ".join(p for p in parts if p))
+    return _normalized(" ".join(p for p in parts if p))
+
+
+# An item's text is normalised once for all the keyword and regex rules that read it.
+_normalized = functools.lru_cache(maxsize=1024)(normalize)
 
 
 @dataclass(slots=True)
@@ -87,12 +93,20 @@ def phrase_check(value: dict, library: PhraseLibrary) -> PhraseCheck:
 
 def _keywords(value) -> Predicate:
     words = [normalize(w) for w in _as_set(value) if w]
-    return lambda item, now: any(w in _item_text(item) for w in words)
+
+    def holds(item: Item, now: datetime) -> bool:
+        text = _item_text(item)  # once per item, not once per word
+        return any(w in text for w in words)
+    return holds
 
 
 def _regex(value) -> Predicate:
     patterns = [compile_regex(p) for p in _as_set(value)]
-    return lambda item, now: any(p.search(_item_text(item)) for p in patterns)
+
+    def holds(item: Item, now: datetime) -> bool:
+        text = _item_text(item)
+        return any(p.search(text) for p in patterns)
+    return holds
 
 
 def _labels(value) -> Predicate:
@@ -139,6 +153,16 @@ def compile_condition(spec: dict, library: Callable[[], PhraseLibrary] = lambda:
     if "not" in spec:
         negated = compile_condition(spec["not"], library)
         checks.append(lambda item, now: not negated(item, now))
+    return _all(checks)
+
+
+def _all(checks: list[Predicate]) -> Predicate:
+    """Every check, in order, stopping at the first that fails (one call for one check)."""
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda item, now: first(item, now) and second(item, now)
     return lambda item, now: all(check(item, now) for check in checks)
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from .adapters import Endpoint, ItemShape, ProvenanceRule
 from .item_format import FacetRule, FormatMemory, Seen, to_seconds
+from .itemplan import plan_for
 from .jmes import Expr, get_steps, summarize
 from .model import Evidence, Item, Provenance
 from .session import NO_CONTEXT
@@ -81,25 +82,27 @@ def _find(doc, find: dict[str, ItemShape], context_exprs: dict, emptied: Expr | 
     """
     found: list[Located] = []
     compound: set[int] = set()
+    keys = find.keys()
     stack: list[tuple] = [(doc, None, None, (), None, None)]
+    pop, push = stack.pop, stack.extend
     while stack:
-        node, container, element, outer, context, group = stack.pop()
+        node, container, element, outer, context, group = pop()
         if isinstance(node, dict):
-            hit = next((key for key in node if key in find), None)
-            if hit is not None:
+            if not keys.isdisjoint(node):  # the first of its keys that is a find key, in its order
+                hit = next(key for key in node if key in find)
                 _found_item(node, hit, find[hit], container, element, context, found,
                             group if group is not None and group[1] is not element else None)
                 compound.update(outer)
                 continue
             if emptied is not None and node is element and emptied.holds(node):
                 group = (container, node)
-            context = _read_context(node, context_exprs, context)
-            stack.extend((v, container, element, outer, context, group)
-                         for v in reversed(node.values()) if isinstance(v, (dict, list)))
+            if context_exprs:
+                context = _read_context(node, context_exprs, context)
+            push([(v, container, element, outer, context, group)
+                  for v in reversed(node.values()) if isinstance(v, (dict, list))])
         elif isinstance(node, list):
             chain = outer + (id(element),) if element is not None else outer
-            stack.extend((v, node, v, chain, context, group)
-                         for v in reversed(node) if isinstance(v, (dict, list)))
+            push([(v, node, v, chain, context, group) for v in reversed(node) if isinstance(v, (dict, list))])
     for located in found:
         if id(located.element) in compound:
             located.element = located.container = None
@@ -114,7 +117,7 @@ def _found_item(holder: dict, key: str, shape: ItemShape, container, element, co
 
 
 def _read_context(node: dict, exprs: dict, context: dict | None) -> dict | None:
-    if not exprs:
+    if not exprs or exprs.keys().isdisjoint(node):
         return context
     for key in exprs.keys() & node.keys():
         value = exprs[key].search(node[key])
@@ -124,6 +127,8 @@ def _read_context(node: dict, exprs: dict, context: dict | None) -> dict | None:
 
 
 def to_text(value) -> str | None:
+    if value.__class__ is str:
+        return value
     if value is None or isinstance(value, (dict, list)):
         return None
     if isinstance(value, bool):
@@ -193,6 +198,9 @@ def decide_provenance(endpoint: Endpoint, located: Located,
     raise AssertionError("adapters always end with a default rule")
 
 
+_PROVENANCE = {p.value: p for p in Provenance}
+
+
 def _reason(rule: ProvenanceRule, node: dict) -> str | None:
     if rule.reason is None:
         return None
@@ -204,26 +212,46 @@ def _reason(rule: ProvenanceRule, node: dict) -> str | None:
 def _evidence(endpoint: Endpoint, rule: ProvenanceRule, located: Located, request: dict | None) -> list[Evidence]:
     evidence = []
     if rule.type is not None:
-        evidence.append(Evidence(path="type", value=rule.type))
+        evidence.append(_fact("type", rule.type))
     if rule.request is not None:
-        evidence.extend(Evidence(path=f"request.{text}", value=summarize(get_steps(request, steps)[1]),
-                                 source="request") for text, steps in rule.request.paths)
+        evidence.extend(_fact(f"request.{text}", summarize(get_steps(request, steps)[1]), "request")
+                        for text, steps in rule.request.paths)
     elif _asks_request(endpoint) and not ((request or {}).get("session") or {}).get("known"):
         # The endpoint would have asked the request, but there was none (an offline body).
-        evidence.append(Evidence(path="request", value=NO_CONTEXT, source="request"))
+        evidence.append(_fact("request", NO_CONTEXT, "request"))
     if rule.context is not None:
-        evidence.extend(Evidence(path=f"context.{text}", value=summarize(get_steps(located.context, steps)[1]),
-                                 source="context") for text, steps in rule.context.paths)
+        evidence.extend(_fact(f"context.{text}", summarize(get_steps(located.context, steps)[1]), "context")
+                        for text, steps in rule.context.paths)
     if rule.when is not None:
         # Record the paths that had a value; a rule of many alternatives names mostly absent ones.
-        observed = [(text, get_steps(located.node, steps)[1]) for text, steps in rule.when.paths]
+        observed = list(zip([text for text, _ in rule.when.paths], rule.when.path_values(located.node)))
         present = [(t, v) for t, v in observed if v is not None] or observed[:1]
-        evidence.extend(Evidence(path=t, value=summarize(v)) for t, v in present)
+        evidence.extend(_fact(t, summarize(v)) for t, v in present)
     if rule.is_default or rule.request is not None:  # the surface decided (with the request)
-        evidence.append(Evidence(path="endpoint", value=endpoint.key, source="endpoint"))
+        evidence.append(_fact("endpoint", endpoint.key, "endpoint"))
         if rule.why:
-            evidence.append(Evidence(path="why", value=rule.why, source="endpoint"))
+            evidence.append(_fact("why", rule.why, "endpoint"))
     return evidence
+
+
+# Evidence is immutable and mostly the same few facts (`type: ad`, the endpoint, a rule's why):
+# items share one object per fact instead of building it anew (a frozen dataclass is slow to make).
+_FACTS: dict[tuple, Evidence] = {}
+
+
+def _fact(path: str, value, source: str = "item") -> Evidence:
+    if value.__class__ not in _SHARED_VALUES:  # a float (-0.0 equals 0.0), an object
+        return Evidence(path=path, value=value, source=source)
+    key = (path, value.__class__, value, source)  # the class: 1 and true are equal keys
+    found = _FACTS.get(key)
+    if found is None:
+        if len(_FACTS) >= 8192:
+            _FACTS.clear()
+        found = _FACTS[key] = Evidence(path=path, value=value, source=source)
+    return found
+
+
+_SHARED_VALUES = {str, int, bool, type(None)}
 
 
 def _asks_request(endpoint: Endpoint) -> bool:
@@ -232,15 +260,20 @@ def _asks_request(endpoint: Endpoint) -> bool:
 
 def build_item(endpoint: Endpoint, located: Located, position: int, request: dict | None = None,
                formats: FormatMemory | None = None) -> Item:
-    shape = located.shape
-    values = {name: expr.search(located.node) for name, expr in shape.fields.items()}
-    rule, evidence, reason = decide_provenance(endpoint, located, request)
-    provenance, confidence, rule_id = Provenance(rule.provenance), rule.confidence, f"{endpoint.name}#{rule.index + 1}"
+    shape, node = located.shape, located.node
+    values, index, fmt_index, rel_index, labels = plan_for(endpoint, shape)(
+        node, located.type, located.context, request)
+    if values is None:  # an expression raised: each field alone (None for that one)
+        values = {name: expr.search(node) for name, expr in shape.fields.items()}
+    if index < 0:
+        raise AssertionError("adapters always end with a default rule")
+    rule = endpoint.provenance[index]
+    evidence, reason = _evidence(endpoint, rule, located, request), _reason(rule, node)
+    provenance, confidence, rule_id = _PROVENANCE.get(rule.provenance) or Provenance(rule.provenance), rule.confidence, f"{endpoint.name}#{rule.index + 1}"
     own = own_evidence(endpoint, values, request) if provenance is not Provenance.PROMOTED else None
     if own is not None:  # precedence 2: after ads, before every per-item or surface signal
         provenance, confidence, rule_id = Provenance.OWN, 0.95, f"{endpoint.name}#own"
         evidence, reason = own, None
-    labels = [label for expr, label in endpoint.labels if expr.holds(located.node)]
     if rule.label and rule.label not in labels:
         labels.append(rule.label)
     item = Item(
@@ -264,7 +297,7 @@ def build_item(endpoint: Endpoint, located: Located, position: int, request: dic
         labels=labels,
         pack=" ".join(endpoint.pack) if endpoint.pack[0] else None,
     )
-    fmt, relation = shape.format.decide(located.node), shape.relation.decide(located.node)
+    fmt, relation = shape.format.rules[fmt_index], shape.relation.rules[rel_index]
     item.format, item.format_why = fmt.value, fmt.why
     item.relation, item.relation_why = relation.value, relation.why
     if formats is not None and endpoint.recalls_formats and item.id is not None:
@@ -272,7 +305,7 @@ def build_item(endpoint: Endpoint, located: Located, position: int, request: dic
     if "duration" in values or "duration_ms" in values:
         item.duration_s = _duration(values)
     if endpoint.parts is not None:
-        item.parts = _parts(endpoint, located.node)
+        item.parts = _parts(endpoint, node)
     return item
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import jmespath
 from jmespath import exceptions as jexc
 
-from .jmesfast import compile_ast, is_false
+from .jmesfast import ERRORS, compile_block, compile_functions, path_steps
 
 _PATH_NODES = {"field", "subexpression", "index_expression", "index", "current", "identity"}
 _CONTAINER_NODES = _PATH_NODES | {"projection"}
@@ -19,37 +19,51 @@ _OPTIONS = jmespath.Options(dict_cls=dict)
 
 
 class Expr:
-    """A compiled JMESPath expression that never raises when evaluated."""
+    """A compiled JMESPath expression that never raises when evaluated: `search(data)` (None
+    where jmespath would raise) and `holds(data)` (the value is not JMESPath-false) are
+    generated Python functions (jmesfast.py)."""
 
-    __slots__ = ("source", "_compiled", "_run", "paths")
+    __slots__ = ("source", "_compiled", "search", "holds", "paths", "_path_reader", "_written")
 
     def __init__(self, source: str):
         self.source = source
         self._compiled = jmespath.compile(source)
-        self._run = compile_ast(self._compiled.parsed)
+        # written as Python on first use: adapters hold ~1,500 expressions, most of them read
+        # only through an item plan (itemplan.py), and loading stays as fast as parsing
+        self.search, self.holds, self._written = self._search_first, self._holds_first, False
         self.paths = evidence_paths(self._compiled.parsed)
+        self._path_reader = None
+
+    def _write(self) -> None:
+        if not self._written:  # once, whoever holds a stub (a copy, a bound method kept)
+            _, self.search, self.holds = compile_functions(self._compiled.parsed)
+            self._written = True
+
+    def _search_first(self, data: Any) -> Any:
+        self._write()
+        return self.search(data)
+
+    def _holds_first(self, data: Any) -> bool:
+        self._write()
+        return self.holds(data)
+
+    def path_values(self, data: Any) -> tuple:
+        """The value at each of `paths` in data (None where absent: get_steps(data, steps)[1])."""
+        if self._path_reader is None:  # compiled on first use: most expressions never need it
+            self._path_reader = compile_block(
+                lambda gen: [f"return ({''.join(gen.path(tuple(s)) + ', ' for _, s in self.paths)})"], "v")
+        return self._path_reader(data)
 
     @property
     def ast(self) -> dict:
         return self._compiled.parsed
 
-    def search(self, data: Any) -> Any:
-        try:
-            return self._run(data)
-        except (jexc.JMESPathError, TypeError, ValueError, AttributeError, KeyError, IndexError,
-                RecursionError):
-            return None
-
     def search_reference(self, data: Any) -> Any:
-        """The jmespath library's own answer, for checking the compiled closures."""
+        """The jmespath library's own answer, for checking the compiled functions."""
         try:
             return self._compiled.search(data, _OPTIONS)
-        except (jexc.JMESPathError, TypeError, ValueError, AttributeError, KeyError, IndexError,
-                RecursionError):
+        except ERRORS:
             return None
-
-    def holds(self, data: Any) -> bool:
-        return not is_false(self.search(data))
 
     def __repr__(self) -> str:
         return f"Expr({self.source!r})"
@@ -74,26 +88,6 @@ def is_container_path(ast: dict) -> bool:
     if ast["type"] not in _CONTAINER_NODES:
         return False
     return all(is_container_path(child) for child in ast.get("children", []))
-
-
-def path_steps(ast: dict) -> list | None:
-    """A pure path as a list of keys and indexes, or None when it is not one."""
-    kind = ast["type"]
-    if kind == "field":
-        return [ast["value"]]
-    if kind in ("current", "identity"):
-        return []
-    if kind == "index":
-        return [ast["value"]]
-    if kind in ("subexpression", "index_expression"):
-        steps: list = []
-        for child in ast["children"]:
-            sub = path_steps(child)
-            if sub is None:
-                return None
-            steps.extend(sub)
-        return steps
-    return None
 
 
 def path_alternatives(ast: dict) -> list[list]:

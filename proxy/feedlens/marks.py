@@ -14,12 +14,10 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-
-from jmespath import exceptions as jexc
+from dataclasses import dataclass, field
 
 from .jmes import Expr, get_steps, path_steps
-from .jmesfast import compile_ast
+from .jmesfast import compile_functions
 
 FIELDS = ("title", "text")
 # Nodes that build new objects: a path through them would write into a copy.
@@ -35,17 +33,25 @@ class MarkTarget:
     node: _Select | None
     paths: list[list]
     markup: str
+    # each path as (the steps to its holder, its last step), split once
+    splits: list[tuple[list, str | int]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        self.splits = [(steps[:-1], steps[-1]) for steps in self.paths]
 
     def locate(self, item: dict) -> tuple[dict | list, str | int] | None:
         """(the object holding the text, its key), or None when the item shows no text here."""
         start = self.node.search(item) if self.node is not None else item
-        for steps in self.paths:
-            found, holder = get_steps(start, steps[:-1])
-            if not found or not isinstance(holder, (dict, list)):
+        for head, last in self.splits:
+            found, holder = get_steps(start, head) if head else (True, start)
+            if not found:
                 continue
-            ok, value = get_steps(holder, steps[-1:])
-            if ok and isinstance(value, str) and value.strip():
-                return holder, steps[-1]
+            if isinstance(last, int):
+                ok = isinstance(holder, list) and -len(holder) <= last < len(holder)
+            else:
+                ok = isinstance(holder, dict) and last in holder
+            if ok and isinstance(value := holder[last], str) and value.strip():
+                return holder, last
         return None
 
 
@@ -90,17 +96,10 @@ def compile_target(expr: Expr, markup: str) -> MarkTarget | None:
 class _Select:
     """The object-selecting part of a target, compiled from its part of the parsed AST."""
 
-    __slots__ = ("_run",)
+    __slots__ = ("search",)
 
     def __init__(self, ast: dict):
-        self._run = compile_ast(ast)
-
-    def search(self, data):
-        try:
-            return self._run(data)
-        except (jexc.JMESPathError, TypeError, ValueError, AttributeError, KeyError, IndexError,
-                RecursionError):
-            return None
+        self.search = compile_functions(ast)[1]  # None where jmespath would raise
 
 
 def write(item: dict, targets: list[MarkTarget], prefix: str) -> bool:

@@ -114,7 +114,11 @@ def decide(profile: Profile, items: list[Item], now: datetime) -> list[Decision]
     used: dict[str, int] = {}
     out = []
     for item in items:
-        rule = next((r for r in rules if r.matches(item, now)), None)
+        for rule in rules:
+            if rule.matches(item, now):
+                break
+        else:
+            rule = None
         if rule is None:
             out.append(Decision("hide", "allow_only:unlisted") if allow_only else Decision("keep", None))
             continue

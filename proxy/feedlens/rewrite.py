@@ -14,24 +14,29 @@ from .model import Item
 from .profiles import Profile
 
 
-@dataclass
+@dataclass(slots=True)
 class _Unit:
     """One list element and the items inside it (usually exactly one)."""
 
     element: object
     items: list[Item] = field(default_factory=list)
 
+    # A unit is nearly always one item: it is asked directly, without a generator.
     @property
     def hidden(self) -> bool:
-        return all(i.decision == "hide" for i in self.items)
+        items = self.items
+        return items[0].decision == "hide" if len(items) == 1 else all(i.decision == "hide" for i in items)
 
     @property
     def to_end(self) -> bool:
-        return any(i.decision == "move_to_end" for i in self.items)
+        items = self.items
+        return (items[0].decision == "move_to_end" if len(items) == 1
+                else any(i.decision == "move_to_end" for i in items))
 
     @property
     def chronological(self) -> bool:
-        return all(i.chronological for i in self.items)
+        items = self.items
+        return items[0].chronological if len(items) == 1 else all(i.chronological for i in items)
 
     @property
     def time(self) -> int:
@@ -42,6 +47,7 @@ def prefix_titles(located: list[Located], items: list[Item], profile: Profile, l
     """Prefix the visible texts of items (the adapter's `mark:` targets) for clients without
     the extension; returns whether anything changed."""
     changed = False
+    prefixes: dict[str, str] = {}  # per provenance: the same for every item of the response
     for loc, item in zip(located, items):
         if item.decision == "hide" or not loc.shape.marks:
             continue
@@ -49,7 +55,12 @@ def prefix_titles(located: list[Located], items: list[Item], profile: Profile, l
         if not (profile.title_prefix == "all" or item.decision == "label"
                 or (profile.title_prefix == "labelled" and labelled)):
             continue
-        prefix = item.label_text or profile.prefix_for(str(item.provenance), lang)
+        prefix = item.label_text
+        if not prefix:
+            provenance = str(item.provenance)
+            prefix = prefixes.get(provenance)
+            if prefix is None:
+                prefix = prefixes[provenance] = profile.prefix_for(provenance, lang)
         if prefix and write_mark(loc.node, loc.shape.marks, prefix):
             changed = True
     return changed
@@ -84,13 +95,15 @@ def _rebuild(container: list, units: dict[int, _Unit]) -> bool:
     """Hidden items leave the list where they are; the kept ones are reordered (move_to_end,
     chronological) among the slots kept items occupy, so every other element (a cursor, an X
     module whose tweets are items of their own) keeps its place between them."""
-    remaining = [e for e in container if id(e) not in units or not units[id(e)].hidden]
+    hidden = {key for key, unit in units.items() if unit.hidden}
+    remaining = [e for e in container if id(e) not in hidden]
     kept = [units[id(e)] for e in remaining if id(e) in units]
     chrono_slots = [i for i, u in enumerate(kept) if u.chronological]
     newest_first = sorted((kept[i] for i in chrono_slots), key=lambda u: u.time, reverse=True)
     for slot, unit in zip(chrono_slots, newest_first):
         kept[slot] = unit
-    kept = [u for u in kept if not u.to_end] + [u for u in kept if u.to_end]
+    ends = [u.to_end for u in kept]
+    kept = [u for u, end in zip(kept, ends) if not end] + [u for u, end in zip(kept, ends) if end]
     queue = iter(kept)
     rebuilt = [next(queue).element if id(element) in units else element for element in remaining]
     if len(rebuilt) == len(container) and all(a is b for a, b in zip(rebuilt, container)):

@@ -22,6 +22,10 @@ _RE2_OPTIONS.max_mem = 8 << 20
 def normalize(text: str | None) -> str:
     if not text:
         return ""
+    if text.isascii():  # NFKC leaves ASCII as it is, and folds its case as lower() does
+        return text.lower()
+    if unicodedata.is_normalized("NFKC", text):  # a quick check, far cheaper than normalising
+        return text.casefold()
     return unicodedata.normalize("NFKC", text).casefold()
 
 
