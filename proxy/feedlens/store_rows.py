@@ -133,8 +133,17 @@ def _texts_of(item: Item) -> list[str]:
 
 def _has_text(value: str, texts: list[str]) -> bool:
     """`value` holds one of `texts`, or is a cut piece of one (evidence strings end in …)."""
+    if len(value) < MIN_TEXT:  # shorter than any text, and than a piece worth matching
+        return False
+    for text in texts:
+        if text in value:
+            return True
     piece = value.rstrip("…").strip()
-    return any(text in value or (len(piece) >= 2 * MIN_TEXT and piece in text) for text in texts)
+    if len(piece) >= 2 * MIN_TEXT:
+        for text in texts:
+            if piece in text:
+                return True
+    return False
 
 
 def _evidence_json(evidence: list, texts: list[str]) -> str:
