@@ -59,6 +59,10 @@ class Writer:
         self.flush_interval = flush_interval
         self.max_queue = max_queue
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        # Wakes the collecting thread early: a call, a stop, or a full batch waiting. Not each
+        # record: every wake-up is a GIL hand-over, and on a busy machine the loop thread that
+        # gave the GIL away may wait for a CPU before it runs again.
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._put = 0  # records queued (one thread: the loop's)
         self._done = 0  # records written or failed (the writer thread)
@@ -80,6 +84,8 @@ class Writer:
             return False
         self._put += 1
         self._queue.put(record)
+        if self._put - self._done >= self.batch_size and not self._wake.is_set():
+            self._wake.set()
         return True
 
     async def call(self, fn: Callable[[], Any]) -> Any:
@@ -89,6 +95,7 @@ class Writer:
             return await asyncio.to_thread(fn)
         call = _Call(fn, asyncio.get_running_loop())
         self._queue.put(call)
+        self._wake.set()
         return await call.future
 
     async def stop(self) -> None:
@@ -96,6 +103,7 @@ class Writer:
         if self._thread is None:
             return
         self._queue.put(_STOP)
+        self._wake.set()
         await asyncio.to_thread(self._thread.join)
         self._thread = None
 
@@ -118,7 +126,7 @@ class Writer:
         """One batch: up to batch_size records, or what arrived within flush_interval of the
         first; and the call or stop marker that ended it, if one did."""
         batch: list = []
-        entry = self._queue.get()
+        entry = self._queue.get()  # idle: the first record of a batch wakes the thread
         deadline = time.monotonic() + self.flush_interval
         while True:
             if entry is _STOP or isinstance(entry, _Call):
@@ -126,13 +134,18 @@ class Writer:
             batch.append(entry)
             if len(batch) >= self.batch_size:
                 return batch, None
+            entry = self._next(deadline)
+            if entry is None:
+                return batch, None
+
+    def _next(self, deadline: float) -> Any:
+        """The next entry, waiting until `deadline` (None then) unless woken early."""
+        while True:
             try:
-                entry = self._queue.get_nowait()
+                return self._queue.get_nowait()
             except queue.Empty:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    return batch, None
-                try:
-                    entry = self._queue.get(timeout=remaining)
-                except queue.Empty:
-                    return batch, None
+                    return None
+                self._wake.wait(remaining)
+                self._wake.clear()  # a set after the wait is seen by get_nowait above
