@@ -126,7 +126,7 @@ async def test_many_submits_go_through_one_writer_in_batches(tmp_path, monkeypat
     assert sum(size for size, _ in calls) == 1000
     assert max(size for size, _ in calls) <= 100
     assert len(calls) <= 12  # batched: ~10 transactions, not 1000
-    assert {name for _, name in calls} == {"feedlens-store-writer_0"}
+    assert {name for _, name in calls} == {"feedlens-store-writer"}
     assert s.status()["written"]["items"] == 3000
     await s.close()
 

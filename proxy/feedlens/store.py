@@ -1,15 +1,15 @@
-"""The item log: one SQLite file, written by one task in batches, read on its own connection.
+"""The item log: one SQLite file, written by one thread in batches, read on its own connection.
 
 The proxy calls `submit()` for every feed response; it only puts the record on a queue, so
-the per-response path never waits on disk. One writer task drains the queue in batches and
-runs the inserts on a dedicated thread. Reads use a second connection (WAL lets readers run
-beside the writer) on another thread, so the event loop never blocks on SQLite.
+the per-response path never waits on disk and the event loop does no logging work besides.
+One writer thread (store_writer.py) drains the queue in batches, builds the rows and inserts
+them (store_rows.py). Reads use a second connection (WAL lets readers run beside the writer)
+on another thread, so the event loop never blocks on SQLite.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
 import threading
@@ -23,7 +23,8 @@ from . import hooks, private
 from . import store_fallback as fallback
 from .sqlerrors import describe, rollback
 from .store_rows import (_JSON_COLUMNS, _MARK_FIELDS, ITEM_COLUMNS, ResponseRecord, hashed_id,  # noqa: F401
-                         _composition, _filters, _row_dict, item_row)
+                         _composition, _filters, _row_dict, insert_rows, item_row)
+from .store_writer import Writer
 from .store_schema import (SCHEMA_VERSION, StoreError, _connect, _migrate_all,  # noqa: F401
                            component_schemas, migrate, migrate_component, open_readonly)
 
@@ -32,18 +33,8 @@ log = logging.getLogger(__name__)
 FILE_NAME = "feedlens.sqlite3"
 DAY = 86400.0
 
-class _Flush:
-    """A queue marker: the writer resolves it once everything before it is written."""
-
-    def __init__(self, future: asyncio.Future):
-        self.future = future
-
-
-_STOP = object()
-
-
 class Store:
-    def __init__(self, path: Path, *, retention_days: int = 90, batch_size: int = 500,
+    def __init__(self, path: Path, *, retention_days: int = 90, batch_size: int = 2000,
                  flush_interval: float = 0.2, max_queue: int = 100_000,
                  prune_interval: float = 3600.0,
                  components: dict[str, list[tuple[str, ...]]] | None = None,
@@ -62,8 +53,8 @@ class Store:
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.prune_interval = prune_interval
-        self._queue: asyncio.Queue = asyncio.Queue(maxsize=max_queue)
-        self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="feedlens-store-writer")
+        self._writer = Writer(self._write_batch, name="feedlens-store-writer", batch_size=batch_size,
+                              flush_interval=flush_interval, max_queue=max_queue)
         self._reader_pool = ThreadPoolExecutor(1, thread_name_prefix="feedlens-store-reader")
         self._wconn: sqlite3.Connection | None = None
         self._rconn: sqlite3.Connection | None = None
@@ -77,7 +68,7 @@ class Store:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._tasks:
+        if self._writer.running:
             return
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
@@ -91,7 +82,8 @@ class Store:
         except BaseException:
             await self._release()
             raise
-        self._tasks = [asyncio.create_task(self._writer(), name="feedlens-store-writer")]
+        self._writer.start()
+        self._tasks = []
         if self.retention_days > 0 and self.prune_interval > 0:
             self._tasks.append(asyncio.create_task(self._pruner(), name="feedlens-store-prune"))
 
@@ -111,21 +103,18 @@ class Store:
         log.warning("feedlens: %s", self.last_error)  # an error would stop mitmproxy at start
 
     async def close(self) -> None:
-        if not self._tasks:
+        if not self._writer.running:
             return
         await self.flush()
-        await self._queue.put(_STOP)
-        writer, *others = self._tasks
-        await writer
-        for task in others:
+        for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*others, return_exceptions=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         await self._release()
 
     async def _release(self) -> None:
         await self._close_connections()
-        self._writer_pool.shutdown(wait=True)
+        await self._writer.stop()  # after the connection's close: the thread ran it in order
         self._reader_pool.shutdown(wait=True)
 
     async def _close_connections(self) -> None:
@@ -142,14 +131,12 @@ class Store:
         if not self.logging:
             return
         if self._loop is not None and threading.get_ident() != self._loop_thread:
-            self._loop.call_soon_threadsafe(self._enqueue, record)
+            self._loop.call_soon_threadsafe(self._enqueue, record)  # one thread counts what is put
         else:
             self._enqueue(record)
 
     def _enqueue(self, record: ResponseRecord) -> None:
-        try:
-            self._queue.put_nowait(record)
-        except asyncio.QueueFull:
+        if not self._writer.put(record):
             # Disk is behind: losing log rows is better than slowing the user's traffic.
             self.counts["dropped"] += 1
             if self.counts["dropped"] in (1, 1000) or self.counts["dropped"] % 100_000 == 0:
@@ -157,53 +144,15 @@ class Store:
 
     async def flush(self) -> None:
         """Wait until everything submitted before this call is written."""
-        if not self._tasks:
+        if not self._writer.running:
             raise StoreError("store is not started")
-        future = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Flush(future))
-        await future
+        await self._writer.call(lambda: None)  # runs after the batch that holds those records
 
-    async def _writer(self) -> None:
-        while True:
-            batch, markers, stop = await self._collect()
-            if batch:
-                await self._write_batch(batch)
-            for marker in markers:
-                if not marker.future.done():
-                    marker.future.set_result(None)
-            if stop:
-                return
-
-    async def _collect(self) -> tuple[list[ResponseRecord], list[_Flush], bool]:
-        """One batch: up to batch_size records, or what arrived within flush_interval."""
-        loop = asyncio.get_running_loop()
-        batch: list[ResponseRecord] = []
-        first = await self._queue.get()
-        deadline = loop.time() + self.flush_interval
-        entry = first
-        while True:
-            if entry is _STOP:
-                return batch, [], True
-            if isinstance(entry, _Flush):
-                return batch, [entry], False
-            batch.append(entry)
-            if len(batch) >= self.batch_size:
-                return batch, [], False
-            try:
-                entry = self._queue.get_nowait()
-            except asyncio.QueueEmpty:
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    return batch, [], False
-                try:
-                    entry = await asyncio.wait_for(self._queue.get(), remaining)
-                except TimeoutError:
-                    return batch, [], False
-
-    async def _write_batch(self, batch: list[ResponseRecord]) -> None:
+    def _write_batch(self, batch: list[ResponseRecord]) -> None:
+        """On the writer thread; the thread must survive a bad batch (disk full, odd data)."""
         try:
-            items = await self._write(lambda: self._insert(batch))
-        except Exception as exc:  # the writer must survive a bad batch (disk full, odd data)
+            items = self._insert(batch)
+        except Exception as exc:
             self.counts["write_errors"] += 1
             error = describe(exc)
             if error != self.last_error:  # once per distinct error: a full disk does not flood the log
@@ -214,29 +163,18 @@ class Store:
         self.counts["items"] += items
 
     def _insert(self, batch: list[ResponseRecord]) -> int:
+        """One transaction: the responses, their items, the batch hooks; returns the items."""
         conn = self._wconn
-        rows: list[tuple] = []
-        written: list[tuple[ResponseRecord, int]] = []
-        conn.execute("BEGIN")
+        conn.execute("BEGIN IMMEDIATE")  # the write lock first: the ids below stay ours
         try:
-            for record in batch:
-                cursor = conn.execute(
-                    "INSERT INTO responses (time, platform, endpoint, surface, url, status, changed,"
-                    " error, item_count, device) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (record.time, record.platform, record.endpoint, record.surface, record.url,
-                     record.status, int(record.changed), record.error, len(record.items),
-                     record.device))
-                rows.extend(item_row(record, item, cursor.lastrowid) for item in record.items)
-                written.append((record, cursor.lastrowid))
-            conn.executemany(f"INSERT INTO items ({', '.join(ITEM_COLUMNS)}) VALUES "
-                             f"({', '.join('?' * len(ITEM_COLUMNS))})", rows)
+            written = insert_rows(conn, batch)
             for hook in self.batch_hooks:
                 hook(conn, written)
             conn.execute("COMMIT")
         except BaseException:
             rollback(conn)  # only if SQLite has not; the real error is what is raised
             raise
-        return len(rows)
+        return sum(len(record.items) for record in batch)
 
     # -- retention ---------------------------------------------------------------------------
 
@@ -317,7 +255,7 @@ class Store:
 
     def status(self) -> dict:
         return {"path": str(self.path), "schema_version": SCHEMA_VERSION,
-                "queued": self._queue.qsize(), "written": dict(self.counts),
+                "queued": self._writer.backlog(), "written": dict(self.counts),
                 "last_error": self.last_error, "logging": self.logging, "retention_days": self.retention_days}
 
     async def run_write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
@@ -353,7 +291,7 @@ class Store:
     # -- threads -----------------------------------------------------------------------------
 
     async def _write(self, fn: Callable[[], Any]) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._writer_pool, fn)
+        return await self._writer.call(fn)
 
     async def _read(self, fn: Callable[[], Any]) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._reader_pool, fn)
