@@ -14,10 +14,10 @@ from benchmarks._load import Load, load, load_during
 
 RCMD = ("api.bilibili.com", "/x/web-interface/wbi/index/top/feed/rcmd?ps=12")
 NONFEED = ("dl.feedlens.test", "/__small")
-# The Bilibili web home fixture (14 cards, ~17 KiB), and its card list repeated to ~370 KiB
-# (238 cards; as large as a Reddit front page): tests/e2e/replay.py builds both.
+# The Bilibili web home fixture's card list repeated (tests/e2e/replay.py): 21 cards, ~25 KiB
+# (a real home page is ~23 KiB), and 322 cards, ~376 KiB (as large as a Reddit front page).
 BODIES = {
-    "small feed": (*RCMD, {"x-replay-body": "large", "x-replay-size": "1"}),
+    "small feed": (*RCMD, {"x-replay-body": "large", "x-replay-size": "40000"}),
     "large feed": (*RCMD, {"x-replay-body": "large", "x-replay-size": str(512 << 10)}),
     "non-feed": (*NONFEED, {}),
 }
@@ -152,9 +152,9 @@ def table(res: LoadResults, seconds: float, rounds: int) -> list[str]:
     kib = {k: v / 1024 for k, v in res.sizes.items()}
     lines = [
         f"Concurrent load: {rounds} interleaved rounds of {seconds:g} s per cell; keep-alive HTTPS "
-        f"connections from one asyncio client. Small feed: the Bilibili web home fixture "
-        f"({kib['small feed']:.0f} KiB, 14 cards); large feed: its cards repeated "
-        f"({kib['large feed']:.0f} KiB, 238 cards); non-feed: {kib['non-feed']:.0f} KiB.",
+        f"connections from one asyncio client. Feeds: the Bilibili web home fixture's cards repeated, "
+        f"small {kib['small feed']:.0f} KiB (21 cards), large {kib['large feed']:.0f} KiB (322 cards); "
+        f"non-feed: {kib['non-feed']:.0f} KiB.",
         "",
         "| body | clients | plain req/s | feedlens req/s | throughput | p50 ms plain / feedlens (×) "
         "| p99 ms plain / feedlens (×) |",
