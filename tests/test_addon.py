@@ -139,6 +139,22 @@ async def test_large_feed_body_is_processed_in_a_worker_process(running, encodin
     assert f.metadata["feedlens"]["hidden"] == first.metadata["feedlens"]["hidden"] == 1
 
 
+async def test_a_crashed_worker_fails_open_and_is_counted(running):
+    await chain.workers_ready(running)
+    for process in running.offload._processes:  # the worker dies (as by the OOM killer)
+        process.kill()
+        process.join()
+    noise = os.urandom(classify.OFFLOAD_MIN_BYTES).hex().encode()
+    padded = DEMO.rstrip()[:-1] + b',"pad":"' + noise + b'"}'
+    f = await through(running, flow(padded))
+    assert f.response.content == padded  # the original body passed on
+    assert f.metadata["feedlens"]["error"].startswith("WorkerFailed")
+    assert running.runtime.counters.snapshot()["errors"] == 1
+    assert not running.offload.available  # inline for a while; no respawn loop
+    again = await through(running, flow(padded))
+    assert ids(again.response.content) == ["v1", "v3", "v4", "v5", None]  # processed inline
+
+
 @pytest.mark.parametrize("length", [None, 10 << 20])
 async def test_large_or_unknown_non_feed_bodies_are_streamed(running, length):
     f = flow(b"", "https://cdn.demo.test/video.mp4", content_type="video/mp4")
