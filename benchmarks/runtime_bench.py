@@ -6,15 +6,19 @@ addons/feedlens.py` (no-ads profile). Both share one CA and the same flags (-q, 
 bodies over 1 MiB for plain; feedlens streams every non-feed body itself). Rounds interleave
 the two so machine noise hits both alike. Measured:
 
-  feed latency      every fixture response, sequential keep-alive requests: added median/p99
-  non-feed          small responses (4 client threads) in req/s, and one large download in MB/s
-  streaming memory  VmRSS sampled every 20 ms while one large body streams, minus idle VmRSS
-  stall             p99 of small non-feed requests while another client pulls large feed pages,
+  load              small feed, large feed, non-feed bodies at 1 and 32 connections (asyncio
+                    client, benchmarks/_load.py): req/s, p50, p99 against plain
+  burst             p99 of paced small non-feed requests while 8 connections pull large feed pages,
                     for plain, feedlens (worker process for big bodies), and feedlens variants
                     that use a thread or the event loop instead
+  RSS               idle (after start-up and a few small requests) and peak, process tree
+  feed latency      every fixture response, sequential keep-alive requests: added median/p99
+  streaming         one large non-feed download in MB/s; VmRSS above idle while it streams
   ingest            items/s into the SQLite item log (in process, Store.submit + flush)
 
-    python benchmarks/runtime_bench.py [--stream-mb 1024] [--rounds 5] [--seconds 4] [--feed-kb 1024] [--no-write]
+    python benchmarks/runtime_bench.py [--stream-mb 1024] [--rounds 3] [--load-rounds 3] [--seconds 2.5] [--no-write]
+
+The lead's runner calls run(args) (a dict of figures and the section's markdown).
 """
 
 from __future__ import annotations
@@ -39,10 +43,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._report import machine, write_section  # noqa: E402
+from benchmarks.runtime_load import LoadResults, Peak, burst, figures, idle_rss, matrix, table  # noqa: E402
 from tests.e2e.replay import fixture_hosts, make_certs, served_cases  # noqa: E402
 
 NONFEED_HOST = "dl.feedlens.test"
-RCMD_URL = "https://api.bilibili.com/x/web-interface/wbi/index/top/feed/rcmd?ps=12"
 
 RESOLVE_ONLY = '''
 MAP = {mapping!r}
@@ -244,24 +248,6 @@ def feed_latency(proxies: list[Proxy], ca: Path, rounds: int) -> dict[str, list[
     return samples
 
 
-def small_throughput(proxy: Proxy, ca: Path, seconds: float, threads: int = 4) -> float:
-    counts = [0] * threads
-    stop = time.monotonic() + seconds
-
-    def worker(i: int) -> None:
-        client = Client(proxy, ca)
-        while time.monotonic() < stop:
-            client.get(f"https://{NONFEED_HOST}/__small")
-            counts[i] += 1
-        client.close()
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    return sum(counts) / seconds
-
-
 def stream(proxy: Proxy, ca: Path, size: int) -> tuple[float, int, int]:
     """(MB/s, idle RSS, peak RSS) while `size` bytes of a non-feed body stream through."""
     idle, peak, done = proxy.rss(), [0], threading.Event()
@@ -281,40 +267,6 @@ def stream(proxy: Proxy, ca: Path, size: int) -> tuple[float, int, int]:
         client.close()
     assert received == size, (received, size)
     return size / seconds / 1e6, idle, max(peak[0], proxy.rss())
-
-
-def stall(proxy: Proxy, ca: Path, seconds: float, feed_bytes: int) -> tuple[float, float, float, int]:
-    """Small-request p50/p99 (ms) while another client pulls large feed pages; and their median."""
-    stop, big = threading.Event(), []
-    headers = {"x-replay-body": "large", "x-replay-size": str(feed_bytes)}
-
-    def puller() -> None:
-        client = Client(proxy, ca)
-        while not stop.is_set():
-            big.append(client.get(RCMD_URL, headers=headers)[0])
-        client.close()
-    thread = threading.Thread(target=puller)
-    thread.start()
-    client, small = Client(proxy, ca), []
-    client.get(f"https://{NONFEED_HOST}/__small")
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        small.append(client.get(f"https://{NONFEED_HOST}/__small")[0])
-        time.sleep(0.005)
-    stop.set()
-    thread.join()
-    client.close()
-    return (statistics.median(small) * 1e3, quantile(small, 0.99) * 1e3,
-            statistics.median(big) * 1e3 if big else float("nan"), len(big))
-
-
-def children_rss(proxy: Proxy) -> int:
-    """RSS of the proxy's child processes (feedlens's engine workers)."""
-    total = 0
-    for task in Path(f"/proc/{proxy.proc.pid}/task").iterdir():
-        for pid in (task / "children").read_text().split():
-            total += _status(int(pid), "VmRSS")
-    return total
 
 
 def ingest_rate(work: Path, records: int = 5000, per_record: int = 20) -> float:
@@ -352,11 +304,9 @@ def ingest_rate(work: Path, records: int = 5000, per_record: int = 20) -> float:
 class Results:
     args: argparse.Namespace
     latency: dict[str, list[float]] = field(default_factory=dict)
-    small: dict[str, list[float]] = field(default_factory=dict)
     mbps: dict[str, list[float]] = field(default_factory=dict)
     memory: dict[str, int] = field(default_factory=dict)  # worst peak above idle
-    stalls: dict[str, tuple[float, float, float, int]] = field(default_factory=dict)
-    worker_rss: int = 0
+    load: LoadResults = field(default_factory=LoadResults)
     ingest: float = 0.0
 
 
@@ -364,20 +314,12 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1e3:.2f}"
 
 
-def ratio(res: Results, key: str) -> tuple[float, float, float]:
-    """Medians of each side and the median of per-round ratios (rounds ran back to back, so
-    the paired ratio cancels the machine's slow drifts)."""
-    values = getattr(res, key)
-    pairs = [f / p for p, f in zip(values["plain"], values["feedlens"])]
-    return statistics.median(values["plain"]), statistics.median(values["feedlens"]), statistics.median(pairs)
-
-
 def report(res: Results) -> str:
     plain, fl = res.latency["plain"], res.latency["feedlens"]
-    small, mbps = ratio(res, "small"), ratio(res, "mbps")
+    pairs = [f / p for p, f in zip(res.mbps["plain"], res.mbps["feedlens"])]
+    mbps = statistics.median(res.mbps["plain"]), statistics.median(res.mbps["feedlens"]), statistics.median(pairs)
     mem = {k: v / 2**20 for k, v in res.memory.items()}
     size = f"{res.args.stream_mb} MiB" if res.args.stream_mb < 1024 else f"{res.args.stream_mb / 1024:g} GiB"
-    feed = f"{res.args.feed_kb} KiB" if res.args.feed_kb < 1024 else f"{res.args.feed_kb / 1024:g} MiB"
     lines = [
         "## Runtime: mitmdump with feedlens against plain mitmdump",
         "",
@@ -387,32 +329,24 @@ def report(res: Results) -> str:
         "the no-ads profile. Plain mitmdump streams bodies over 1 MiB (`stream_large_bodies=1m`). "
         "Ratios are medians of per-round ratios (each round runs both sides back to back).",
         "",
-        "| measure | plain mitmdump | with feedlens | added / ratio | target |",
-        "|---|---:|---:|---:|---|",
-        f"| feed response latency, median ms | {ms(statistics.median(plain))} | {ms(statistics.median(fl))} "
-        f"| {(statistics.median(fl) - statistics.median(plain)) * 1e3:+.2f} ms | |",
-        f"| feed response latency, p99 ms | {ms(quantile(plain, .99))} | {ms(quantile(fl, .99))} "
-        f"| {(quantile(fl, .99) - quantile(plain, .99)) * 1e3:+.2f} ms | |",
-        f"| non-feed 2 KiB responses, req/s (4 clients, 9 rounds) | {small[0]:.0f} | {small[1]:.0f} "
-        f"| {small[2]:.2f}× | ≥ 0.95× |",
-        f"| non-feed {size} download, MB/s (3 rounds) | {mbps[0]:.0f} | {mbps[1]:.0f} "
-        f"| {mbps[2]:.2f}× | ≥ 0.95× |",
-        f"| peak RSS above idle while streaming {size}, MiB (worst of 3) | {mem['plain']:.1f} "
-        f"| {mem['feedlens']:.1f} | | < 50 MiB |",
-        f"| item-log ingest, items/s | | {res.ingest:,.0f} | | ≥ 20,000 |",
+        *table(res.load, res.args.seconds, res.args.load_rounds),
         "",
-        f"Other traffic while another client pulls {feed} feed pages back to back (bilibili web home, "
-        f"items repeated): latency of small non-feed requests through the same proxy.",
-        "",
-        f"| proxy | small request p50 ms | small request p99 ms | {feed} feed page median ms (pages) |",
+        "| measure | plain mitmdump | with feedlens | added / ratio |",
         "|---|---:|---:|---:|",
+        f"| every fixture, sequential: latency median ms | {ms(statistics.median(plain))} "
+        f"| {ms(statistics.median(fl))} | {(statistics.median(fl) - statistics.median(plain)) * 1e3:+.2f} ms |",
+        f"| every fixture, sequential: latency p99 ms | {ms(quantile(plain, .99))} | {ms(quantile(fl, .99))} "
+        f"| {(quantile(fl, .99) - quantile(plain, .99)) * 1e3:+.2f} ms |",
+        f"| non-feed {size} download, MB/s (3 rounds) | {mbps[0]:.0f} | {mbps[1]:.0f} | {mbps[2]:.2f}× |",
+        f"| peak RSS above idle while streaming {size}, MiB (worst of 3) | {mem['plain']:.1f} "
+        f"| {mem['feedlens']:.1f} | |",
+        f"| item-log ingest, items/s (in process) | | {res.ingest:,.0f} | |",
+        "",
+        "*feedlens* processes feed bodies of 64 KiB and more (as sent) in a worker process, started "
+        "when the first such body arrives; the burst variants, patched by the benchmark only, process "
+        "them on a thread (*feedlens-thread*: the GIL still stalls the event loop) or on the event "
+        "loop itself (*feedlens-inline*).",
     ]
-    for name, (p50, p99, big, count) in res.stalls.items():
-        lines.append(f"| {name} | {p50:.2f} | {p99:.2f} | {big:.0f} ({count}) |")
-    lines += ["", "*feedlens* processes bodies of 64 KiB and more (as sent) in a worker process "
-              f"(RSS {res.worker_rss / 2**20:.0f} MiB); the variants, patched by the benchmark only, "
-              "process them on a thread (*feedlens-thread*: the GIL still stalls the event loop) or "
-              "on the event loop itself (*feedlens-inline*)."]
     return "\n".join(lines)
 
 
@@ -426,47 +360,63 @@ def _mitmproxy_version() -> str:
 def measure(args, work: Path, proxies: dict[str, Proxy]) -> Results:
     ca = work / "mitmproxy" / "mitmproxy-ca-cert.pem"
     pair = [proxies["plain"], proxies["feedlens"]]
+    ports = {p.name: p.port for p in pair}
     res = Results(args)
+    print("idle RSS ...", flush=True)
+    res.load.idle = idle_rss(ports, {p.name: p.proc.pid for p in pair}, str(ca))
+    with Peak({p.name: p.proc.pid for p in pair}) as peak:
+        print("load: small feed, large feed, non-feed at 1 and 32 connections ...", flush=True)
+        matrix(ports, str(ca), args.load_rounds, args.seconds, res.load)
+        print("burst ...", flush=True)
+        burst({p.name: p.port for p in proxies.values()}, str(ca), args.load_rounds,
+              args.seconds * 1.6, res.load)
+    res.load.peak = peak.peak
     print("feed latency ...", flush=True)
     res.latency = feed_latency(pair, ca, args.rounds)
-    print("non-feed throughput ...", flush=True)
-    res.small = {p.name: [] for p in pair}
-    for r in range(9):
-        for proxy in pair if r % 2 else reversed(pair):
-            res.small[proxy.name].append(small_throughput(proxy, ca, args.seconds))
     print(f"streaming {args.stream_mb} MiB ...", flush=True)
     res.mbps, res.memory = {p.name: [] for p in pair}, {p.name: 0 for p in pair}
     for r in range(3):
         for proxy in pair if r % 2 else reversed(pair):
-            mbps, idle, peak = stream(proxy, ca, args.stream_mb << 20)
+            mbps, idle, peak_rss = stream(proxy, ca, args.stream_mb << 20)
             res.mbps[proxy.name].append(mbps)
-            res.memory[proxy.name] = max(res.memory[proxy.name], peak - idle)
-    print("stall ...", flush=True)
-    for proxy in proxies.values():
-        res.stalls[proxy.name] = stall(proxy, ca, args.seconds * 2.4, args.feed_kb << 10)
-    res.worker_rss = children_rss(proxies["feedlens"])
+            res.memory[proxy.name] = max(res.memory[proxy.name], peak_rss - idle)
     print("ingest ...", flush=True)
     res.ingest = ingest_rate(work)
     return res
 
 
-def main() -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stream-mb", type=int, default=1024, help="size of the streamed download")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds over every fixture")
-    parser.add_argument("--seconds", type=float, default=2.5, help="length of each throughput run")
-    parser.add_argument("--feed-kb", type=int, default=1024, help="size of the large feed pages (stall)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over every fixture")
+    parser.add_argument("--load-rounds", type=int, default=3, help="rounds of the load matrix and burst")
+    parser.add_argument("--seconds", type=float, default=2.5, help="length of each load cell")
     parser.add_argument("--no-variants", action="store_true", help="skip the thread/inline variants")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md")
-    args = parser.parse_args()
+    return parser
+
+
+def run(args: argparse.Namespace | None = None) -> dict:
+    """One full run: {"markdown": the section's text, "figures": the load figures (ratios are
+    medians of per-round feedlens/plain ratios), "latency_ms": ..., "ingest": items/s}.
+    Writes nothing; main() writes docs/benchmarks.md."""
+    args = args or parser().parse_args([])
     with tempfile.TemporaryDirectory(prefix="feedlens-bench-") as tmp, ExitStack() as stack:
         work = Path(tmp)
         proxies = start_proxies(stack, work, variants=not args.no_variants)
         results = measure(args, work, proxies)
-    text = report(results)
-    print(text)
+    lat = {k: {"p50": statistics.median(v) * 1e3, "p99": quantile(v, .99) * 1e3}
+           for k, v in results.latency.items()}
+    return {"markdown": report(results), "figures": figures(results.load), "latency_ms": lat,
+            "ingest": results.ingest}
+
+
+def main() -> int:
+    args = parser().parse_args()
+    out = run(args)
+    print(out["markdown"])
     if not args.no_write:
-        write_section("runtime", text)
+        write_section("runtime", out["markdown"])
     return 0
 
 

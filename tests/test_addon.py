@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 import json
 import logging
 import os
@@ -123,13 +124,35 @@ async def test_compressed_feed_is_re_encoded(running, encoding):
 async def test_large_feed_body_is_processed_in_a_worker_process(running, encoding):
     small = await through(running, flow(encoding=encoding))
     assert running.offload.jobs_done == 0  # a small body runs inline
+    assert running.offload.started == 0  # and starts no worker: they start with a large body
     # random hex: still over the threshold once compressed (the threshold is on the sent size)
     noise = os.urandom(classify.OFFLOAD_MIN_BYTES).hex().encode()
     padded = DEMO.rstrip()[:-1] + b',"pad":"' + noise + b'"}'
+    first = await through(running, flow(padded, encoding=encoding))
+    assert running.offload.jobs_done == 0  # the first one runs inline while the workers start
+    assert running.offload.started >= 1
+    await chain.until_ready(running.offload, running.runtime.engine_spec)
     f = await through(running, flow(padded, encoding=encoding))
     assert running.offload.jobs_done == 1  # this one went to the worker and came back
-    assert ids(f.response.get_content()) == ids(small.response.get_content()) == ["v1", "v3", "v4", "v5", None]
-    assert f.metadata["feedlens"]["hidden"] == 1
+    assert ids(f.response.get_content()) == ids(first.response.get_content()) \
+        == ids(small.response.get_content()) == ["v1", "v3", "v4", "v5", None]
+    assert f.metadata["feedlens"]["hidden"] == first.metadata["feedlens"]["hidden"] == 1
+
+
+async def test_a_crashed_worker_fails_open_and_is_counted(running):
+    await chain.workers_ready(running)
+    for process in running.offload._processes:  # the worker dies (as by the OOM killer)
+        process.kill()
+        process.join()
+    noise = os.urandom(classify.OFFLOAD_MIN_BYTES).hex().encode()
+    padded = DEMO.rstrip()[:-1] + b',"pad":"' + noise + b'"}'
+    f = await through(running, flow(padded))
+    assert f.response.content == padded  # the original body passed on
+    assert f.metadata["feedlens"]["error"].startswith("WorkerFailed")
+    assert running.runtime.counters.snapshot()["errors"] == 1
+    assert not running.offload.available  # inline for a while; no respawn loop
+    again = await through(running, flow(padded))
+    assert ids(again.response.content) == ["v1", "v3", "v4", "v5", None]  # processed inline
 
 
 @pytest.mark.parametrize("length", [None, 10 << 20])

@@ -76,6 +76,7 @@ async def test_a_brotli_bomb_passes_unchanged_decoded_in_a_worker(running, monke
         sent.append(args[2])
         return await real(*args)
     monkeypatch.setattr(running.offload, "transform", spy)
+    await chain.workers_ready(running)
     f = flow()
     f.response.headers["content-encoding"] = "br"
     f.response.raw_content = bomb

@@ -171,6 +171,8 @@ def test_the_engine_request_and_pickled_job_hold_no_header_value():
 @pytest.mark.parametrize("big", [False, True], ids=["inline", "worker"])
 async def test_front_page_by_session_through_the_add_on(running, big):
     body = padded() if big else BEST
+    if big:
+        await chain.workers_ready(running)
     await through(running, flow("https://www.reddit.com/best.json", LOGGED_OUT, body))
     await through(running, flow("https://oauth.reddit.com/best",
                                 {"Authorization": f"Bearer {SECRET_TOKEN}"}, body))

@@ -2,7 +2,8 @@
 
 Bodies known to be small once decoded run inline; any other (OFFLOAD_MIN_BYTES and more as
 sent, or inflating past INLINE_DECODED_MAX) goes to a worker process so the event loop keeps
-serving other connections: 64 KiB of brotli may inflate to gigabytes. Every decoder stops at
+serving other connections: 64 KiB of brotli may inflate to gigabytes. Workers start with the
+first such body (that one, and any until a worker is ready, runs inline). Every decoder stops at
 the body cap (feedlens.bodies); a body over it passes on unchanged and is counted `over_cap`.
 Any failure passes the original body on (fail open); the outcome says why, and the item log
 counts it.
@@ -63,9 +64,11 @@ class Classify:
         args = (request, response.raw_content, response.headers.get("content-encoding"),
                 response.headers.get("content-type"))
         decoded = small(response.raw_content, args[2], state.engine.body_cap)
-        if decoded is None and offload.available:
+        if decoded is None and offload.available and offload.ready(state.spec):
             outcome, raw = await offload.transform(state.spec, *args)
         else:
+            if decoded is None and offload.available:  # the first large body: inline, once
+                offload.warm(state.spec)  # while the workers start (route.py warms earlier)
             outcome, raw = transform(state.engine, *args, profile=state.gated,
                                      candidates=state.endpoints, decoded=decoded)
         del decoded  # the original passes on when nothing changed: no decoded copy lingers

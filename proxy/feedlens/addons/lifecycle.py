@@ -36,8 +36,7 @@ class Lifecycle:
 
     async def _start(self) -> None:
         shared = self.shared
-        await shared.runtime.start()
-        shared.offload.warm(shared.runtime.engine_spec)
+        await shared.runtime.start()  # engine workers start with the first large body
         try:
             shared.service = await serve(ServiceConfig(runtime=shared.runtime,
                                                        proxy=proxy_address()))

@@ -11,6 +11,7 @@ from mitmproxy import http
 
 from .. import bodies
 from . import choices, flowstate, viewer
+from . import classify as _classify
 from .flowstate import FlowState
 from .state import Shared
 
@@ -60,8 +61,8 @@ class Route:
         if state is not None:
             stream = self._over_cap(flow.response)
             runtime.counters.over_cap += stream
-            # after a reload: start workers while the body loads
-            self.shared.offload.warm(runtime.engine_spec)
+            if large_or_unknown(flow.response, _classify.OFFLOAD_MIN_BYTES):  # start workers while it loads
+                self.shared.offload.warm(runtime.engine_spec)
         elif viewer.wanted(flow) or choices.wanted(flow):  # small, read after it arrives (viewer, choice)
             stream = self._over_cap(flow.response)
         else:
@@ -85,6 +86,6 @@ def may_hold_feed(response: http.Response, endpoints) -> bool:
     return bodies.may_hold_feed(response.headers.get("content-type"), html)
 
 
-def large_or_unknown(message: http.Message) -> bool:
+def large_or_unknown(message: http.Message, size: int = STREAM_MIN_BYTES) -> bool:
     length = message.headers.get("content-length", "")
-    return not length.isdigit() or int(length) >= STREAM_MIN_BYTES
+    return not length.isdigit() or int(length) >= size
