@@ -162,6 +162,17 @@ def report(figures: dict) -> str:
     ])
 
 
+def section(figures: dict) -> str:
+    """The docs/benchmarks.md section (`python -m benchmarks`)."""
+    return "\n".join([
+        "## Store: item-log ingest and event-loop lag", "",
+        "`python benchmarks/store_bench.py` — bursts of item-log records made by running the engine "
+        "over every adapter fixture (fresh item ids per page) into a real SQLite file, while a "
+        "ticker coroutine measures how late the event loop wakes it (idle, then during the burst). "
+        "Rows are built and written on the store's writer thread in slices of 128 items.", "",
+        "```", report(figures), "```"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)

@@ -57,3 +57,37 @@ def test_runtime_benchmark_parts_run(tmp_path):
     finally:  # the patches changed the imported module: put it back for the other tests
         classify.OFFLOAD_MIN_BYTES, classify.Classify._transform = saved
 
+
+
+def test_the_targets_table_says_met_or_missed_from_the_figures():
+    sys.path.insert(0, str(ROOT))
+    try:
+        from benchmarks.targets import targets_section
+    finally:
+        sys.path.remove(str(ROOT))
+    engine = {"orjson_median": 1.8, "orjson_worst": 5.0}
+    load = {"small feed c=32": {"rps": (100.0, 85.0, 0.85)}, "large feed c=1": {"rps": (10.0, 7.0, 0.7)},
+            "large feed c=32": {"rps": (20.0, 10.0, 0.5)}, "burst feedlens": {"small_p99_ratio": 1.1},
+            "idle_rss": {"plain": {"main": 100, "children": 0}, "feedlens": {"main": 120, "children": 40}}}
+    store = {"items_per_s": 120_000.0, "added_p99_ms": 2.5}
+    rows = {line.split(" | ")[0].lstrip("| "): line.rstrip(" |").rsplit(" | ", 1)[1]
+            for line in targets_section(engine, load, store, "test machine").splitlines()
+            if line.startswith("| ") and "measure" not in line}
+    assert rows == {
+        "engine rewrite / orjson loads+dumps, corpus median": "met",
+        "engine rewrite / orjson loads+dumps, corpus worst": "missed",
+        "small feed, 32 concurrent, throughput vs bare": "met",
+        "large feed (≥ 256 KiB), throughput vs bare (worse of 1 and 32)": "missed",  # 0.5 at 32
+        "small-request p99 during a feed burst vs bare": "met",
+        "store ingest, items/s": "met",
+        "store: event-loop lag p99 added during ingest": "missed",
+        "idle RSS vs bare mitmdump (process tree)": "missed",  # 160 / 100
+    }
+
+
+def test_one_command_runs_every_benchmark_quickly():
+    if not corpus_dir().is_dir() and not IN_CI:
+        pytest.skip(f"no corpus at {corpus_dir()} (set FEEDLENS_CORPUS to its folder)")
+    out = run("-m", "benchmarks", "--quick", "--no-write")
+    for heading in ("## Issue 16: targets", "## Engine:", "## Store:", "Concurrent load"):
+        assert heading in out
