@@ -255,7 +255,10 @@ def test_the_route_table_covers_every_changing_api_route():
                     "login_link",  # a one-time dashboard link; the parent page keeps its own PIN
                     # checks the subscribed rule packs now; a pack never replaces a profile
                     # (layers.py), so a locked profile stays as the parent set it
-                    "packs_update"}
+                    "packs_update",
+                    # says what the user chose on a platform: the choice watchdog only observes,
+                    # and no profile, rule or device setting changes
+                    "choices_declare"}
     other_features = {n for n in changing if n.startswith(("report", "research"))}  # no profile changes
     assert changing - not_settings - other_features == {r[0] for r in CHANGING_ROUTES}
 
