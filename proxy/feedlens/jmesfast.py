@@ -234,24 +234,27 @@ class _Gen:
         self.defs.append("\n".join([f"def {name}(b):", *("    " + line for line in lines)]))
         return name
 
+    def _collect(self, base: dict, v: str, each: dict, *, of: str = "list",
+                 condition: dict | None = None) -> str:
+        """A projection's loop over `base` (a list, or a dict's values): each element's `each`,
+        None results left out, elements whose `condition` is falsy skipped."""
+        e, r = self.tmp(), self.tmp()
+        lines = [f"if not isinstance(b, {of}):", "    return None", "out = []",
+                 f"for {e} in {'b.values()' if of == 'dict' else 'b'}:"]
+        if condition is not None:
+            c = self.tmp()
+            lines += [f"    {c} = {self.expr(condition, e)}", f"    if {falsy(c)}:", "        continue"]
+        lines += [f"    {r} = {self.expr(each, e)}", f"    if {r} is not None:", f"        out.append({r})",
+                  "return out"]
+        return f"{self._helper(lines)}({self.expr(base, v)})"
+
     def n_projection(self, node: dict, v: str) -> str:
         base, each = node["children"]
-        e, r = self.tmp(), self.tmp()
-        helper = self._helper([
-            "if not isinstance(b, list):", "    return None", "out = []", f"for {e} in b:",
-            f"    {r} = {self.expr(each, e)}", f"    if {r} is not None:", f"        out.append({r})",
-            "return out"])
-        return f"{helper}({self.expr(base, v)})"
+        return self._collect(base, v, each)
 
     def n_filter_projection(self, node: dict, v: str) -> str:
         base, each, condition = node["children"]
-        e, c, r = self.tmp(), self.tmp(), self.tmp()
-        helper = self._helper([
-            "if not isinstance(b, list):", "    return None", "out = []", f"for {e} in b:",
-            f"    {c} = {self.expr(condition, e)}", f"    if {falsy(c)}:", "        continue",
-            f"    {r} = {self.expr(each, e)}", f"    if {r} is not None:", f"        out.append({r})",
-            "return out"])
-        return f"{helper}({self.expr(base, v)})"
+        return self._collect(base, v, each, condition=condition)
 
     def n_flatten(self, node: dict, v: str) -> str:
         helper = self._helper([
@@ -265,12 +268,7 @@ class _Gen:
 
     def n_value_projection(self, node: dict, v: str) -> str:
         base, each = node["children"]
-        e, r = self.tmp(), self.tmp()
-        helper = self._helper([
-            "if not isinstance(b, dict):", "    return None", "out = []", f"for {e} in b.values():",
-            f"    {r} = {self.expr(each, e)}", f"    if {r} is not None:", f"        out.append({r})",
-            "return out"])
-        return f"{helper}({self.expr(base, v)})"
+        return self._collect(base, v, each, of="dict")
 
 
 def path_steps(ast: dict) -> list | None:
