@@ -96,6 +96,9 @@ def test_popup_and_page_show_the_revert_and_hide_until_honoured(browser, feedlen
         assert "switch:choice:bilibili" in str(rules)
     finally:
         dashboard.locator(hide).click()
+        # the redirect must be done before close: closing mid-commit can leave Chromium's next
+        # new_page waiting for ever (microsoft/playwright#42366)
+        dashboard.wait_for_url("**notice=not_hiding**")
         wait_until(lambda: not any(t["hiding"] for t in api(feedlens, "/api/choices?platform=bilibili")["choices"]),
                    5, "hiding ended")
     dashboard.close()

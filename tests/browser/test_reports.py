@@ -360,6 +360,7 @@ def test_manual_category_copies_the_text_and_opens_the_platform_page(browser, fe
     copied = page.evaluate("navigator.clipboard.readText()")
     assert category["ref"] in copied and MANUAL in copied  # in the platform's language
     assert received(site, bv2av(MANUAL)) == []  # nothing was sent to the platform's API
+    platform_page.wait_for_load_state()  # loaded: a page closed mid-commit can hang
     platform_page.close()
 
     history = browser.new_page()
@@ -368,6 +369,7 @@ def test_manual_category_copies_the_text_and_opens_the_platform_page(browser, fe
     with browser.context.expect_page(timeout=20_000) as again:
         row.locator("button.manual").click()
     assert again.value.url == manual_url
+    again.value.wait_for_load_state()  # loaded: a page closed mid-commit can hang
     again.value.close()
     history.close()
     page.close()
