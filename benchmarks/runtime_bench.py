@@ -73,8 +73,8 @@ async def _transform(self, state, flow):  # large bodies on a thread instead of 
     args = (module.engine_request(flow), r.raw_content, r.headers.get("content-encoding"),
             r.headers.get("content-type"))
     if len(r.raw_content) >= module.OFFLOAD_MIN_BYTES:
-        return await asyncio.to_thread(module.transform, state.engine, *args, profile=state.gated)
-    return module.transform(state.engine, *args, profile=state.gated)
+        return await asyncio.to_thread(state.classifier.process_sent, *args, profile=state.gated)
+    return state.classifier.process_sent(*args, profile=state.gated)
 module.Classify._transform = _transform
 '''
 VARIANTS = {"feedlens-thread": THREAD, "feedlens-inline": INLINE}

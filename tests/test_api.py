@@ -12,7 +12,7 @@ import sys
 import pytest
 
 import feedlens
-from feedlens import api, offload
+from feedlens import api, bodies
 from feedlens.api import Classifier
 from feedlens.engine import Request
 from feedlens.profiles import MARK_ONLY, compile_profile
@@ -67,9 +67,33 @@ def test_mark_only_leaves_the_body_to_pass_as_sent(rules):
     assert all(item.decision == "keep" for item in result.items)
     # what the proxy does with that: the response's own bytes go on (no re-encoded copy)
     classifier = Classifier(None, rules=rules)
-    outcome, new_raw = offload.transform(classifier.engine, Request("GET", URL), gzip.compress(BODY),
-                                         "gzip", "application/json")
+    outcome, new_raw = classifier.process_sent(Request("GET", URL), gzip.compress(BODY),
+                                               "gzip", "application/json")
     assert outcome.items and new_raw is None
+
+
+def test_a_body_as_sent_comes_back_encoded_as_it_came(rules):
+    """process_sent (what the proxy's add-on and its workers call) decodes, rewrites and
+    re-encodes: the gzip it returns holds what process() gives for the decoded body."""
+    classifier = Classifier("hide-ads", rules=rules)
+    outcome, new_raw = classifier.process_sent(Request("GET", URL), gzip.compress(BODY), "gzip", "application/json")
+    assert new_raw is not None and outcome.body is None  # the encoded form only
+    assert gzip.decompress(new_raw) == classifier.process(URL, BODY).body
+    assert [i.decision for i in outcome.items] == [i.decision for i in classifier.process(URL, BODY).items]
+    with pytest.raises(ValueError):
+        classifier.process_sent(Request("GET", URL), b"not gzip", "gzip", "application/json")
+    with pytest.raises(bodies.OverCap):
+        small = Classifier("hide-ads", rules=rules)
+        small.engine.body_cap = 16
+        small.process_sent(Request("GET", URL), gzip.compress(BODY), "gzip", "application/json")
+
+
+def test_the_proxy_add_on_takes_the_library_path():
+    from feedlens.addons.flowstate import FlowState
+    from feedlens.classifier import ResponseClassifier
+    assert issubclass(Classifier, ResponseClassifier)
+    engine = Classifier().engine
+    assert FlowState([], engine, None).classifier.engine is engine
 
 
 def test_a_response_that_is_no_feed_passes_unchanged(rules):

@@ -11,7 +11,8 @@ from feedlens import features, offload_wire, paths
 from feedlens.engine import Request
 from feedlens.fixtures import discover
 from feedlens.model import Provenance
-from feedlens.offload import Offload, WorkerFailed, decode, encode, transform
+from feedlens.classifier import ResponseClassifier
+from feedlens.offload import Offload, WorkerFailed, decode, encode
 from feedlens.runtime import Config, Runtime
 
 from .test_runtime import HIDE_ADS, MARK_ONLY
@@ -53,7 +54,7 @@ def test_spec_rebuilds_the_same_engine(runtime):
 async def test_worker_matches_inline_and_follows_reloads(runtime):
     offload = Offload(workers=1)
     try:
-        inline = transform(runtime.engine, REQUEST, encode(DEMO, "br"), "br", "application/json")
+        inline = ResponseClassifier(runtime.engine).process_sent(REQUEST, encode(DEMO, "br"), "br", "application/json")
         remote = await offload.transform(runtime.engine_spec, REQUEST, encode(DEMO, "br"), "br",
                                          "application/json")
         assert decode(remote[1], "br") == decode(inline[1], "br")
@@ -92,7 +93,7 @@ def fixture_cases():
 
 def test_the_wire_carries_every_fixture_outcome_intact(shipped):
     for case in fixture_cases():
-        outcome, _ = transform(shipped.engine, case.request(), case.body_path().read_bytes(), None,
+        outcome, _ = ResponseClassifier(shipped.engine).process_sent(case.request(), case.body_path().read_bytes(), None,
                                case.content_type())
         kind, back = offload_wire.read_reply(offload_wire.reply(outcome))
         assert kind == "ok", case.name
@@ -110,7 +111,7 @@ async def test_worker_answers_every_fixture_as_inline(shipped):
     try:
         for case in fixture_cases():
             raw, request = encode(case.body_path().read_bytes(), "gzip"), case.request()
-            here = transform(engine, request, raw, "gzip", case.content_type())
+            here = ResponseClassifier(engine).process_sent(request, raw, "gzip", case.content_type())
             there = await offload.transform(shipped.engine_spec, request, raw, "gzip", case.content_type())
             assert there[1] == here[1], case.name  # the same new body, as sent (or None)
             for a, b in zip(there[0].items, here[0].items):
@@ -125,7 +126,7 @@ async def test_a_worker_error_is_the_inline_error(runtime):
     offload = Offload(workers=1)
     try:
         with pytest.raises(ValueError) as inline:
-            transform(runtime.engine, REQUEST, b"not gzip", "gzip", None)
+            ResponseClassifier(runtime.engine).process_sent(REQUEST, b"not gzip", "gzip", None)
         with pytest.raises(ValueError) as remote:
             await offload.transform(runtime.engine_spec, REQUEST, b"not gzip", "gzip", None)
         assert str(remote.value) == str(inline.value)

@@ -13,7 +13,8 @@ from feedlens import features, schema_parts
 from feedlens.adapters import AdapterError, compile_adapter
 from feedlens.engine import Request
 from feedlens.minors.policy import Limits
-from feedlens.offload import Offload, encode, transform
+from feedlens.classifier import ResponseClassifier
+from feedlens.offload import Offload, encode
 from feedlens.profiles import ProfileError, load_profile_text
 from feedlens.runtime import Config, Runtime
 from feedlens.service import ServiceConfig, init_app
@@ -135,7 +136,7 @@ async def test_a_worker_process_compiles_limits_and_report_sections(tmp_path):
     body = encode((DATA / "demo_home.json").read_bytes(), "br")
     offload = Offload(workers=1, setup=features.install)  # as the add-on's pool does
     try:
-        inline = transform(runtime.engine, request, body, "br", "application/json")
+        inline = ResponseClassifier(runtime.engine).process_sent(request, body, "br", "application/json")
         remote = await offload.transform(runtime.engine_spec, request, body, "br", "application/json")
     finally:
         offload.close()

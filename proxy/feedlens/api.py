@@ -7,6 +7,11 @@ research, benchmarks). The command line's `classify` uses it.
     for item in result.items:
         print(item.provenance, item.format, item.relation, item.title, item.decision)
     sent = result.body if result.body is not None else body   # what the proxy would send
+    outcome, new_raw = classifier.process_sent(Request("GET", url), raw, "gzip", "application/json")
+
+`process_sent` takes the body as it came over the wire (its Content-Encoding) and gives back
+the new one encoded the same way, or None to send the original bytes: what the proxy's add-on
+and its worker processes call (a Classifier is a feedlens.classifier.ResponseClassifier).
 
 A Classifier loads its rules and profile once and keeps one engine for every call (as the proxy
 does: an item's format seen on one surface is remembered for the next). It fails open as the
@@ -28,8 +33,9 @@ from pathlib import Path
 
 from . import features, layers, paths
 from .adapters import AdapterSet
+from .classifier import ResponseClassifier
 from .clierror import profile_names
-from .engine import Engine, Request
+from .engine import Engine, Request  # noqa: F401 (Request: API, for process_sent)
 from .model import Item, Outcome  # noqa: F401 (API)
 from .profiles import MARK_ONLY, Profile, load_profile
 from .session import from_headers
@@ -63,7 +69,7 @@ def resolve_profile(profile: Profile | str | os.PathLike | None, rules: str | No
     raise ValueError(f"unknown profile {os.fspath(profile)!r}; available: {', '.join(profile_names(rules_dir))}")
 
 
-class Classifier:
+class Classifier(ResponseClassifier):
     """Marks (and, with a profile, rewrites) responses as the proxy would; see the module."""
 
     def __init__(self, profile: Profile | str | os.PathLike | None = None,
@@ -71,8 +77,7 @@ class Classifier:
         if rules is not None and not isinstance(rules, (str, os.PathLike)):
             raise TypeError(f"rules must be a rules directory's path, not {type(rules).__name__}")
         rules = os.fspath(rules) if rules is not None else None
-        self.profile = resolve_profile(profile, rules)
-        self.engine = Engine(adapters(rules), self.profile)
+        super().__init__(Engine(adapters(rules), resolve_profile(profile, rules)))
 
     @property
     def errors(self) -> list[str]:
@@ -97,11 +102,6 @@ class Classifier:
             return self.process_request(request, bytes(body), content_type)
         except Exception as exc:  # fail open: the caller sends the original body
             return Outcome(reason="engine error", error=f"{type(exc).__name__}: {exc}")
-
-    def process_request(self, request: Request, body: bytes, content_type: str | None = None) -> Outcome:
-        """One response to a Request built by the caller (the CLI: session facts from header
-        lines, the parent page of a continuation). Fails open like `process`."""
-        return self.engine.process(request, body, content_type)
 
 
 def _check(**given) -> None:

@@ -8,6 +8,7 @@ as the output passes the cap; the caller then passes the original body on unchan
 
 from __future__ import annotations
 
+import gzip
 import io
 import zlib
 
@@ -19,6 +20,11 @@ BROTLI_STEP = 16
 # RFC 9659: a zstd content coding needs no window over 8 MiB (browsers refuse larger ones too);
 # a frame asking for more would make the decoder allocate it.
 ZSTD_MAX_WINDOW = 8 << 20
+
+# mitmproxy's defaults (brotli 11, gzip 9) cost ~0.6 s and ~30 ms on a 1 MB page; these cost
+# ~5 ms for output within ~15% of the size.
+BROTLI_QUALITY = 5
+GZIP_LEVEL = 6
 
 JSON_TYPES = ("application/json", "text/json", "text/plain", "text/javascript",
               "application/javascript", "application/x-javascript")
@@ -131,6 +137,18 @@ def _zstd(raw: bytes, out: _Output) -> None:
 
 
 _DECODERS = {"gzip": _gzip, "x-gzip": _gzip, "deflate": _deflate, "br": _brotli, "zstd": _zstd}
+
+
+def encode(body: bytes, content_encoding: str | None) -> bytes:
+    """The body encoded as its Content-Encoding says (a rewritten body goes out as it came)."""
+    name = (content_encoding or "identity").strip().lower()
+    if name == "br":
+        import brotli
+        return brotli.compress(body, quality=BROTLI_QUALITY)
+    if name in ("gzip", "x-gzip"):
+        return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+    from mitmproxy.net import encoding  # zstd, deflate, identity as mitmproxy writes them
+    return encoding.encode(body, name)
 
 
 def media_type(content_type: str | None) -> str:

@@ -18,7 +18,6 @@ import asyncio
 import builtins
 import dataclasses
 import functools
-import gzip
 import logging
 import multiprocessing
 import os
@@ -28,10 +27,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from mitmproxy.net import encoding
-
 from . import bodies, hooks, myrules, offload_wire, orphans
 from .adapters import AdapterError, AdapterSet, compile_adapter
+from .classifier import ResponseClassifier
 from .engine import DEFAULT_BODY_CAP, Engine, Request
 from .layers import stamp
 from .model import Outcome
@@ -45,11 +43,7 @@ log = logging.getLogger("feedlens")
 WORKERS = min(2, max(1, (os.cpu_count() or 2) - 2))
 TIMEOUT = 15.0
 RETRY_AFTER = 30.0  # after a worker died or hung, process inline for a while instead of respawning
-# mitmproxy's defaults (brotli 11, gzip 9) cost ~0.6 s and ~30 ms on a 1 MB page; these cost
-# ~5 ms for output within ~15% of the size.
-BROTLI_QUALITY = 5
 SOCKET_BUFFER = 4 << 20  # the kernel caps it (net.core.wmem_max)
-GZIP_LEVEL = 6
 
 
 @dataclass(frozen=True)
@@ -129,28 +123,7 @@ def decode(raw: bytes, content_encoding: str | None, cap: int = DEFAULT_BODY_CAP
     return bodies.decode(raw, content_encoding, cap)
 
 
-def encode(body: bytes, content_encoding: str | None) -> bytes:
-    name = (content_encoding or "identity").strip().lower()
-    if name == "br":
-        import brotli
-        return brotli.compress(body, quality=BROTLI_QUALITY)
-    if name in ("gzip", "x-gzip"):
-        return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
-    return encoding.encode(body, name)
-
-
-def transform(engine: Engine, request: Request, raw: bytes, content_encoding: str | None,
-              content_type: str | None, *, profile: Profile | None = None,
-              candidates=None, decoded: bytes | None = None) -> tuple[Outcome, bytes | None]:
-    """(outcome without its body, the new body as sent or None to pass the original).
-    `decoded`: the body already decoded by the caller. Raises bodies.OverCap for a body that
-    decodes to more than the engine's cap: it passes unchanged."""
-    if decoded is None:
-        decoded = decode(raw, content_encoding, engine.body_cap)
-    outcome = engine.process(request, decoded, content_type, candidates=candidates, profile=profile)
-    new_raw = encode(outcome.body, content_encoding) if outcome.changed and not outcome.error else None
-    outcome.body = None  # the caller needs the encoded form only; do not ship it twice
-    return outcome, new_raw
+encode = bodies.encode  # (the tests and benchmarks name it here)
 
 
 # -- the worker process ---------------------------------------------------------------------------
@@ -181,8 +154,8 @@ def _answer(job_bytes: bytes, meta: bytes, raw: bytes) -> tuple[bytes, bytes]:
     try:
         job, engine = _job(job_bytes)
         request, content_encoding, content_type = pickle.loads(meta)
-        outcome, new_raw = transform(engine, request, raw, content_encoding, content_type,
-                                     profile=job.gated(engine.profile))
+        outcome, new_raw = ResponseClassifier(engine).process_sent(
+            request, raw, content_encoding, content_type, profile=job.gated(engine.profile))
         return offload_wire.reply(outcome), new_raw or b""
     except bodies.OverCap as exc:
         return offload_wire.failure("over_cap", exc.cap), b""

@@ -18,7 +18,6 @@ from mitmproxy import http
 from .. import bodies
 from ..engine import Request
 from ..model import Outcome
-from ..offload import transform
 from ..session import from_headers
 from . import flowstate
 from .state import Shared
@@ -69,8 +68,8 @@ class Classify:
         else:
             if decoded is None and offload.available:  # the first large body: inline, once
                 offload.warm(state.spec)  # while the workers start (route.py warms earlier)
-            outcome, raw = transform(state.engine, *args, profile=state.gated,
-                                     candidates=state.endpoints, decoded=decoded)
+            outcome, raw = state.classifier.process_sent(*args, profile=state.gated,
+                                                         candidates=state.endpoints, decoded=decoded)
         del decoded  # the original passes on when nothing changed: no decoded copy lingers
         state.engine.remember(self.shared.continuations, client, outcome)
         return outcome, raw

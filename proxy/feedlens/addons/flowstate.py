@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from mitmproxy import http
 
 from ..adapters import Endpoint
+from ..classifier import ResponseClassifier
 from ..engine import Engine
 from ..model import Outcome
 from ..offload import EngineSpec
@@ -36,6 +37,11 @@ class FlowState:
     canary: object = None  # the platform's FeedShape when no endpoint claims the flow
     started: float = 0.0
     extra: dict = field(default_factory=dict)
+
+    @property
+    def classifier(self) -> ResponseClassifier:
+        """The library's response path over this flow's engine (what Classify calls)."""
+        return ResponseClassifier(self.engine)
 
 
 def of(flow: http.HTTPFlow) -> FlowState | None:
