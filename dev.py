@@ -2,10 +2,11 @@
 """Set up and run feedlens, or its test suite, with nothing but Python >= 3.11.
 
     python3 dev.py run [feedlens run options]   # venv + install + `feedlens run`
-    python3 dev.py test [pytest options]        # venv + test and clients extras + chromium + node tests + pytest
+    python3 dev.py test [pytest options]        # venv + test and clients extras + chromium + firefox-esr + web-ext + node tests + pytest
 
-The virtual environment lives in .venv beside this file. `test` installs Debian's chromium for
-the browser tests when it can (root on Debian); under CI=true the browser tests must run.
+The virtual environment lives in .venv beside this file. `test` installs Debian's chromium and
+firefox-esr for the browser tests when it can (root on Debian), and web-ext for the extension's
+lint with `npm ci` in tests/firefox; under CI=true the browser tests and the lint must run.
 `test` runs the extension's JavaScript tests (`node --test tests/js/`) first and stops when they
 fail; without node they are skipped with a note, except under CI=true.
 """
@@ -65,6 +66,40 @@ def ensure_chromium() -> None:
         print("note: Debian's chromium is not installed; the browser tests will be skipped", flush=True)
 
 
+def ensure_firefox() -> None:
+    """Debian's Firefox ESR for tests/browser/test_firefox.py (driven over WebDriver BiDi)."""
+    if Path("/usr/bin/firefox-esr").exists():
+        return
+    if _can_apt():
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        sh("apt-get", "update", "-qq", env=env)
+        sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "firefox-esr", env=env)
+    elif IN_CI:
+        sys.exit("CI=true but firefox-esr is missing and cannot be installed (need root and apt-get)")
+    else:
+        print("note: Debian's firefox-esr is not installed; the Firefox tests will be skipped", flush=True)
+
+
+def ensure_web_ext() -> None:
+    """web-ext (its lint) from tests/firefox/package-lock.json, for tests/test_extension_stores.py."""
+    tools = ROOT / "tests" / "firefox"
+    stamp = tools / "node_modules" / ".package-lock.json"  # npm writes it on every install
+    if stamp.exists() and stamp.stat().st_mtime >= (tools / "package-lock.json").stat().st_mtime:
+        return
+    npm = shutil.which("npm")
+    if not npm and _can_apt():
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        sh("apt-get", "update", "-qq", env=env)
+        sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "npm", env=env)
+        npm = shutil.which("npm")
+    if npm:
+        sh(npm, "ci", "--no-audit", "--no-fund", "--loglevel=error", cwd=tools)
+    elif IN_CI:
+        sys.exit("CI=true but npm is missing: web-ext (tests/firefox) needs it")
+    else:
+        print("note: npm is not installed; `web-ext lint` of the extension is skipped", flush=True)
+
+
 def node_tests() -> int:
     """The extension's pure modules, tested in node (tests/js). 0 when they pass or are skipped."""
     node = shutil.which("node")
@@ -95,6 +130,8 @@ def main(argv: list[str]) -> int:
     # fresh install) run in every test run and in CI, never skipped for being absent
     ensure_venv("test,clients")
     ensure_chromium()
+    ensure_firefox()
+    ensure_web_ext()
     failed = node_tests()
     if failed:
         print("node tests failed (tests/js): pytest not run", flush=True)

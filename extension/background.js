@@ -4,10 +4,10 @@
 
 // Chromium runs this file alone as the service worker; Firefox loads the manifest's scripts list.
 if (typeof importScripts === "function" && !globalThis.feedlensSites) {
-  importScripts("generated/platforms.js", "sites.js", "choice-notify.js", "choice-watch.js");
+  importScripts("compat.js", "generated/platforms.js", "sites.js", "choice-notify.js", "choice-watch.js");
 }
 
-const browser = globalThis.browser ?? globalThis.chrome;
+const {browser} = globalThis.feedlensCompat;
 const DEFAULT_URL = "http://127.0.0.1:8787";
 const TIMEOUT_MS = 4000;
 const REPORT_TIMEOUT_MS = 30_000;  // a new report carries its screenshot; the service stores it first

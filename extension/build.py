@@ -3,6 +3,7 @@
 
     python extension/build.py           # write the generated parts
     python extension/build.py --check   # exit 1 and name the stale files, write nothing
+    python extension/build.py --package DIR   # the two store packages (stores.py), from the folder as it is
 
 Three outputs, all committed so the extension loads without a build:
 - manifest.json: only the content script's "matches" array is rewritten, in place; the rest of
@@ -181,6 +182,11 @@ def stale_files() -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[0] == "--package":
+        import stores  # beside this file (the script's directory is on sys.path)
+        for browser, path in stores.package(Path(argv[1])).items():
+            print(f"{browser}: {path}")
+        return 0
     if argv and argv != ["--check"]:
         print(__doc__)
         return 2

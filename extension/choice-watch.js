@@ -6,7 +6,7 @@
 "use strict";
 
 (() => {
-  const browser = globalThis.browser ?? globalThis.chrome;
+  const {browser} = globalThis.feedlensCompat;
   const ALARM = "feedlens-choices";
   const PREFIX = "feedlens-choice-";
   const MARK = "choiceNotified";

@@ -27,6 +27,7 @@ $("pair-form").addEventListener("submit", async (event) => {
   }
   $("code").value = "";
   await refresh();
+  await globalThis.feedlensPairing.showAccess($("url"));
 });
 
 $("unpair").addEventListener("click", async () => {
@@ -60,3 +61,4 @@ $("language").addEventListener("change", (event) => {
 translatePage();
 refresh();
 showScreenshots();
+globalThis.feedlensPairing.watchAccess($("url"));  // the site-access notice, when access is missing

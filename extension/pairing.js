@@ -5,6 +5,7 @@
 
 globalThis.feedlensPairing ??= (() => {
   const {browser, t} = globalThis.feedlensShared;
+  const compat = globalThis.feedlensCompat;
   const LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]"];
   const call = (type, data = {}) => browser.runtime.sendMessage({type, ...data});
 
@@ -19,12 +20,23 @@ globalThis.feedlensPairing ??= (() => {
     return parsed.protocol === "http:" && LOCAL_HOSTS.includes(parsed.hostname) ? parsed : null;
   }
 
-  // Firefox grants MV3 host permissions only on request (inside the click): the service and
-  // the feed sites. Chromium granted them at install.
-  async function permitted(parsed) {
-    if (typeof browser.runtime.getBrowserInfo !== "function") return true;
-    const origins = [`http://${parsed.hostname}/*`, ...browser.runtime.getManifest().content_scripts[0].matches];
-    return browser.permissions.request({origins}).catch(() => false);
+  // The origins the extension needs (compat.js), asked first thing in the click, before any
+  // await, or Firefox refuses to prompt.
+  const originsFor = (parsed) => compat.neededOrigins(parsed ? parsed.hostname : undefined);
+  const permitted = (parsed) => compat.ensureHostAccess(originsFor(parsed));
+
+  // The access notice of the options and welcome pages (#access): shown while the browser
+  // withholds a site we need; its button asks for them again.
+  async function showAccess(urlInput) {
+    document.getElementById("access").hidden = await compat.hasHostAccess(originsFor(serviceOrigin(urlInput.value)));
+  }
+
+  function watchAccess(urlInput) {
+    document.getElementById("grant-access").addEventListener("click", async () => {
+      await compat.requestHostAccess(originsFor(serviceOrigin(urlInput.value)));
+      await showAccess(urlInput);
+    });
+    return showAccess(urlInput);
   }
 
   // Call from the submit handler (the permission prompt needs the user's click).
@@ -47,5 +59,5 @@ globalThis.feedlensPairing ??= (() => {
     return reply.message;
   }
 
-  return {pair, serviceOrigin, call};
+  return {pair, serviceOrigin, call, watchAccess, showAccess};
 })();

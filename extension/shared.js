@@ -3,7 +3,7 @@
 "use strict";
 
 globalThis.feedlensShared ??= (() => {
-  const browser = globalThis.browser ?? globalThis.chrome;
+  const {browser, extensionPage} = globalThis.feedlensCompat;  // compat.js, loaded first
 
   // Colour + icon + word: never colour alone. Words and colours come from the one vocabulary
   // (rules/vocabulary.yaml → generated/vocabulary.js, loaded first); the icons are ours.
@@ -38,7 +38,6 @@ globalThis.feedlensShared ??= (() => {
   // Content scripts (on a web page's origin) skip this and keep the browser's language.
   const LANGUAGE_KEY = "feedlensLanguage";
   const LOCALE_DIRS = {en: "en", "zh-CN": "zh_CN"};
-  const extensionPage = /^(chrome|moz)-extension:$/.test(globalThis.location?.protocol ?? "");
   let picked = null;  // the picked catalogue (messages.json), once loaded
 
   // A messages.json entry with its named placeholders and $1… filled, as getMessage does.

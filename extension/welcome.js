@@ -3,7 +3,7 @@
 "use strict";
 
 const {browser, t, translatePage} = globalThis.feedlensShared;
-const {pair, call} = globalThis.feedlensPairing;
+const {pair, call, watchAccess, showAccess} = globalThis.feedlensPairing;
 const $ = (id) => document.getElementById(id);
 const CHECK_MS = 3000;  // the status is live: it follows `feedlens run` starting and stopping
 
@@ -43,6 +43,7 @@ $("pair-form").addEventListener("submit", async (event) => {
   $("pair-status").textContent = done.ok ? t("optionsPaired", done.url) : done.text;
   $("pair-status").className = done.ok ? "ok" : "bad";
   if (done.ok) $("code").value = "";
+  await showAccess($("url"));
   await showStatus();
 });
 
@@ -51,14 +52,14 @@ $("recheck").addEventListener("click", () => showStatus());
 
 // This browser's instructions first; the other's stay below.
 function orderBrowsers() {
-  const firefox = typeof browser.runtime.getBrowserInfo === "function";
-  const mine = $(firefox ? "browser-firefox" : "browser-chromium");
+  const mine = $(globalThis.feedlensCompat.firefox ? "browser-firefox" : "browser-chromium");
   mine.classList.add("current");
   $("browsers").prepend(mine);
 }
 
 translatePage();
 orderBrowsers();
+watchAccess($("url"));  // the site-access notice, when access is missing
 if (location.hash === "#pair") $("code").focus();
 showStatus();
 setInterval(showStatus, CHECK_MS);

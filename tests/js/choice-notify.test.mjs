@@ -69,12 +69,13 @@ test("clicking a revert notification opens /choices (choice-watch.js with a fake
     alarms: {onAlarm: {addListener() {}}, get: async () => ({}), create() {}},
     notifications: {onClicked: {addListener: (f) => { listeners.click = f; }}, clear() {}},
   };
-  const context = load("choice-notify.js");
-  context.chrome = browser;
-  context.openDashboard = (path) => opened.push(path);
   const vm = await import("node:vm");
   const {readFileSync} = await import("node:fs");
   const {EXTENSION} = await import("./load.mjs");
+  const context = load("choice-notify.js");
+  context.chrome = browser;
+  vm.runInContext(readFileSync(new URL("compat.js", EXTENSION), "utf8"), context);
+  context.openDashboard = (path) => opened.push(path);
   vm.runInContext(readFileSync(new URL("choice-watch.js", EXTENSION), "utf8"), context);
   listeners.click("some-other-notification");
   listeners.click("feedlens-choice-x");

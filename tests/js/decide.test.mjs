@@ -3,7 +3,7 @@ import {test} from "node:test";
 import {load, plain} from "./load.mjs";
 
 const {decide, pageEffect, badgeKind, sortAnswer, idsToForget} =
-  load("generated/vocabulary.js", "shared.js", "content/decide.js").feedlensContent.decide;
+  load("compat.js", "generated/vocabulary.js", "shared.js", "content/decide.js").feedlensContent.decide;
 const NOW = Date.parse("2026-11-30T12:00:00Z");
 const page = {platform: "bilibili", pausedUntil: null, rules: [
   {id: "blur-gacha", action: "blur", when: {keywords: ["抽卡"], platform: ["bilibili"]}},

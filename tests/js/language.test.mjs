@@ -3,7 +3,7 @@ import {readFileSync} from "node:fs";
 import {test} from "node:test";
 import {EXTENSION, load} from "./load.mjs";
 
-const {fill} = load("generated/vocabulary.js", "shared.js").feedlensShared;
+const {fill} = load("compat.js", "generated/vocabulary.js", "shared.js").feedlensShared;
 const catalogue = (dir) => JSON.parse(readFileSync(new URL(`_locales/${dir}/messages.json`, EXTENSION), "utf8"));
 
 test("a picked catalogue's entries are filled as browser.i18n.getMessage fills them", () => {
