@@ -7,7 +7,8 @@
 The virtual environment lives in .venv beside this file. `test` installs Debian's chromium for
 the browser tests when it can (root on Debian); under CI=true the browser tests must run.
 `test` runs the extension's JavaScript tests (`node --test tests/js/`) first and stops when they
-fail; without node they are skipped with a note, except under CI=true.
+fail; without node they are skipped with a note, except under CI=true. It installs Debian's
+systemd package when systemd-analyze is missing (the service unit test), likewise.
 """
 
 from __future__ import annotations
@@ -65,6 +66,21 @@ def ensure_chromium() -> None:
         print("note: Debian's chromium is not installed; the browser tests will be skipped", flush=True)
 
 
+def ensure_systemd_analyze() -> None:
+    """`feedlens service install`'s unit is checked by systemd-analyze verify (tests/test_systemd.py);
+    Debian's systemd package provides it even in a container where systemd does not run."""
+    if shutil.which("systemd-analyze"):
+        return
+    if _can_apt():
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        sh("apt-get", "update", "-qq", env=env)
+        sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "systemd", env=env)
+    elif IN_CI:
+        sys.exit("CI=true but systemd-analyze is missing and cannot be installed (need root and apt-get)")
+    else:
+        print("note: systemd-analyze is not installed; the service unit test is skipped", flush=True)
+
+
 def node_tests() -> int:
     """The extension's pure modules, tested in node (tests/js). 0 when they pass or are skipped."""
     node = shutil.which("node")
@@ -95,6 +111,7 @@ def main(argv: list[str]) -> int:
     # fresh install) run in every test run and in CI, never skipped for being absent
     ensure_venv("test,clients")
     ensure_chromium()
+    ensure_systemd_analyze()
     failed = node_tests()
     if failed:
         print("node tests failed (tests/js): pytest not run", flush=True)
