@@ -5,6 +5,7 @@ certificate of the LAN dashboard, signed by the same CA so an enrolled device tr
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import plistlib
 import uuid
@@ -12,6 +13,8 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from .. import files, private
 
@@ -19,6 +22,7 @@ CA_DIR = "mitmproxy"
 CA_BASENAME = "mitmproxy"  # mitmproxy's own names: mitmproxy-ca.pem (key), -ca-cert.pem
 KEY_SIZE = 2048
 LAN_DIR = "household"
+LAN_DAYS = 397  # what browsers accept for a server certificate at most
 # The profile's identifier, stable per CA: installing it again replaces the one before.
 PROFILE_ID = "org.feedlens.household"
 
@@ -78,19 +82,33 @@ def mobileconfig(cert: x509.Certificate, device: str) -> bytes:
 
 
 def lan_certificate(data_dir: Path, host: str) -> tuple[Path, Path]:
-    """(certificate chain, key) files for the LAN dashboard at `host`, signed by the CA."""
+    """(certificate chain, key) files for the LAN dashboard at `host`, signed by the CA.
+
+    Its own key (mitmproxy's site certificates share one key; the dashboard's should not),
+    made again at every start, valid for LAN_DAYS."""
     store = cert_store(data_dir)
     try:
-        san = [x509.IPAddress(ipaddress.ip_address(host))]
+        san = x509.IPAddress(ipaddress.ip_address(host))
     except ValueError:
-        san = [x509.DNSName(host)]
-    entry = store.get_cert(host, san, "feedlens")
+        san = x509.DNSName(host)
+    key = ec.generate_private_key(ec.SECP256R1())
+    ca = store.default_ca._cert
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"feedlens {host}")]))
+            .issuer_name(ca.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=LAN_DAYS))
+            .add_extension(x509.SubjectAlternativeName([san]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(store.default_privatekey, hashes.SHA256()))
     folder = Path(data_dir) / LAN_DIR
     private.ensure_dir(folder)
     cert_path, key_path = folder / "lan-cert.pem", folder / "lan-key.pem"
-    key = entry.privatekey.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                         serialization.NoEncryption())
-    files.write_atomic(key_path, key.decode("ascii"), 0o600)
-    chain = entry.cert.to_pem() + store.default_ca.to_pem()
-    files.write_atomic(cert_path, chain.decode("ascii"), 0o600)
+    files.write_atomic(key_path, key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode("ascii"), 0o600)
+    files.write_atomic(cert_path, (pem(cert) + pem(ca)).decode("ascii"), 0o600)
     return cert_path, key_path
