@@ -57,10 +57,10 @@ class Browser:
         return await self.request("POST", path, **kwargs)
 
 
-async def log_in(front, password: str, origin: str = ORIGIN):
+async def log_in(front, password: str, origin: str = ORIGIN, next: str = "/parent"):
     page = await front.get("/login")
     pre = re.search(r'name="pre" value="([^"]+)"', await page.text()).group(1)
-    return await front.post("/login", data={"pre": pre, "password": password, "next": "/parent"},
+    return await front.post("/login", data={"pre": pre, "password": password, "next": next},
                             headers={"Origin": origin}, allow_redirects=False)
 
 
@@ -120,7 +120,8 @@ async def test_wrong_passwords_lock_this_client_out_and_a_session_expires(aiohtt
     sessions.clear()
     monkeypatch.setattr(household_login, "IDLE_TTL", 0.0)  # the next request finds it expired
     await runtime.store.run_write(lambda conn: conn.execute("DELETE FROM parent_pin_failures"))
-    assert (await log_in(front, PIN)).status == 303
+    elsewhere = await log_in(front, PIN, next="/\\evil.example/")  # never an open redirect
+    assert (elsewhere.status, elsewhere.headers["Location"]) == (303, "/")
     assert (await front.get("/parent", allow_redirects=False)).status == 401
     assert sessions == {}
 

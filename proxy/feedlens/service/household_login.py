@@ -20,7 +20,7 @@ from aiohttp import web
 from ..minors import audit
 from . import parent_guard, render as r, security
 from .config import CONFIG, SERVICE
-from .lang import request_language
+from .lang import request_language, safe_next
 
 SESSIONS = web.AppKey("feedlens_lan_sessions", dict)  # sha256(session id) -> Session
 COOKIE = "feedlens_lan"
@@ -78,8 +78,9 @@ def login_response(request: web.Request, status: int = 401, notice: str | None =
 
 
 def _next(request: web.Request) -> str:
-    target = request.query.get("next") or (request.path if request.method == "GET" else "/")
-    return target if target.startswith("/") and not target.startswith("//") and target != "/login" else "/"
+    """Where the login goes on to: the page asked for, a local path only (no open redirect)."""
+    target = safe_next(request.query.get("next") or (request.path if request.method == "GET" else "/"))
+    return "/" if target == "/login" else target
 
 
 async def login_page(request: web.Request) -> web.Response:
@@ -110,8 +111,7 @@ async def login(request: web.Request) -> web.Response:
     sessions[_digest(value)] = Session(now + SESSION_TTL, now + IDLE_TTL, client_of(request))
     while len(sessions) > MAX_SESSIONS:
         sessions.pop(next(iter(sessions)))
-    target = str(form.get("next", "/"))
-    response = see_other(target if target.startswith("/") and not target.startswith("//") else "/")
+    response = see_other(safe_next(str(form.get("next", "/"))))
     response.set_cookie(COOKIE, value, secure=True, httponly=True, samesite="Strict", path="/",
                         max_age=int(SESSION_TTL))
     response.del_cookie(PRE_COOKIE, path="/login")
