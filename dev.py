@@ -2,13 +2,14 @@
 """Set up and run feedlens, or its test suite, with nothing but Python >= 3.11.
 
     python3 dev.py run [feedlens run options]   # venv + install + `feedlens run`
-    python3 dev.py test [pytest options]        # venv + test and clients extras + chromium + firefox-esr + web-ext + node tests + pytest
+    python3 dev.py test [pytest options]        # venv + test extras + Debian's packages + web-ext + node tests + pytest
 
-The virtual environment lives in .venv beside this file. `test` installs Debian's chromium and
-firefox-esr for the browser tests when it can (root on Debian), and web-ext for the extension's
-lint with `npm ci` in tests/firefox; under CI=true the browser tests and the lint must run.
-`test` runs the extension's JavaScript tests (`node --test tests/js/`) first and stops when they
-fail; without node they are skipped with a note, except under CI=true.
+The virtual environment lives in .venv beside this file. `test` installs what the tests need
+from Debian when it can (root on Debian, one apt-get run; DEBIAN_NEEDS below): chromium and
+firefox-esr for the browser tests, systemd for `systemd-analyze verify`, postgresql for the
+study server, node and npm; then web-ext for the extension's lint with `npm ci` in
+tests/firefox. Under CI=true all of these must run, never skip. `test` runs the extension's
+JavaScript tests (`node --test tests/js/`) first and stops when they fail.
 """
 
 from __future__ import annotations
@@ -46,38 +47,45 @@ def ensure_venv(extras: str) -> None:
     stamp.touch()
 
 
+# What the test suite needs from Debian, each with how to tell it is there and what it is for.
+# Missing ones are installed in one apt-get run when we can (root with apt-get); under CI=true a
+# missing one that cannot be installed stops the run, elsewhere its tests skip with a note.
+DEBIAN_NEEDS = [
+    # fonts-wqy-zenhei: without a CJK font the zh-CN screenshots show empty boxes
+    (("chromium", "fonts-wqy-zenhei"),
+     lambda: (shutil.which("chromium") or Path("/usr/bin/chromium").exists())
+     and Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc").exists(),
+     "the browser tests"),
+    (("firefox-esr",), lambda: Path("/usr/bin/firefox-esr").exists(),
+     "the Firefox tests (tests/browser/test_firefox.py, over WebDriver BiDi)"),
+    (("systemd",), lambda: shutil.which("systemd-analyze"),
+     "the service unit test (systemd-analyze verify; it runs where systemd does not)"),
+    (("postgresql",), lambda: list(Path("/usr/lib/postgresql").glob("*/bin/initdb")),
+     "the study server's tests (a throwaway cluster)"),
+    (("nodejs", "npm"), lambda: shutil.which("node") and shutil.which("npm"),
+     "the extension's JavaScript tests and web-ext"),
+]
+
+
 def _can_apt() -> bool:
     return bool(shutil.which("apt-get")) and hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def ensure_chromium() -> None:
-    # fonts-wqy-zenhei: without a CJK font the zh-CN screenshots show empty boxes.
-    have_fonts = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc").exists()
-    if (shutil.which("chromium") or Path("/usr/bin/chromium").exists()) and have_fonts:
+def ensure_debian_packages() -> None:
+    missing = [(packages, purpose) for packages, present, purpose in DEBIAN_NEEDS if not present()]
+    if not missing:
         return
     if _can_apt():
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         sh("apt-get", "update", "-qq", env=env)
-        sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium",
-           "fonts-wqy-zenhei", env=env)
-    elif IN_CI:
-        sys.exit("CI=true but chromium is missing and cannot be installed (need root and apt-get)")
-    else:
-        print("note: Debian's chromium is not installed; the browser tests will be skipped", flush=True)
-
-
-def ensure_firefox() -> None:
-    """Debian's Firefox ESR for tests/browser/test_firefox.py (driven over WebDriver BiDi)."""
-    if Path("/usr/bin/firefox-esr").exists():
+        sh("apt-get", "install", "-y", "-qq", "--no-install-recommends",
+           *[name for packages, _ in missing for name in packages], env=env)
         return
-    if _can_apt():
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        sh("apt-get", "update", "-qq", env=env)
-        sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "firefox-esr", env=env)
-    elif IN_CI:
-        sys.exit("CI=true but firefox-esr is missing and cannot be installed (need root and apt-get)")
-    else:
-        print("note: Debian's firefox-esr is not installed; the Firefox tests will be skipped", flush=True)
+    for packages, purpose in missing:
+        if IN_CI:
+            sys.exit(f"CI=true but {' '.join(packages)} is missing and cannot be installed"
+                     f" (need root and apt-get): {purpose}")
+        print(f"note: Debian's {' '.join(packages)} is not installed; {purpose} will be skipped", flush=True)
 
 
 def ensure_web_ext() -> None:
@@ -87,11 +95,6 @@ def ensure_web_ext() -> None:
     if stamp.exists() and stamp.stat().st_mtime >= (tools / "package-lock.json").stat().st_mtime:
         return
     npm = shutil.which("npm")
-    if not npm and _can_apt():
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        sh("apt-get", "update", "-qq", env=env)
-        sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "npm", env=env)
-        npm = shutil.which("npm")
     if npm:
         sh(npm, "ci", "--no-audit", "--no-fund", "--loglevel=error", cwd=tools)
     elif IN_CI:
@@ -103,11 +106,6 @@ def ensure_web_ext() -> None:
 def node_tests() -> int:
     """The extension's pure modules, tested in node (tests/js). 0 when they pass or are skipped."""
     node = shutil.which("node")
-    if not node and _can_apt():
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        sh("apt-get", "update", "-qq", env=env)
-        sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "nodejs", env=env)
-        node = shutil.which("node")
     if not node:
         if IN_CI:
             sys.exit("CI=true but node is missing: the extension's tests (tests/js) need it")
@@ -129,8 +127,7 @@ def main(argv: list[str]) -> int:
     # clients: the real third-party parsers of tests/clients (pinned; about 30 s more on a
     # fresh install) run in every test run and in CI, never skipped for being absent
     ensure_venv("test,clients")
-    ensure_chromium()
-    ensure_firefox()
+    ensure_debian_packages()
     ensure_web_ext()
     failed = node_tests()
     if failed:

@@ -81,3 +81,12 @@ def client_is_local(client: str | None) -> bool:
     treated as a device on the network, even from this machine (it can reach loopback itself)."""
     ip = ip_of(client) if client else None
     return ip is not None and ip.is_loopback
+
+
+def parse_household(value: str, default_port: int = 8443) -> tuple[str, int]:
+    """`HOST`, `HOST:PORT` or `[V6]:PORT`."""
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        return host, int(rest.removeprefix(":") or default_port)
+    host, sep, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
+    return (host, int(port)) if sep else (value, default_port)

@@ -20,6 +20,7 @@ from .profiles import MARK_ONLY, ProfileError, load_profile
 from .packs.cli import add_pack_parsers
 from .pairing import add_pair_parser
 from .run import add_run_parser
+from .systemd import add_service_parser
 from .choices.case import read_case
 from .choices.cli import add_choices_parser
 from .minors.cli import add_parent_parser
@@ -260,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_reports_parser(sub)
     add_parent_parser(sub)
     add_research_parsers(sub)
+    add_service_parser(sub)
     add_complaint_parser(add_choices_parser(sub), read_case)
     return parser
 

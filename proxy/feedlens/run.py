@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import ipaddress
 import logging
 import re
 import signal
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, paths, private
+from .addresses import parse_household
 from .clierror import CliError, profile_path
 from .settings import MARK_STYLES
 
@@ -55,6 +57,11 @@ def add_run_parser(subparsers) -> argparse.ArgumentParser:
     run.add_argument("--counterfactual-interval", type=int, default=30 * 60, metavar="SECONDS",
                      help="at most one such fetch per platform per this many seconds (at least 60; "
                           "default 1800, 30 minutes)")
+    run.add_argument("--household", metavar="LAN_ADDRESS[:PORT]",
+                     help="household mode: also serve the parent's dashboard, the PAC file and device "
+                          "enrolment on this LAN address over HTTPS (port 8443 by default), behind the "
+                          "parent's login; the proxy then listens there too unless --listen-host is given "
+                          "(docs/household.md)")
     run.add_argument("--open", action="store_true",
                      help="open the dashboard in your web browser (logged in)")
     run.set_defaults(func=cmd_run)
@@ -71,7 +78,11 @@ def _data_dir(args) -> Path:
 
 def _options(args, data_dir: Path) -> tuple[dict, dict]:
     """(mitmproxy options, feedlens options); the latter are set once the add-on declares them."""
-    mitm = {"listen_host": args.listen_host, "listen_port": args.listen_port,
+    household = getattr(args, "household", None)
+    listen_host = args.listen_host
+    if household and listen_host == "127.0.0.1":  # the household's devices reach the proxy there
+        listen_host = parse_household(household)[0]
+    mitm = {"listen_host": listen_host, "listen_port": args.listen_port,
             "confdir": str(data_dir / "mitmproxy")}
     if args.upstream_ca:
         mitm["ssl_verify_upstream_trusted_ca"] = str(Path(args.upstream_ca).resolve())
@@ -85,7 +96,8 @@ def _options(args, data_dir: Path) -> tuple[dict, dict]:
             "feedlens_resolve": list(args.resolve),
             "feedlens_pack_check": args.pack_check,
             "feedlens_counterfactual": bool(getattr(args, "counterfactual", False)),
-            "feedlens_counterfactual_interval": getattr(args, "counterfactual_interval", 30 * 60)}
+            "feedlens_counterfactual_interval": getattr(args, "counterfactual_interval", 30 * 60),
+            "feedlens_household": household or ""}
     if getattr(args, "rules", None):
         ours["feedlens_rules"] = str(Path(args.rules).resolve())
     return mitm, ours
@@ -98,7 +110,7 @@ FLAGS = {"feedlens_service_port": "--service-port", "feedlens_data_dir": "--data
          "feedlens_resolve": "--resolve", "feedlens_rules": "--rules",
          "feedlens_pack_check": "--pack-check-seconds",
          "feedlens_counterfactual_interval": "--counterfactual-interval",
-         "feedlens_counterfactual": "--counterfactual",
+         "feedlens_counterfactual": "--counterfactual", "feedlens_household": "--household",
          "ssl_verify_upstream_trusted_ca": "--upstream-ca", "proxyauth": "--device-auth",
          "listen_port": "--listen-port", "listen_host": "--listen-host", "confdir": "--data-dir"}
 _OPTION_NAME = re.compile(r"\b(" + "|".join(sorted(FLAGS, key=len, reverse=True)) + r")\b")
@@ -124,6 +136,8 @@ def check_ports(args) -> None:
     own message suggests its `--mode` option, which `feedlens run` does not have)."""
     wanted = [(args.listen_host, args.listen_port, "proxy", "--listen-port"),
               ("127.0.0.1", args.service_port, "companion service", "--service-port")]
+    if getattr(args, "household", None):
+        wanted.append((*_household(args.household), "household dashboard", "--household"))
     if args.listen_port == args.service_port:
         raise CliError(f"the proxy and the companion service cannot share port {args.listen_port}",
                        "give --listen-port and --service-port different values")
@@ -133,6 +147,20 @@ def check_ports(args) -> None:
         if not _port_free(host, port):
             raise CliError(f"port {port} for the {what} is already in use",
                            f"stop the program using it, or choose another port with {flag}")
+
+
+def _household(value: str) -> tuple[str, int]:
+    """--household's LAN address: an IP of this network, not loopback nor 0.0.0.0 (the
+    dashboard's certificate names one address)."""
+    try:
+        host, port = parse_household(value)
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise CliError(f"--household {value}: not an IP address[:port]", "give this machine's LAN "
+                       "address, e.g. --household 192.168.1.10") from None
+    if address.is_loopback or address.is_unspecified:
+        raise CliError(f"--household {value}: not a LAN address", "give this machine's LAN address")
+    return host, port
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -228,7 +256,10 @@ class Banner:
 
 def banner(args, data_dir: Path, link: str | None = None) -> str:
     ca = data_dir / "mitmproxy" / CA_FILE
-    host = "127.0.0.1" if args.listen_host in ("", "0.0.0.0", "::") else args.listen_host
+    household = getattr(args, "household", None)
+    lan = parse_household(household) if household else None
+    listen = lan[0] if lan and args.listen_host == "127.0.0.1" else args.listen_host
+    host = "127.0.0.1" if listen in ("", "0.0.0.0", "::") else listen
     return "\n".join([
         f"feedlens {__version__} is running",
         f"  proxy      http://{host}:{args.listen_port}  (HTTP and HTTPS proxy for your browser or phone"
@@ -245,6 +276,8 @@ def banner(args, data_dir: Path, link: str | None = None) -> str:
         f"  dashboard  {link or f'http://127.0.0.1:{args.service_port}/'}",
         "             (opens once, within 5 minutes; `feedlens dashboard` prints a new one;"
         f" API token in {data_dir / 'token'})",
+        *([f"  household  https://{lan[0]}:{lan[1]}/  (the parent's dashboard on the LAN, its login is "
+           f"the parent PIN; PAC https://{lan[0]}:{lan[1]}/proxy.pac; enrol devices on /enrol)"] if lan else []),
         *(["  devices    by proxy user name: set e.g. http://kid-tablet:x@HOST:PORT as each "
            "device's proxy"] if getattr(args, "device_auth", None) else []),
         f"  data       {data_dir}",

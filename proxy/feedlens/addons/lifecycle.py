@@ -7,6 +7,7 @@ import logging
 
 from mitmproxy import ctx
 
+from ..addresses import parse_household
 from ..runtime import Runtime
 from ..service import ServiceConfig, serve
 from .state import Shared
@@ -39,7 +40,8 @@ class Lifecycle:
         await shared.runtime.start()  # engine workers start with the first large body
         try:
             shared.service = await serve(ServiceConfig(runtime=shared.runtime,
-                                                       proxy=proxy_address()))
+                                                       proxy=proxy_address(),
+                                                       household=household_address()))
         except OSError as exc:
             log.error("feedlens: the companion service cannot listen on %s: %s",
                       shared.config.service_url, exc.strerror or exc)
@@ -59,6 +61,15 @@ class Lifecycle:
                 shared.offload.close()
             finally:
                 await shared.runtime.close()
+
+
+def household_address() -> tuple[str, int] | None:
+    """The LAN dashboard's (host, port) from `feedlens_household`, None when off."""
+    try:
+        value = ctx.options.feedlens_household
+    except (AttributeError, KeyError):
+        return None
+    return parse_household(value) if value else None
 
 
 def proxy_address() -> tuple[str, int] | None:

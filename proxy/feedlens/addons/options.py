@@ -54,6 +54,9 @@ class Options:
         loader.add_option("feedlens_pack_check", int, int(DEFAULT_PERIOD),
                           "Seconds between checks of the subscribed rule packs for updates; 0: never "
                           "in the background.")
+        loader.add_option("feedlens_household", str, "",
+                          "Household mode: HOST[:PORT] of the LAN dashboard over HTTPS (port 8443 when "
+                          "not given); empty: off (docs/household.md).")
         loader.add_option("feedlens_counterfactual", bool, False,
                           "Opt-in: for platforms that show nothing of the personalisation switch on the "
                           "wire, fetch the same feed again without your login (no cookie, no token) and "

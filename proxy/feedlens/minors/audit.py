@@ -6,7 +6,9 @@ import time
 
 OUTCOMES = ("allowed", "allowed_with_pin", "refused_no_pin", "refused_wrong_pin",
             "refused_locked_out", "refused_pin_unset", "pin_set", "pin_reset",
-            "refused_wrong_recovery", "unlocked", "confirmed")
+            "refused_wrong_recovery", "unlocked", "confirmed",
+            # household mode (service/household*.py, enrol_device.py)
+            "login", "refused_login_form", "refused_token", "allowed_enrolment")
 MAX_DETAIL = 500
 
 

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from .. import features
-from . import login, origins
+from . import household, login, origins
 from .config import CONFIG, TOKEN, ServiceConfig
 from .middlewares import errors_to_json, origin_guard, require_token
 from .routes import setup_routes
@@ -29,6 +29,7 @@ def init_app(config: ServiceConfig) -> web.Application:
                           client_max_size=config.max_body)
     app[CONFIG] = config
     login.setup(app)
+    household.setup(app)
     origins.setup(app)
     app.cleanup_ctx.append(_token_ctx)
     if config.manage_runtime:
@@ -63,6 +64,8 @@ async def serve(config: ServiceConfig) -> web.AppRunner:
     site = web.TCPSite(runner, config.bind_host, config.bind_port)
     try:
         await site.start()
+        if config.household is not None:  # the LAN dashboard, stopped by runner.cleanup()
+            await household.serve_household(runner.app)
     except BaseException:
         await runner.cleanup()
         raise

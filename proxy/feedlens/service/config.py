@@ -39,6 +39,8 @@ class ServiceConfig:
     max_body: int = MAX_BODY
     # Where the proxy listens, (host, port), for the setup checklist; None when not known.
     proxy: tuple[str, int] | None = None
+    # Household mode: the LAN dashboard's (host, port) over HTTPS (household.py); None: off.
+    household: tuple[str, int] | None = None
 
     @property
     def bind_host(self) -> str:
@@ -59,3 +61,5 @@ class ServiceConfig:
 
 CONFIG = web.AppKey("feedlens_config", ServiceConfig)
 TOKEN = web.AppKey("feedlens_token", str)
+# The LAN front's app (household.py): the loopback service app it serves for.
+SERVICE = web.AppKey("feedlens_household_service", web.Application)

@@ -15,8 +15,9 @@ log = logging.getLogger(__name__)
 
 # Routes reachable without the token: the dashboard checks its own credentials, and health
 # answers a minimal {ok, version} to anyone local.
-# pairing: the one-time code is the secret; lang: sets a display-language cookie, nothing else
-PUBLIC_ROUTES = frozenset({"dashboard", "favicon", "extension_pair", "lang"})
+# pairing: the one-time code is the secret; lang: sets a display-language cookie, nothing else;
+# proxy_pac: the platforms' sites and the proxy address, fetched by devices' network settings
+PUBLIC_ROUTES = frozenset({"dashboard", "favicon", "extension_pair", "lang", "proxy_pac"})
 TOKEN_OPTIONAL_ROUTES = frozenset({"health"})
 # Dashboard sub-pages and their forms check the dashboard cookie themselves (service/pages.py).
 PAGE_PREFIX = "page_"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import (choices_api, choices_complaint, choices_declare, dashboard, extension_api, lang, login, minors_api, packs_api,
+from . import (choices_api, choices_complaint, choices_declare, dashboard, extension_api, enrol, lang, login, minors_api, pac_route, packs_api,
                packs_page, render, reports_api, research_api, rules_page, setup_page, views)
 
 
@@ -31,6 +31,8 @@ def setup_routes(app: web.Application) -> None:
     minors_api.setup(app)
     research_api.setup(app)
     setup_page.setup(app)
+    enrol.setup(app)  # /enrol: the parent makes a device's enrolment link and QR code
+    pac_route.setup(app)  # /proxy.pac: public, like a device's network settings fetch it
     packs_api.setup(app)  # POST /api/packs/update
     packs_page.setup(app)  # /packs and its forms
     choices_api.setup(app)  # /api/choices, /choices and its form
