@@ -65,7 +65,7 @@ function renderComposition(composition) {
     li.dataset.count = String(count);
     li.style.setProperty("--c", meta.color);
     const hidden = composition.hidden[kind] || 0;
-    li.innerHTML = `<span class="swatch">${icon(kind, 12)}</span>`;
+    li.append(globalThis.feedlensCompat.markup(`<span class="swatch">${icon(kind, 12)}</span>`));
     li.append(`${label(kind)} ${count}`);
     if (hidden) {
       const small = document.createElement("small");

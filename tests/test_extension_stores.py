@@ -79,7 +79,7 @@ def test_packages_hold_the_extension_and_nothing_else(built):
     assert names(built["chromium"]) == names(built["firefox"])
 
 
-def test_web_ext_lint_finds_no_errors_in_the_amo_package(built):
+def test_web_ext_lint_finds_nothing_in_the_amo_package(built):
     if not WEB_EXT.exists():
         message = f"{WEB_EXT} is missing: `npm ci` in tests/firefox (`python3 dev.py test` does)"
         if IN_CI:
@@ -91,5 +91,6 @@ def test_web_ext_lint_finds_no_errors_in_the_amo_package(built):
     report = json.loads(result.stdout)
     assert report["summary"]["errors"] == 0, [(m["code"], m.get("file"), m["message"]) for m in report["errors"]]
     assert report["count"] == sum(report["summary"].values())  # it read the package
-    assert not [m for m in report["warnings"] if m["code"].startswith(("MANIFEST", "KEY_", "BACKGROUND"))], \
-        report["warnings"]  # the manifest itself draws no warning either
+    # no warning either: the manifest draws none, and our own markup goes through DOMParser
+    # (compat.js markup), not innerHTML, which AMO's review would ask about
+    assert report["warnings"] == [], [(m["code"], m.get("file"), m["message"]) for m in report["warnings"]]

@@ -31,15 +31,13 @@ globalThis.feedlensContent.badges ??= (() => {
     sheet.replaceSync(BADGE_CSS);
   } catch { /* older engines: a <style> per badge */ }
 
-  // Parsed once, cloned per badge: cheaper than innerHTML for hundreds of items.
-  const ROW = document.createElement("template");
-  ROW.innerHTML = '<div class="row"><button class="badge" type="button" aria-haspopup="dialog" ' +
-    'aria-expanded="false"></button><button class="reveal" type="button" hidden></button></div>';
+  // Parsed once, cloned per badge: cheaper than parsing for hundreds of items.
+  const {markup} = globalThis.feedlensCompat;
+  const ROW = markup('<div class="row"><button class="badge" type="button" aria-haspopup="dialog" ' +
+    'aria-expanded="false"></button><button class="reveal" type="button" hidden></button></div>');
   const ICONS = {};
   for (const kind of Object.keys(PROVENANCE)) {
-    const template = document.createElement("template");
-    template.innerHTML = icon(kind);
-    ICONS[kind] = template.content.firstChild;
+    ICONS[kind] = markup(icon(kind)).firstChild;
   }
 
   const decisionFor = (entry) => C.decide.decide(entry, state.config, state.localRules, Date.now());
@@ -50,9 +48,9 @@ globalThis.feedlensContent.badges ??= (() => {
     try {
       root.adoptedStyleSheets = [sheet];
     } catch {
-      root.innerHTML = `<style>${BADGE_CSS}</style>`;
+      root.append(markup(`<style>${BADGE_CSS}</style>`));
     }
-    root.append(ROW.content.cloneNode(true));
+    root.append(ROW.cloneNode(true));
     const badge = root.querySelector(".badge");
     const reveal = root.querySelector(".reveal");
     reveal.textContent = t("blurShow");

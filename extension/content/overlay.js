@@ -36,8 +36,8 @@ globalThis.feedlensContent.overlay ??= (() => {
     [hidden] { display: none !important; }`;
   const host = document.createElement("feedlens-overlay");
   const root = host.attachShadow({mode: "closed"});
-  root.innerHTML = `<style>${CSS}</style><div class="panel" role="dialog" hidden></div>` +
-    '<div class="toast" role="status" aria-live="polite" hidden></div>';
+  root.append(globalThis.feedlensCompat.markup(`<style>${CSS}</style><div class="panel" role="dialog" hidden></div>` +
+    '<div class="toast" role="status" aria-live="polite" hidden></div>'));
   const panel = root.querySelector(".panel");
   const toast = root.querySelector(".toast");
   let current = null;
@@ -131,7 +131,7 @@ globalThis.feedlensContent.overlay ??= (() => {
     panel.setAttribute("aria-label", why.title);
     const head = document.createElement("div");
     head.className = "head";
-    head.innerHTML = icon(why.kind, 16);
+    head.append(globalThis.feedlensCompat.markup(icon(why.kind, 16)));
     head.append(why.title);
     if (why.confidence) {
       const c = document.createElement("span");
