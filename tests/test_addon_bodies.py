@@ -121,7 +121,7 @@ async def test_a_feed_over_the_cap_by_its_length_is_counted(running):
 
 @pytest.mark.parametrize("encoding, body, expected", [
     (None, b'{"tab":"home"}', b'{"tab":"home"}'),
-    ("gzip", gzip.compress(b'{"tab":"home"}'), b'{"tab":"home"}'),
+    ("gzip", gzip.compress(b'{"tab":"home"}', mtime=0), b'{"tab":"home"}'),
     ("br", brotli_bomb(64 << 20), None),  # past REQUEST_BODY_CAP: not read at all
     ("gzip", b"\x1f\x8b not gzip", None),
     (None, b"x" * (classify.REQUEST_BODY_CAP + 1), None),
