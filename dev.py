@@ -133,7 +133,15 @@ def main(argv: list[str]) -> int:
     if failed:
         print("node tests failed (tests/js): pytest not run", flush=True)
         return failed
-    return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
+    return subprocess.call([str(BIN / "python"), "-m", "pytest", *parallel(rest), *rest], cwd=ROOT)
+
+
+def parallel(rest: list[str]) -> list[str]:
+    """pytest-xdist's workers, one per core (at most 4), unless the options choose: a file's
+    tests stay in one worker, so its module fixtures (a browser, a proxy) start once."""
+    if any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in rest):
+        return []
+    return ["--numprocesses", str(min(4, max(2, os.cpu_count() or 2))), "--dist", "loadfile"]
 
 
 if __name__ == "__main__":
