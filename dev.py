@@ -7,7 +7,9 @@
 The virtual environment lives in .venv beside this file. `test` installs Debian's chromium for
 the browser tests when it can (root on Debian); under CI=true the browser tests must run.
 `test` runs the extension's JavaScript tests (`node --test tests/js/`) first and stops when they
-fail; without node they are skipped with a note, except under CI=true.
+fail; without node they are skipped with a note, except under CI=true. It installs Debian's
+postgresql the same way for the study server's tests (tests/study), which start a throwaway
+cluster of their own; under CI=true they must run.
 """
 
 from __future__ import annotations
@@ -65,6 +67,21 @@ def ensure_chromium() -> None:
         print("note: Debian's chromium is not installed; the browser tests will be skipped", flush=True)
 
 
+def ensure_postgresql() -> None:
+    """Debian's server binaries (initdb, pg_ctl) for the study server's throwaway cluster."""
+    if list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+        return
+    if _can_apt():
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        sh("apt-get", "update", "-qq", env=env)
+        sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql", env=env)
+    elif IN_CI:
+        sys.exit("CI=true but postgresql is missing and cannot be installed (need root and apt-get)")
+    else:
+        print("note: Debian's postgresql is not installed; the study server tests will be skipped",
+              flush=True)
+
+
 def node_tests() -> int:
     """The extension's pure modules, tested in node (tests/js). 0 when they pass or are skipped."""
     node = shutil.which("node")
@@ -95,6 +112,7 @@ def main(argv: list[str]) -> int:
     # fresh install) run in every test run and in CI, never skipped for being absent
     ensure_venv("test,clients")
     ensure_chromium()
+    ensure_postgresql()
     failed = node_tests()
     if failed:
         print("node tests failed (tests/js): pytest not run", flush=True)
