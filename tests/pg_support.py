@@ -17,6 +17,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import pytest
+
 SUPERUSER = "postgres"
 
 
@@ -93,3 +95,37 @@ class Cluster:
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
             pass
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+# ---- fixtures (tests/conftest.py imports them: one cluster for the whole session) ------------
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _unavailable(message: str):
+    if IN_CI:
+        pytest.fail(f"CI=true: {message}", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """Without Debian's postgresql the tests that use it skip with the reason, except under
+    CI=true where they fail: CI must run them."""
+    bindir = binaries()
+    if bindir is None:
+        _unavailable("Debian's postgresql is not installed (/usr/lib/postgresql/*/bin/initdb): "
+                     "`python3 dev.py test` installs it as root")
+    try:
+        import asyncpg  # noqa: F401
+    except ImportError:
+        _unavailable("the asyncpg package is missing (pip install -e '.[test]')")
+    cluster = Cluster(bindir).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def pg_dsn(pg_cluster, request) -> str:
+    """A fresh database for the test module."""
+    return pg_cluster.create_database(request.module.__name__.rsplit(".", 1)[-1])

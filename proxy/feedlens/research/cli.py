@@ -13,6 +13,7 @@ from pathlib import Path
 from .. import paths
 from ..clierror import CliError
 from ..store import FILE_NAME
+from .join_cli import add_study_commands, server_side
 
 
 def add_research_parsers(sub) -> None:
@@ -113,6 +114,7 @@ def add_participant_parser(sub) -> None:
     delete.add_argument("--until", type=moment, help="before this time (same forms)")
     delete.add_argument("--all", action="store_true", help="delete every research record")
     delete.set_defaults(func=cmd_delete)
+    add_study_commands(commands)
 
 
 def _data_dir(args) -> Path:
@@ -198,6 +200,8 @@ def cmd_pause(args) -> int:
 def cmd_disable(args) -> int:
     _run(args, lambda research: research.disable())
     print("consent withdrawn, research mode off (records stay until deleted or expired)")
+    for line in server_side(_data_dir(args), "withdraw"):
+        print(line)
     return 0
 
 
@@ -219,4 +223,6 @@ def cmd_delete(args) -> int:
         raise CliError("--since must be before --until")
     deleted = _run(args, lambda research: research.delete(args.since, args.until))
     print(f"deleted {deleted:,} research records and choice events")
+    for line in server_side(_data_dir(args), "delete", args.since, args.until):
+        print(line)
     return 0

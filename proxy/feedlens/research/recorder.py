@@ -96,6 +96,11 @@ class Research:
                 "consent": state.consent.to_dict() if state.consent else None,
                 "fields_available": list(consents.FIELDS), "problem": _problem(state), **counts}
 
+    async def refresh(self) -> Consent | None:
+        """The consent in force, read again if another process changed it (cheap: no counts)."""
+        await self.store.run_write(self._fresh)
+        return self.consent
+
     def _fresh(self, conn: sqlite3.Connection) -> _State:
         """The state, read again when another connection (`feedlens research …`) changed the file."""
         version = conn.execute("PRAGMA data_version").fetchone()[0]
@@ -115,7 +120,7 @@ class Research:
         return self._state
 
     async def enable(self, study_id: str, consent_version: str, fields, retention_days: int,
-                     study_key: str | None = None) -> Consent:
+                     study_key: str | None = None, participant: str | None = None) -> Consent:
         """Record from now on under a new consent record (replacing any earlier consent)."""
         study_id, consent_version, fields, retention_days = consents.checked(
             study_id, consent_version, fields, retention_days)
@@ -126,7 +131,8 @@ class Research:
             self._load(conn)
             if self._state.consent is not None:
                 consents.withdraw(conn, self._state.consent.id, now)
-            consent = consents.insert(conn, study_id, consent_version, fields, retention_days, now)
+            consent = consents.insert(conn, study_id, consent_version, fields, retention_days, now,
+                                      participant)
             consents.save_state(conn, consent.id, False, now)
             self._state = _State(consent, False, Pseudonyms(key))
             return consent
