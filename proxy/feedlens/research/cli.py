@@ -10,9 +10,9 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from .. import paths
 from ..clierror import CliError
 from ..store import FILE_NAME
+from .cli_common import data_dir, with_research
 from .join_cli import add_study_commands, server_side
 
 
@@ -117,24 +117,7 @@ def add_participant_parser(sub) -> None:
     add_study_commands(commands)
 
 
-def _data_dir(args) -> Path:
-    return paths.data_dir(args.data_dir)
-
-
-async def _with_research(args, work):
-    """Run `work(research)` on a Store and Research opened on the data dir, then close them."""
-    from ..store import Store
-    from .recorder import Research
-
-    data_dir = _data_dir(args)
-    store = Store(data_dir / FILE_NAME, prune_interval=0)
-    research = Research(store, data_dir)
-    await store.start()
-    try:
-        await research.start()
-        return await work(research)
-    finally:
-        await store.close()
+_data_dir, _with_research = data_dir, with_research  # the names this module used
 
 
 def _run(args, work) -> object:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..clierror import CliError
 from . import enrolment as enrolments
+from .cli_common import data_dir as _data_dir, with_research as _with_research
 from .dictionary import COLUMNS
 from .study_client import StudyServerError
 
@@ -69,7 +70,6 @@ def describe(study: dict, language: str) -> str:
 
 def cmd_join(args) -> int:
     from . import study_client
-    from .cli import _with_research, _data_dir
 
     language = _language(args.language)
     try:
@@ -102,7 +102,6 @@ def cmd_join(args) -> int:
 
 
 def cmd_upload(args) -> int:
-    from .cli import _with_research
     from .upload import Uploader
 
     try:
