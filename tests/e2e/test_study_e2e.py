@@ -135,6 +135,11 @@ def test_two_participants_upload_withdraw_and_export(server, replay, certs, tmp_
                    "the uploads after the restart")
         assert local_records(alice.data_dir) > server.records_of(ids[1])  # the second page came
 
+        # a pause shows in the researcher's view
+        assert "s1 is paused" in server.cli("research", "--data-dir", str(bob.data_dir), "pause")
+        assert server.view()["participation"]["paused"] == 1
+        server.cli("research", "--data-dir", str(bob.data_dir), "resume")
+
         # withdrawal deletes on the server too and leaves a receipt
         out = server.cli("research", "--data-dir", str(alice.data_dir), "disable")
         assert "receipt" in out

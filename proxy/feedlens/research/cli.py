@@ -13,7 +13,7 @@ from pathlib import Path
 from ..clierror import CliError
 from ..store import FILE_NAME
 from .cli_common import data_dir, with_research
-from .join_cli import add_study_commands, server_side
+from .join_cli import add_study_commands, server_pause, server_side
 
 
 def add_research_parsers(sub) -> None:
@@ -177,6 +177,8 @@ def cmd_pause(args) -> int:
               file=sys.stderr)
         return 1
     print("recording paused" if args.paused else "recording resumed")
+    for line in server_pause(_data_dir(args), args.paused):
+        print(line)
     return 0
 
 

@@ -142,3 +142,18 @@ def server_side(data_dir: Path, action: str, since=None, until=None) -> list[str
         lines.append(f"study server {enrolment.server}: deleted {receipt['deleted']:,} records of "
                      f"{enrolment.study_id} (receipt {receipt['receipt']}, {receipt['time']})")
     return lines
+
+
+def server_pause(data_dir: Path, paused: bool) -> list[str]:
+    """Tell the study servers this install is enrolled with (their participation view); a server
+    out of reach is only noted: the pause itself is local and already in force."""
+    from . import study_client
+
+    lines = []
+    for enrolment in open_enrolments(data_dir):
+        try:
+            state = asyncio.run(study_client.set_paused(enrolment, paused))["state"]
+            lines.append(f"study server {enrolment.server}: {enrolment.study_id} is {state}")
+        except StudyServerError as exc:
+            lines.append(f"note: {enrolment.study_id}: the study server was not told: {exc}")
+    return lines
