@@ -4,6 +4,9 @@ a receipt, retention, the researcher's view, limits and the admin gates."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime, timezone
+
 import asyncpg
 import pytest
 
@@ -38,8 +41,9 @@ class _conn:
         await self.conn.close()
 
 
-async def _enrolled(client, codes=1, fields=("title",)) -> list[dict]:
-    response = await client.post("/api/admin/studies", json=study_spec(fields=fields), headers=ADMIN)
+async def _enrolled(client, codes=1, fields=("title",), **spec) -> list[dict]:
+    response = await client.post("/api/admin/studies", json=study_spec(fields=fields, **spec),
+                                 headers=ADMIN)
     assert response.status == 201, await response.text()
     response = await client.post("/api/admin/studies/s1/invitations", json={"count": codes},
                                  headers=ADMIN)
@@ -136,3 +140,14 @@ async def test_retention_expiry_and_upload_rate_limit(pg_dsn, server):
     assert (await (await server.post("/api/admin/expire", headers=ADMIN)).json())["deleted"] == 4
     statuses = [(await _upload(server, alice, [record(alice, 20 + n)])).status for n in range(6)]
     assert statuses[:4] == [200] * 4 and statuses[-1] == 429  # burst 5, the first upload counted
+
+
+async def test_concurrent_uploads_make_each_day_partition_once(pg_dsn, server):
+    start = datetime.fromtimestamp(NOW - 9 * DAY, timezone.utc).isoformat()
+    people = await _enrolled(server, codes=4, start=start)
+    days = [NOW - 5 * DAY, NOW - 6 * DAY]  # days no other test made
+    answers = await asyncio.gather(*(_upload(server, who, [record(who, n, days[n % 2]) for n in range(4)])
+                                     for who in people))
+    assert [a.status for a in answers] == [200] * 4
+    async with _conn(pg_dsn) as conn:
+        assert await conn.fetchval("SELECT count(*) FROM records") == 16

@@ -1,7 +1,7 @@
 """Records into PostgreSQL: COPY into a temporary staging table, then one INSERT … ON CONFLICT
 DO NOTHING into the day-partitioned records table, so an upload sent twice (a retry after a lost
 answer) adds nothing the second time. Day partitions are made on first use, under an advisory
-lock per day so that two uploads creating the same day do not race."""
+lock per day so that two uploads making the same day do not race."""
 
 from __future__ import annotations
 
@@ -20,16 +20,17 @@ def partition_name(day: date) -> str:
 async def ensure_partitions(conn, days) -> None:
     for day in sorted(set(days)):
         name = partition_name(day)
-        exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", name)
-        if exists:
+        if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", name):
             continue
-        async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", day.toordinal())
-            if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", name):
-                continue
+        # A session lock, outside any transaction: each statement after it starts afresh and so
+        # sees the partition another upload just made (a transaction would keep stale catalogs).
+        await conn.execute("SELECT pg_advisory_lock($1)", day.toordinal())
+        try:
             await conn.execute(
-                f"CREATE TABLE {name} PARTITION OF records FOR VALUES FROM ('{day.isoformat()}')"
-                f" TO ('{(day + timedelta(days=1)).isoformat()}')")
+                f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF records FOR VALUES FROM"
+                f" ('{day.isoformat()}') TO ('{(day + timedelta(days=1)).isoformat()}')")
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", day.toordinal())
 
 
 async def insert(conn, study_id: str, participant: str, rows: list[tuple]) -> int:
