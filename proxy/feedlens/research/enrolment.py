@@ -83,3 +83,12 @@ def with_receipt(data_dir: Path, enrolment: Enrolment, receipt: dict, withdrawn:
                       withdrawn=receipt.get("receipt") if withdrawn else latest.withdrawn)
     save(data_dir, changed)
     return changed
+
+
+def rewind(data_dir: Path, newest: int) -> None:
+    """After a local deletion: SQLite hands out again the ids above the newest record left, so
+    no mark may stay above it (or the new records under those ids would never be sent)."""
+    for file in (Path(data_dir) / "research").glob("*.study.json"):
+        enrolment = load(data_dir, file.name.removesuffix(".study.json"))
+        if enrolment is not None and enrolment.uploaded_through > newest:
+            save(data_dir, replace(enrolment, uploaded_through=newest))

@@ -25,6 +25,7 @@ from pathlib import Path
 from ..sqlerrors import rollback
 from . import choice_events
 from . import consent as consents
+from . import enrolment as enrolments
 from . import export
 from .consent import Consent
 from .pseudonym import Pseudonyms, ensure_key, load_key
@@ -175,8 +176,10 @@ class Research:
         returns how many rows of both."""
         low = -1e18 if since is None else since
         high = 1e18 if until is None else until
-        removed = await self.store.run_write(
-            lambda conn: _erase(conn, "time >= ? AND time < ?", (low, high)))
+        removed, newest = await self.store.run_write(lambda conn: (
+            _erase(conn, "time >= ? AND time < ?", (low, high)),
+            conn.execute("SELECT coalesce(max(id), 0) FROM research_records").fetchone()[0]))
+        await asyncio.to_thread(enrolments.rewind, self.data_dir, newest)  # study server uploads
         await asyncio.to_thread(self._checkpoint)
         return removed
 
