@@ -11,7 +11,8 @@ import zlib
 from aiohttp import web
 
 from ..research import signing
-from . import ingest, migrate, participants, records, studies, view
+from . import admin, ingest, join_page, migrate, participants, records, render, studies, view
+from . import view_time
 from .config import ServerConfig
 from .guard import TOKEN, RateLimit, fail, json_errors, origin_guard, require_admin, signed_by
 
@@ -40,10 +41,18 @@ def make_app(config: ServerConfig, pool=None) -> web.Application:
         web.post("/api/state", state),
         web.post("/api/admin/studies", create_study),
         web.post("/api/admin/studies/{study}/invitations", invite),
+        web.post("/api/admin/studies/{study}/consent", add_consent),
         web.get("/api/admin/studies/{study}/view", researcher_view),
         web.post("/api/admin/expire", expire_now),
     ])
+    render.setup(app)
+    admin.setup(app, config, _pool)
+    join_page.setup(app, config, _pool)
     return app
+
+
+def _pool(app: web.Application):
+    return app[POOL]
 
 
 async def _lifecycle(app: web.Application):
@@ -209,10 +218,22 @@ async def invite(request: web.Request) -> web.Response:
     return web.json_response({"study": study_id, "codes": codes}, status=201)
 
 
+async def add_consent(request: web.Request) -> web.Response:
+    require_admin(request)
+    data = await _json(request)
+    study_id = request.match_info["study"]
+    return web.json_response(await _run(request, lambda conn: studies.add_consent(
+        conn, study_id, data.get("version"), data.get("text"))), status=201)
+
+
 async def researcher_view(request: web.Request) -> web.Response:
     require_admin(request)
     study_id = request.match_info["study"]
-    return web.json_response(await _run(request, lambda conn: view.summary(conn, study_id)))
+
+    async def work(conn):
+        summary = await view.summary(conn, study_id)
+        return {**summary, "over_time": await view_time.over_time(conn, summary["study"])}
+    return web.json_response(await _run(request, work))
 
 
 async def expire_now(request: web.Request) -> web.Response:

@@ -1,5 +1,6 @@
-"""The server's gates: the admin token (a bearer header, never a cookie, so no other site's page
-can make a browser send it: no CSRF), the Origin check (a browser's cross-site request is
+"""The server's gates: the admin token (a bearer header on the JSON API, never a cookie, so no
+other site's page can make a browser send it: no CSRF; the admin page's session cookie and its
+CSRF-checked forms are admin_session's), the Origin check (a browser's cross-site request is
 refused outright), the participants' signatures and their upload rate."""
 
 from __future__ import annotations

@@ -116,6 +116,39 @@ async def describe(conn, study_id: str) -> dict:
                         "text": {r["language"]: r["text"] for r in texts}}}
 
 
+async def add_consent(conn, study_id: str, version, texts) -> dict:
+    """A new consent version (one text per language) that new participants agree to from now
+    on; those enrolled under an earlier one keep theirs (their records carry its version)."""
+    version = str(version or "")
+    if not CONSENT_VERSION.match(version):
+        raise StudyError("consent.version: 1 to 32 letters, digits, '.', '+', '-' or '_'")
+    checked = _texts(texts, "consent.text")
+    async with conn.transaction():
+        await describe(conn, study_id)  # 404 for an unknown study
+        if await conn.fetchval("SELECT 1 FROM consent_texts WHERE study_id = $1 AND version = $2",
+                               study_id, version):
+            raise StudyError(f"consent version {version!r} exists already", 409)
+        await conn.executemany(
+            "INSERT INTO consent_texts (study_id, version, language, text) VALUES ($1, $2, $3, $4)",
+            [(study_id, version, lang, text) for lang, text in checked.items()])
+        await conn.execute("UPDATE studies SET current_version = $2 WHERE id = $1", study_id, version)
+    return await describe(conn, study_id)
+
+
+async def listing(conn) -> list[dict]:
+    """Every study, newest first, with its participants by state (the admin page's list)."""
+    rows = await conn.fetch(
+        "SELECT s.id, s.title, s.starts, s.ends, s.current_version,"
+        " count(p.id) FILTER (WHERE p.state = 'active') AS active,"
+        " count(p.id) FILTER (WHERE p.state = 'paused') AS paused,"
+        " count(p.id) FILTER (WHERE p.state = 'withdrawn') AS withdrawn"
+        " FROM studies s LEFT JOIN participants p ON p.study_id = s.id"
+        " GROUP BY s.id ORDER BY s.created DESC, s.id")
+    return [{"id": r["id"], "title": json.loads(r["title"]), "start": r["starts"].isoformat(),
+             "end": r["ends"].isoformat(), "version": r["current_version"], "active": r["active"],
+             "paused": r["paused"], "withdrawn": r["withdrawn"]} for r in rows]
+
+
 async def invite(conn, study_id: str, count: int) -> list[str]:
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_INVITES:
         raise StudyError(f"count: 1 to {MAX_INVITES}")
