@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._report import machine  # noqa: E402
-from feedlens.study import ingest, migrate  # noqa: E402
+from feedlens.study import ingest, migrate, view_time  # noqa: E402
 from feedlens.study.app import make_app  # noqa: E402
 from feedlens.study.config import Limits, ServerConfig  # noqa: E402
 from feedlens.study.records import COLUMN_NAMES, day_of  # noqa: E402
@@ -33,6 +33,7 @@ from tests.study.support import ADMIN, TOKEN, record, signed, study_spec, upload
 DAY = 86400.0
 PLATFORMS = ("bilibili", "youtube", "x", "reddit", "zhihu", "bluesky")
 PROVENANCES = ("followed", "personalized", "popular", "promoted", "search", "unknown")
+SURFACES = ("home", "search", "related", "unclaimed")
 COMPOSITION = ("SELECT day, platform, provenance, count(*), count(DISTINCT participant) FROM records"
                " WHERE study_id = $1 GROUP BY 1, 2, 3")
 
@@ -110,19 +111,33 @@ async def composition(dsn: str, rows: int) -> dict:
                 values = dict.fromkeys(COLUMN_NAMES)
                 values.update(study_id="q", participant=f"p{i % 10_000:05d}", record_id=i,
                               day=day_of(at), schema_version=4, consent_version="1", time=at,
-                              platform=PLATFORMS[i % 6], provenance=PROVENANCES[(i * 7) % 6])
+                              platform=PLATFORMS[i % 6], provenance=PROVENANCES[(i * 7) % 6],
+                              surface=SURFACES[(i * 5) % 4])
                 batch.append(tuple(values[c] for c in COLUMN_NAMES))
             await conn.copy_records_to_table("records", records=batch, columns=COLUMN_NAMES)
             loaded += n
         await conn.execute("ANALYZE records")
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            await conn.fetch(COMPOSITION, "q")
-            times.append(time.perf_counter() - started)
-        return {"rows": rows, "query_s": min(times)}
+        since = day_of(now - 31 * DAY)
+        return {"rows": rows, "query_s": await _best(lambda: conn.fetch(COMPOSITION, "q")),
+                # the admin page's: its charts (provenance, platform, surface per day, one
+                # GROUPING SETS scan) and its data quality (packs, unknown/unclaimed rates)
+                "view_s": await _best(lambda: _page(conn, since))}
     finally:
         await conn.close()
+
+
+async def _page(conn, since) -> None:
+    await view_time.composition(conn, "q", since)
+    await view_time.quality(conn, "q")
+
+
+async def _best(query, runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await query()
+        times.append(time.perf_counter() - started)
+    return min(times)
 
 
 def main() -> int:
@@ -149,6 +164,8 @@ def main() -> int:
     print(f"| sustained records/s into PostgreSQL | {load['records_per_s']:,.0f} |")
     print(f"| upload latency p50 / p99 | {load['p50_ms']:.0f} ms / {load['p99_ms']:.0f} ms |")
     print(f"| composition query over {query['rows']:,} records (30 days) | {query['query_s']:.2f} s |")
+    print(f"| admin page's queries (composition per day by provenance, platform, surface; data "
+          f"quality) over {query['rows']:,} records | {query['view_s']:.2f} s |")
     return 0
 
 

@@ -9,7 +9,7 @@ from ..model import provenance_rank
 from ..research.charts import css_class
 from ..research.consent import FIELDS
 from . import charts, view, view_time
-from .studies import StudyError
+from .studies import StudyError, describe
 
 LANG_TAGS = {"en": "en", "zh": "zh-CN"}  # the form's text fields -> consent text languages
 
@@ -80,22 +80,23 @@ def composition_charts(data: dict, t) -> list[dict]:
 
 async def context(conn, study_id: str, lang: str, notice: str | None) -> dict:
     t = translator(lang)
-    summary = await view.summary(conn, study_id)  # 404 for an unknown study
-    study = summary["study"]
+    study = await describe(conn, study_id)  # 404 for an unknown study
     data = await view_time.over_time(conn, study)
+    platforms = data["quality"]["platforms"]
+    records = sum(p["items"] for p in platforms)
     states = {s: t(f"study.state.{s}") for s in view_time.STATES}
     texts = await conn.fetch("SELECT version, language, text, created FROM consent_texts"
                              " WHERE study_id = $1 ORDER BY created DESC, language", study_id)
     return {
         "study": study, "notice": notice if notice in ("created", "consent") else None,
         "fields": FIELDS, "consents": [dict(r) for r in texts],
-        "participation": summary["participation"],
+        "participation": await view.participation(conn, study_id),
         "participation_chart": charts.participation(
             "participation", data["participation"], states, t("study.view.participation"),
             t("study.view.participation_desc")) if data["participation"] else None,
         "participation_rows": data["participation"], "states": states,
         "composition": composition_charts(data, t),
-        "quality": data["quality"], "records": summary["quality"]["records"],
-        "unknown_share": summary["quality"]["unknown_provenance_share"],
+        "quality": data["quality"], "records": records,
+        "unknown_share": sum(p["unknown"] for p in platforms) / records if records else None,
         "switch_audit": data["switch_audit"],
     }

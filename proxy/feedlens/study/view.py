@@ -7,8 +7,8 @@ from __future__ import annotations
 from .studies import describe
 
 
-async def summary(conn, study_id: str) -> dict:
-    study = await describe(conn, study_id)  # 404 for an unknown study
+async def participation(conn, study_id: str) -> dict:
+    """Participants by state, and each one's enrolment, last upload, uploads and records."""
     people = await conn.fetch(
         "SELECT p.id, p.state, p.enrolled, p.last_upload, p.uploads, p.consent_version,"
         " (SELECT count(*) FROM records r WHERE r.study_id = p.study_id AND r.participant = p.id)"
@@ -16,6 +16,16 @@ async def summary(conn, study_id: str) -> dict:
     states = {"active": 0, "paused": 0, "withdrawn": 0}
     for row in people:
         states[row["state"]] += 1
+    return {**states, "participants": [
+        {"id": r["id"], "state": r["state"], "enrolled": r["enrolled"].isoformat(),
+         "last_upload": r["last_upload"].isoformat() if r["last_upload"] else None,
+         "uploads": r["uploads"], "records": r["records"],
+         "consent_version": r["consent_version"]} for r in people]}
+
+
+async def summary(conn, study_id: str) -> dict:
+    study = await describe(conn, study_id)  # 404 for an unknown study
+    people = await participation(conn, study_id)
     composition = await conn.fetch(
         "SELECT day, platform, provenance, count(*) AS items, count(DISTINCT participant) AS people"
         " FROM records WHERE study_id = $1 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", study_id)
@@ -25,11 +35,7 @@ async def summary(conn, study_id: str) -> dict:
     unknown = sum(row["items"] for row in composition if row["provenance"] == "unknown")
     return {
         "study": study,
-        "participation": {**states, "participants": [
-            {"id": r["id"], "state": r["state"], "enrolled": r["enrolled"].isoformat(),
-             "last_upload": r["last_upload"].isoformat() if r["last_upload"] else None,
-             "uploads": r["uploads"], "records": r["records"],
-             "consent_version": r["consent_version"]} for r in people]},
+        "participation": people,
         "composition": [{"day": r["day"].isoformat(), "platform": r["platform"],
                          "provenance": r["provenance"], "items": r["items"], "people": r["people"]}
                         for r in composition],
