@@ -18,6 +18,7 @@ os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="feedlens-config-")
 features.install()  # as every entry point does: the features' tables, gates and schema parts
 
 from feedlens.adapters import load_adapters  # noqa: E402
+from tests.pg_support import pg_cluster, pg_dsn  # noqa: E402,F401  (the study server's PostgreSQL)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

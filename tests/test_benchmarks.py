@@ -91,3 +91,9 @@ def test_one_command_runs_every_benchmark_quickly():
     out = run("-m", "benchmarks", "--quick", "--no-write")
     for heading in ("## Issue 16: targets", "## Engine:", "## Store:", "Concurrent load"):
         assert heading in out
+
+
+def test_study_benchmark_runs(pg_cluster):  # pg_cluster: skips without PostgreSQL (fails in CI)
+    out = run("benchmarks/study_bench.py", "--participants", "3", "--batches", "2", "--records",
+              "20", "--query-records", "500")
+    assert "sustained records/s into PostgreSQL" in out and "p99" in out

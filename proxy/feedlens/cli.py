@@ -27,6 +27,7 @@ from .minors.cli import add_parent_parser
 from .reports.cli import add_reports_parser
 from .reports.complaint_cli import add_complaint_parser
 from .research.cli import add_research_parsers
+from .study.cli import add_study_parser
 
 
 def _classifier(args) -> Classifier:
@@ -262,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_parent_parser(sub)
     add_research_parsers(sub)
     add_service_parser(sub)
+    add_study_parser(sub)
     add_complaint_parser(add_choices_parser(sub), read_case)
     return parser
 

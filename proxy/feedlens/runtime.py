@@ -32,6 +32,7 @@ from .packs.background import BackgroundUpdates
 from .profiles import MARK_ONLY, Profile, ProfileError
 from .recent import RecentItems
 from .research.recorder import Research
+from .research.upload import Uploader
 from .store import Store
 
 log = logging.getLogger("feedlens")
@@ -346,7 +347,8 @@ class Runtime:
         await self.minors.load()
         await self._apply_lock()
         await self.research.start()
-        self._tasks = [asyncio.create_task(self._watch(), name="feedlens-rules-watch")]
+        self._tasks = [asyncio.create_task(self._watch(), name="feedlens-rules-watch"),
+                       asyncio.create_task(Uploader(self.research).run(), name="feedlens-study-upload")]
         self.pack_updates.start()
 
     async def _apply_lock(self) -> None:

@@ -10,9 +10,10 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from .. import paths
 from ..clierror import CliError
 from ..store import FILE_NAME
+from .cli_common import data_dir, with_research
+from .join_cli import add_study_commands, server_pause, server_side
 
 
 def add_research_parsers(sub) -> None:
@@ -113,26 +114,10 @@ def add_participant_parser(sub) -> None:
     delete.add_argument("--until", type=moment, help="before this time (same forms)")
     delete.add_argument("--all", action="store_true", help="delete every research record")
     delete.set_defaults(func=cmd_delete)
+    add_study_commands(commands)
 
 
-def _data_dir(args) -> Path:
-    return paths.data_dir(args.data_dir)
-
-
-async def _with_research(args, work):
-    """Run `work(research)` on a Store and Research opened on the data dir, then close them."""
-    from ..store import Store
-    from .recorder import Research
-
-    data_dir = _data_dir(args)
-    store = Store(data_dir / FILE_NAME, prune_interval=0)
-    research = Research(store, data_dir)
-    await store.start()
-    try:
-        await research.start()
-        return await work(research)
-    finally:
-        await store.close()
+_data_dir, _with_research = data_dir, with_research  # the names this module used
 
 
 def _run(args, work) -> object:
@@ -192,12 +177,16 @@ def cmd_pause(args) -> int:
               file=sys.stderr)
         return 1
     print("recording paused" if args.paused else "recording resumed")
+    for line in server_pause(_data_dir(args), args.paused):
+        print(line)
     return 0
 
 
 def cmd_disable(args) -> int:
     _run(args, lambda research: research.disable())
     print("consent withdrawn, research mode off (records stay until deleted or expired)")
+    for line in server_side(_data_dir(args), "withdraw"):
+        print(line)
     return 0
 
 
@@ -219,4 +208,6 @@ def cmd_delete(args) -> int:
         raise CliError("--since must be before --until")
     deleted = _run(args, lambda research: research.delete(args.since, args.until))
     print(f"deleted {deleted:,} research records and choice events")
+    for line in server_side(_data_dir(args), "delete", args.since, args.until):
+        print(line)
     return 0

@@ -64,9 +64,11 @@ def checked(study_id, consent_version, fields, retention_days) -> tuple[str, str
 # ---- storage (called on the store's writer or reader thread) ---------------------------------
 
 def insert(conn: sqlite3.Connection, study_id: str, consent_version: str, fields: tuple[str, ...],
-           retention_days: int, now: float | None = None) -> Consent:
+           retention_days: int, now: float | None = None, participant: str | None = None) -> Consent:
+    """participant: the id a study server gave at enrolment (research/enrolment.py), else
+    this install's random one for the study."""
     now = time.time() if now is None else now
-    participant = _participant(conn, study_id)
+    participant = participant or _participant(conn, study_id)
     cursor = conn.execute(
         "INSERT INTO research_consents (study_id, consent_version, fields, retention_days,"
         " participant, created) VALUES (?, ?, ?, ?, ?, ?)",

@@ -25,6 +25,7 @@ from pathlib import Path
 from ..sqlerrors import rollback
 from . import choice_events
 from . import consent as consents
+from . import enrolment as enrolments
 from . import export
 from .consent import Consent
 from .pseudonym import Pseudonyms, ensure_key, load_key
@@ -96,6 +97,11 @@ class Research:
                 "consent": state.consent.to_dict() if state.consent else None,
                 "fields_available": list(consents.FIELDS), "problem": _problem(state), **counts}
 
+    async def refresh(self) -> Consent | None:
+        """The consent in force, read again if another process changed it (cheap: no counts)."""
+        await self.store.run_write(self._fresh)
+        return self.consent
+
     def _fresh(self, conn: sqlite3.Connection) -> _State:
         """The state, read again when another connection (`feedlens research …`) changed the file."""
         version = conn.execute("PRAGMA data_version").fetchone()[0]
@@ -115,7 +121,7 @@ class Research:
         return self._state
 
     async def enable(self, study_id: str, consent_version: str, fields, retention_days: int,
-                     study_key: str | None = None) -> Consent:
+                     study_key: str | None = None, participant: str | None = None) -> Consent:
         """Record from now on under a new consent record (replacing any earlier consent)."""
         study_id, consent_version, fields, retention_days = consents.checked(
             study_id, consent_version, fields, retention_days)
@@ -126,7 +132,8 @@ class Research:
             self._load(conn)
             if self._state.consent is not None:
                 consents.withdraw(conn, self._state.consent.id, now)
-            consent = consents.insert(conn, study_id, consent_version, fields, retention_days, now)
+            consent = consents.insert(conn, study_id, consent_version, fields, retention_days, now,
+                                      participant)
             consents.save_state(conn, consent.id, False, now)
             self._state = _State(consent, False, Pseudonyms(key))
             return consent
@@ -169,8 +176,10 @@ class Research:
         returns how many rows of both."""
         low = -1e18 if since is None else since
         high = 1e18 if until is None else until
-        removed = await self.store.run_write(
-            lambda conn: _erase(conn, "time >= ? AND time < ?", (low, high)))
+        removed, newest = await self.store.run_write(lambda conn: (
+            _erase(conn, "time >= ? AND time < ?", (low, high)),
+            conn.execute("SELECT coalesce(max(id), 0) FROM research_records").fetchone()[0]))
+        await asyncio.to_thread(enrolments.rewind, self.data_dir, newest)  # study server uploads
         await asyncio.to_thread(self._checkpoint)
         return removed
 

@@ -14,12 +14,11 @@ A refused or failed form answers with a page and a translated message, never JSO
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from .. import webforms
 from . import render as r, security
 from .config import CONFIG, TOKEN
 from .lang import request_language
@@ -52,7 +51,7 @@ def page(render: Render) -> Callable[[web.Request], Awaitable[web.Response]]:
 
 
 def csrf_value(token: str, action: str) -> str:
-    return hmac.new(token.encode(), b"form:" + action.encode(), hashlib.sha256).hexdigest()
+    return webforms.csrf_value(token, action)
 
 
 def form_action(act: Act) -> Callable[[web.Request], Awaitable[web.Response]]:

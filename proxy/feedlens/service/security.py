@@ -19,7 +19,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .. import private
+from .. import private, webforms
+from ..webforms import secret_matches, split_host  # noqa: F401  (shared with the study server)
 
 TOKEN_FILE = "token"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -64,10 +65,6 @@ def bearer_matches(header: str | None, token: str) -> bool:
     return scheme.lower() == "bearer" and secret_matches(value.strip(), token)
 
 
-def secret_matches(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
-
-
 def dashboard_cookie_value(token: str) -> str:
     """Derived from the token, so the cookie never grants what the token grants."""
     return hmac.new(token.encode(), b"feedlens dashboard v1", hashlib.sha256).hexdigest()
@@ -104,16 +101,6 @@ def local_port(request: web.Request, fallback: int) -> int:
     return fallback
 
 
-def split_host(value: str) -> tuple[str, int | None] | None:
-    """`host[:port]` (IPv6 in brackets) as (lowercase host, port); None when malformed."""
-    match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::(\d{1,5}))?|([^:\[\]/]+)(?::(\d{1,5}))?", value)
-    if match is None:
-        return None
-    host = match.group(1) or match.group(3)
-    port = match.group(2) or match.group(4)
-    return host.lower(), int(port) if port else None
-
-
 def host_allowed(host_header: str | None, port: int) -> bool:
     parsed = split_host(host_header or "")
     if parsed is None:
@@ -136,9 +123,7 @@ def same_origin_form(origin: str | None, fetch_site: str | None, port: int) -> b
 
     Our own Origin is proof. A browser that hides the origin (`Origin: null`, or none at all)
     still says where the request started in `Sec-Fetch-Site`, which no page can set."""
-    if origin is not None and origin != "null":
-        return is_own_origin(origin, port)
-    return fetch_site == "same-origin"
+    return webforms.same_origin_form(origin, fetch_site, lambda given: is_own_origin(given, port))
 
 
 def is_loopback(host: str) -> bool:
