@@ -3,10 +3,11 @@ loopback into a throwaway PostgreSQL cluster (tests/pg_support.py), then the res
 composition query runs over a table bulk-loaded to --query-records rows across 30 days.
 
 Reports sustained records/s into PostgreSQL, the median and p99 latency of one upload, and the
-composition query's time. Prints a Markdown table; writes nothing.
+composition query's time. Prints a Markdown table; with --write, also into docs/benchmarks.md
+(its study section).
 
     python benchmarks/study_bench.py [--participants 50] [--batches 10] [--records 1000]
-                                     [--query-records 1000000]
+                                     [--query-records 1000000] [--write]
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._report import machine  # noqa: E402
+from benchmarks._report import machine, write_section  # noqa: E402
 from feedlens.study import ingest, migrate, view_time  # noqa: E402
 from feedlens.study.app import make_app  # noqa: E402
 from feedlens.study.config import Limits, ServerConfig  # noqa: E402
@@ -140,12 +141,34 @@ async def _best(query, runs: int = 3) -> float:
     return min(times)
 
 
+def report(args, load: dict, query: dict) -> str:
+    lines = [
+        "## Study server (issue 17): uploads into PostgreSQL and the researcher's queries", "",
+        f"`python benchmarks/study_bench.py --query-records {args.query_records} --write` — {machine()}; "
+        "Debian's PostgreSQL in a throwaway cluster, the server and the simulated participants in one "
+        "process over loopback (they share the two cores with PostgreSQL). Each upload is a signed gzip "
+        "batch checked record by record against the consent, COPY into a staging table, then into the "
+        "day partitions. The queries run over a table bulk-loaded across 30 days and 10,000 "
+        "participants; best of three.", "",
+        "| measure | value |", "|---|---|",
+        f"| participants uploading at once | {args.participants} ({args.batches} uploads of "
+        f"{args.records} records each) |",
+        f"| sustained records/s into PostgreSQL | {load['records_per_s']:,.0f} |",
+        f"| upload latency p50 / p99 | {load['p50_ms']:.0f} ms / {load['p99_ms']:.0f} ms |",
+        f"| composition query over {query['rows']:,} records (30 days) | {query['query_s']:.2f} s |",
+        f"| admin page's queries (composition per day by provenance, platform, surface; data "
+        f"quality) over {query['rows']:,} records | {query['view_s']:.2f} s |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=50)
     parser.add_argument("--batches", type=int, default=10)
     parser.add_argument("--records", type=int, default=1000, help="records per upload")
     parser.add_argument("--query-records", type=int, default=1_000_000)
+    parser.add_argument("--write", action="store_true", help="write the study section of docs/benchmarks.md")
     args = parser.parse_args()
     bindir = binaries()
     if bindir is None:
@@ -157,15 +180,10 @@ def main() -> int:
         query = asyncio.run(composition(cluster.create_database("query"), args.query_records))
     finally:
         cluster.stop()
-    print(f"{machine()}\n")
-    print("| measure | value |\n|---|---|")
-    print(f"| participants uploading at once | {args.participants} ({args.batches} uploads of "
-          f"{args.records} records each) |")
-    print(f"| sustained records/s into PostgreSQL | {load['records_per_s']:,.0f} |")
-    print(f"| upload latency p50 / p99 | {load['p50_ms']:.0f} ms / {load['p99_ms']:.0f} ms |")
-    print(f"| composition query over {query['rows']:,} records (30 days) | {query['query_s']:.2f} s |")
-    print(f"| admin page's queries (composition per day by provenance, platform, surface; data "
-          f"quality) over {query['rows']:,} records | {query['view_s']:.2f} s |")
+    text = report(args, load, query)
+    print(text)
+    if args.write:
+        write_section("study", text)
     return 0
 
 
