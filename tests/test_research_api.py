@@ -29,7 +29,8 @@ async def feed(runtime, *records):
 async def test_research_is_off_by_default_and_records_nothing(client, auth, runtime):
     state = await call(client, auth, "GET", "/api/research")
     assert state["enabled"] is False and state["recording"] is False and state["consent"] is None
-    assert state["fields_available"] == ["title", "text", "author_name", "url", "reason_text"]
+    assert state["fields_available"] == ["title", "text", "author_name", "url", "reason_text",
+                                         "audit_condition"]
     await feed(runtime, response([distinctive_item(0)]))
     assert (await call(client, auth, "GET", "/api/research"))["records"] == 0
     assert (await call(client, auth, "GET", "/api/research/preview"))["rows"] == []

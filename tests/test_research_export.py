@@ -175,3 +175,34 @@ async def test_two_installs_exports_are_queried_together_with_duckdb(tmp_path):
     versions = db.execute("SELECT DISTINCT schema_version FROM read_parquet(?)",
                           [[str(files["alice", "parquet"]), str(files["bob", "parquet"])]]).fetchall()
     assert versions == [(SCHEMA_VERSION,)]
+
+
+async def test_audit_condition_is_the_window_that_holds_each_item_and_needs_its_consent(tmp_path):
+    from feedlens.research import audit
+    from feedlens.research.export import as_dicts, rows
+    from feedlens.store import open_readonly
+
+    def exported(install) -> list[tuple]:
+        conn = open_readonly(install.db_path)
+        try:
+            return [(r["platform"], r["time"], r["audit_condition"]) for r in as_dicts(rows(conn))]
+        finally:
+            conn.close()
+
+    for fields, expected in ((["audit_condition"], [None, "on", "off", None, None]), ([], [None] * 5)):
+        install = await Install(tmp_path / f"data{len(fields)}").start()
+        try:
+            await install.research.enable("study-a", "1", fields, 30)
+            session = await audit.start(install.store, "demo", None, NOW - 300, condition="on")
+            await audit.switch(install.store, session.id, "off", NOW - 150)
+            await audit.finish(install.store, session.id, NOW - 50)
+            await install.feed(*[response([distinctive_item(n)], at=at)
+                                 for n, at in enumerate((NOW - 400, NOW - 200, NOW - 100, NOW - 10))],
+                               response([distinctive_item(9, platform="other")], at=NOW - 200))
+            got = exported(install)
+        finally:
+            await install.close()
+        assert sorted(got, key=lambda r: (r[0], r[1])) == [
+            ("demo", NOW - 400, expected[0]), ("demo", NOW - 200, expected[1]),
+            ("demo", NOW - 100, expected[2]), ("demo", NOW - 10, expected[3]),
+            ("other", NOW - 200, expected[4])]

@@ -140,7 +140,7 @@ async def test_the_researchers_view_draws_participation_composition_and_quality(
     assert surfaces == {"home": 4, "unclaimed": 1, "search": 1}
     demo, = [p for p in view["over_time"]["quality"]["platforms"] if p["platform"] == "demo"]
     assert demo["unclaimed_share"] == 0.5 and demo["unknown_share"] == 0.5
-    assert view["over_time"]["switch_audit"]["available"] is False
+    assert view["over_time"]["switch_audit"]["platforms"] == []  # no record carries a condition
     await _login(server)
     page = await (await server.get("/admin/studies/s1?lang=zh")).text()
     assert "参与情况" in page and "开关审计" in page and "<script" not in page

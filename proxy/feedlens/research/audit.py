@@ -263,6 +263,15 @@ def _condition_data(conn: sqlite3.Connection, session: Session, now: float) -> d
     return data
 
 
+# The condition in force for a record `r` (research export): the latest mark at or before its
+# time among its platform's sessions not finished by then, i.e. the window that holds it (the
+# same windows as Session.windows), or NULL outside every session.
+CONDITION_AT = ("SELECT w.condition FROM audit_switches w JOIN audit_sessions a"
+                " ON a.id = w.session_id WHERE a.platform = r.platform AND w.time <= r.time"
+                " AND (a.finished IS NULL OR r.time < a.finished)"
+                " ORDER BY w.time DESC, w.id DESC LIMIT 1")
+
+
 # ---- the report ----------------------------------------------------------------------------
 
 async def report(store, session_id: int, now: float) -> dict:
@@ -279,7 +288,7 @@ def build_report(session: Session, data: dict[str, ConditionData], now: float) -
     return {
         "session": session.to_dict(), "generated": now, "personalized": PERSONALIZED,
         "conditions": conditions,
-        "test": _test(on, off), "cluster_test": _cluster_test(on, off),
+        "test": difference_test(on, off), "cluster_test": cluster_test(on, off),
         "caveats": _caveats(session, data, conditions),
     }
 
@@ -301,7 +310,7 @@ def _condition_summary(d: ConditionData) -> dict:
     }
 
 
-def _test(on: ConditionData, off: ConditionData) -> dict:
+def difference_test(on: ConditionData, off: ConditionData) -> dict:
     args = (on.personalized, on.items, off.personalized, off.items)
     result = two_proportion_z(*args)
     interval = newcombe_difference(*args)
@@ -314,7 +323,7 @@ def _test(on: ConditionData, off: ConditionData) -> dict:
     }
 
 
-def _cluster_test(on: ConditionData, off: ConditionData) -> dict:
+def cluster_test(on: ConditionData, off: ConditionData) -> dict:
     se_on, se_off = cluster_se(on.clusters), cluster_se(off.clusters)
     out = {"name": "cluster-robust z-test, one cluster per response", "z": None,
            "p_value": None, "se": None, "not_computed": None}

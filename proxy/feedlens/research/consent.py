@@ -12,9 +12,10 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
-# Raw fields a participant may consent to, one by one. Everything else recorded is
-# categorical (platform, provenance, …) or pseudonymous (item and author ids).
-FIELDS = ("title", "text", "author_name", "url", "reason_text")
+# Fields a participant may consent to, one by one: the raw ones, and the switch audit's
+# condition (which says when the participant had personalisation off). Everything else recorded
+# is categorical (platform, provenance, …) or pseudonymous (item and author ids).
+FIELDS = ("title", "text", "author_name", "url", "reason_text", "audit_condition")
 STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # also the key file's name
 CONSENT_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,31}$")
 MAX_RETENTION_DAYS = 3650

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 4  # 2: format and relation; 3: pack; 4: the choice_events table
+SCHEMA_VERSION = 5  # 2: format and relation; 3: pack; 4: the choice_events table;
+#                    5: audit_condition
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("url", "string", "The item's link.", consent="url"),
     Column("reason_text", "string", "The platform's own words for why it shows the item "
            "(e.g. \"because you watched …\").", consent="reason_text"),
+    Column("audit_condition", "string", "The switch audit's condition when the item was logged: "
+           "on (the platform's personalisation on) or off, from the participant's audit sessions "
+           "of that platform (marked by hand or following the observed switch); empty outside "
+           "every session. Empty for records made before export schema 5.",
+           consent="audit_condition"),
 )
 NAMES = tuple(column.name for column in COLUMNS)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from ..store import open_readonly
+from .audit import CONDITION_AT
 from .dictionary import CHOICE_EVENT_COLUMNS, COLUMNS, NAMES, SCHEMA_VERSION, markdown
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -39,7 +40,8 @@ def _select(column) -> str:
     if column.name in ("record_id", "event_id"):
         return "r.id"
     if column.consent:  # defence in depth: only what the record's consent allows
-        return f"CASE WHEN instr(c.fields, '\"{column.consent}\"') THEN r.{column.name} END"
+        value = f"({CONDITION_AT})" if column.name == "audit_condition" else f"r.{column.name}"
+        return f"CASE WHEN instr(c.fields, '\"{column.consent}\"') THEN {value} END"
     return f"r.{column.name}"
 
 

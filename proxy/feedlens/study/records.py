@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
+from ..research.audit import CONDITIONS
 from ..research.dictionary import COLUMNS, NAMES
 
 # The server's column order (records table): the dictionary's, with the partition key.
@@ -17,6 +18,7 @@ COLUMN_NAMES = ("study_id", "participant", "record_id", "day", *[
     name for name in NAMES if name not in ("study_id", "participant", "record_id")])
 _TYPES = {column.name: column.type for column in COLUMNS}
 _CONSENT = {column.name: column.consent for column in COLUMNS if column.consent}
+AUDIT_CONDITIONS = (None, *CONDITIONS)
 _REQUIRED = ("schema_version", "consent_version", "record_id", "time")
 
 
@@ -75,6 +77,8 @@ def _row(index: int, record, who: Enrolled) -> tuple:
     for name, field in _CONSENT.items():
         if record[name] is not None and field not in who.fields:
             raise Refused(f"{where}: field {field!r} was not consented to")
+    if record["audit_condition"] not in AUDIT_CONDITIONS:
+        raise Refused(f"{where}: audit_condition must be on, off or empty")
     if record["study_id"] != who.study_id or record["participant"] != who.participant:
         raise Refused(f"{where}: another study's or participant's record")
     if record["consent_version"] != who.consent_version:

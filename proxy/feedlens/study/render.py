@@ -29,7 +29,8 @@ def setup(app: web.Application) -> None:
         app, loader=jinja2.PackageLoader(__package__, "templates"), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         default_helpers=False)
-    env.filters.update(pct=lambda v: "—" if v is None else f"{100 * v:.1f} %")
+    env.filters.update(pct=lambda v: "—" if v is None else f"{100 * v:.1f} %",
+                       num=lambda v, spec=".2f": "—" if v is None else format(v, spec))
     env.globals.update(chart_class=css_class, palette_css=markupsafe.Markup(palette_css()))
 
 

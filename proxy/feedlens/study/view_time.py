@@ -2,7 +2,8 @@
 participation per day (active, paused, withdrawn at the end of each UTC day, and how many
 uploaded that day), composition per day by provenance, platform and surface across
 participants (one scan: GROUPING SETS), and data quality (the rule packs that read the items,
-the unknown-provenance and unclaimed-surface rates per platform).
+the unknown-provenance and unclaimed-surface rates per platform), and the switch audit pooled
+across participants (view_audit.py).
 
 Participation comes from participant_events and upload_days (migration 002, kept by triggers).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from ..model import UNCLAIMED
+from . import view_audit
 
 MAX_DAYS = 366  # the charts show at most the last year of a longer study
 STATES = ("active", "paused", "withdrawn")
@@ -88,13 +90,6 @@ async def quality(conn, study_id: str) -> dict:
     }
 
 
-# The pooled switch audit needs each record's condition (personalisation on or off), which
-# comes from the participant's audit sessions or the choice watchdog's readings
-# (research_choice_events): neither is uploaded, only the item records are.
-SWITCH_AUDIT = {"available": False, "reason": "uploads carry item records only; the switch "
-                "readings (choice_events) and audit sessions stay on the participant's machine"}
-
-
 async def over_time(conn, study: dict, today: date | None = None) -> dict:
     days = study_days(study["start"], study["end"], today)
     since = days[0] if days else date.max
@@ -102,4 +97,5 @@ async def over_time(conn, study: dict, today: date | None = None) -> dict:
             "participation": await participation(conn, study["id"], days),
             "composition": await composition(conn, study["id"], since) if days else
             {facet: [] for facet in FACETS.values()},
-            "quality": await quality(conn, study["id"]), "switch_audit": SWITCH_AUDIT}
+            "quality": await quality(conn, study["id"]),
+            "switch_audit": await view_audit.pooled(conn, study["id"])}
