@@ -100,12 +100,17 @@ async def test_two_participants_pool_into_the_local_audits_figures(server):
     want = audit.cluster_test(data["on"], data["off"])
     assert want["z"] is not None and youtube["cluster_test"]["z"] == pytest.approx(want["z"])
     assert youtube["cluster_test"]["p_value"] == pytest.approx(want["p_value"])
+    # the warnings the participant's own report gives, of the pooled numbers
+    conditions = {c: youtube["conditions"][c] for c in audit.CONDITIONS}
+    assert youtube["caveats"] == [{"code": "clustering"}, *audit.sample_caveats(conditions)]
+    assert any(c["code"] == "few_items" for c in youtube["caveats"])  # a handful of items each
 
     login = await server.post("/admin/login", data={"token": TOKEN, "lang": "en"},
                               headers={"Origin": server.origin}, allow_redirects=False)
     assert login.status == 303
     page = await (await server.get("/admin/studies/s1?lang=zh")).text()
     assert "个性化关闭" in page and "聚类稳健" in page
+    assert 'data-code="few_items"' in page and "区间很宽" in page
     assert f"<td>{want['z']:.2f}</td>" in page  # the cluster-robust z, as on the local audit
 
 

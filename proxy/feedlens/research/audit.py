@@ -347,6 +347,15 @@ def _caveats(session: Session, data: dict[str, ConditionData], conditions: dict)
                {"code": "clustering"}]
     if session.finished is None:
         caveats.append({"code": "unfinished"})
+    caveats += sample_caveats(conditions)
+    caveats.append({"code": "adapter_confidence"})
+    return caveats
+
+
+def sample_caveats(conditions: dict) -> list[dict]:
+    """What each condition's own numbers warn of (empty, few items, few responses, doubtful
+    labels); the study server's pooled audit says the same of its pooled numbers."""
+    caveats = []
     for condition, summary in conditions.items():
         if summary["items"] == 0:
             caveats.append({"code": "empty_condition", "condition": condition})
@@ -355,9 +364,8 @@ def _caveats(session: Session, data: dict[str, ConditionData], conditions: dict)
         if 0 < summary["responses"] < FEW_RESPONSES:
             caveats.append({"code": "few_responses", "condition": condition,
                             "n": summary["responses"]})
-        confidence = summary["mean_confidence"]
+        confidence = summary.get("mean_confidence")
         if confidence is not None and confidence < LOW_CONFIDENCE:
             caveats.append({"code": "low_confidence", "condition": condition,
                             "mean": round(confidence, 3)})
-    caveats.append({"code": "adapter_confidence"})
     return caveats

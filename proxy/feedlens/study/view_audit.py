@@ -37,9 +37,11 @@ async def pooled(conn, study_id: str) -> dict:
 
 def platform_audit(platform: str, data: dict, people: dict) -> dict:
     on, off = data["on"], data["off"]
-    return {"platform": platform,
-            "conditions": {c: summary(data[c], len(people[c])) for c in audit.CONDITIONS},
-            "test": audit.difference_test(on, off), "cluster_test": audit.cluster_test(on, off)}
+    conditions = {c: summary(data[c], len(people[c])) for c in audit.CONDITIONS}
+    return {"platform": platform, "conditions": conditions,
+            "test": audit.difference_test(on, off), "cluster_test": audit.cluster_test(on, off),
+            # the participant's report warns of the same (research.caveat.* messages)
+            "caveats": [{"code": "clustering"}, *audit.sample_caveats(conditions)]}
 
 
 def summary(d: audit.ConditionData, participants: int) -> dict:
