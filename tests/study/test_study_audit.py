@@ -16,7 +16,6 @@ from feedlens.research import enrolment as enrolments
 from feedlens.research.upload import Uploader
 from feedlens.study.app import make_app
 from feedlens.study.config import ServerConfig
-from tests.pg_support import free_port
 from tests.research_support import NOW, Install, distinctive_item, response
 
 from .support import ADMIN, TOKEN, record, signed, study_spec, upload_body
@@ -27,18 +26,6 @@ FIELD = "audit_condition"
 FEED = {("alice", "on", 1): (2, 3), ("alice", "on", 2): (2, 2), ("alice", "off", 3): (0, 3),
         ("alice", "off", 4): (1, 2), ("bob", "on", 1): (3, 4), ("bob", "off", 2): (1, 3),
         ("bob", "off", 3): (0, 2)}
-
-
-@pytest.fixture
-async def server(pg_dsn, aiohttp_client):
-    port = free_port()  # the configured origin must be the one the client reaches
-    config = ServerConfig(dsn=pg_dsn, admin_token=TOKEN, port=port, pool_max=3)
-    client = await aiohttp_client(make_app(config), server_kwargs={"port": port})
-    conn = await asyncpg.connect(pg_dsn)
-    await conn.execute("TRUNCATE studies, records, receipts CASCADE")
-    await conn.close()
-    client.origin = f"http://127.0.0.1:{port}"
-    return client
 
 
 async def _enrol(server, study_id: str, requested: list[str], count: int) -> list[dict]:
