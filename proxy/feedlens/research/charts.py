@@ -137,27 +137,37 @@ def stacked_days(chart_id: str, days: list[str], counts: dict[str, dict[str, int
                  names: dict[str, str], title: str, desc: str) -> str:
     """Stacked bars, one per day, one segment per provenance with items that day; a bar's
     height is the day's item count, so each segment's height is its count on one scale."""
+    order = sorted({p for day in counts.values() for p in day}, key=provenance_rank)
+    return stacked(chart_id, days, counts, order, {p: css_class(p) for p in order}, names,
+                   title, desc, attr="provenance")
+
+
+def stacked(chart_id: str, days: list[str], counts: dict[str, dict[str, int]], order: list[str],
+            classes: dict[str, str], names: dict[str, str], title: str, desc: str,
+            attr: str = "key") -> str:
+    """A bar per day, a segment per category in `order` (bottom first) with a count that day,
+    one scale for all; each segment says its day, category (data-`attr`) and count."""
     plot_h, top, left, bottom = 150.0, 10.0, 34.0, 30.0
-    width = WIDTH
-    step = (width - left - 8) / max(len(days), 1)
+    step = (WIDTH - left - 8) / max(len(days), 1)
     bar = step * 0.75
     peak = max((sum(counts.get(d, {}).values()) for d in days), default=0) or 1
-    parts = [_svg_open(chart_id, width, top + plot_h + bottom, title, desc),
-             f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{width - 4:.0f}" y2="{top + plot_h}"/>',
+    parts = [_svg_open(chart_id, WIDTH, top + plot_h + bottom, title, desc),
+             f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{WIDTH - 4:.0f}" y2="{top + plot_h}"/>',
              f'<text x="{left - 4}" y="{top + 4}" text-anchor="end">{peak}</text>',
              f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end">0</text>']
     label_every = max(1, len(days) // 12)
     for i, day in enumerate(days):
-        x = left + i * step + (step - bar) / 2
-        y = top + plot_h
-        for provenance in sorted(counts.get(day, {}), key=provenance_rank):
-            n = counts[day][provenance]
+        x, y = left + i * step + (step - bar) / 2, top + plot_h
+        for key in order:
+            n = counts.get(day, {}).get(key, 0)
+            if not n:
+                continue
             h = plot_h * n / peak
             y -= h
-            parts.append(f'<rect class="seg {css_class(provenance)}" x="{_num(x)}" y="{_num(y)}" '
+            parts.append(f'<rect class="seg {classes[key]}" x="{_num(x)}" y="{_num(y)}" '
                          f'width="{_num(bar)}" height="{_num(h)}" data-day="{day}" '
-                         f'data-provenance="{escape(provenance)}" data-n="{n}">'
-                         f'<title>{day} · {escape(names.get(provenance, provenance))}: {n}</title></rect>')
+                         f'data-{attr}="{escape(key)}" data-n="{n}">'
+                         f'<title>{day} · {escape(names.get(key, key))}: {n}</title></rect>')
         if i % label_every == 0:
             parts.append(f'<text x="{_num(x + bar / 2)}" y="{top + plot_h + 14}" '
                          f'text-anchor="middle">{day[5:]}</text>')
