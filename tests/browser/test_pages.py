@@ -63,6 +63,20 @@ def marks_for(feedlens, platform: str, ids) -> dict:
     return api(feedlens, f"/api/marks?platform={platform}&ids={query}")["marks"]
 
 
+def badges_match_marks(badges, marks: dict) -> None:
+    """Each badge says what the store recorded for its item (provenance, decision, the word);
+    an item the store has no mark for shows "unmarked", and no badge claims a mark it lacks."""
+    for badge in badges:
+        mark = marks.get(badge.id)
+        if mark is None:
+            assert badge.provenance == "unmarked", badge
+            continue
+        assert badge.provenance == mark["provenance"], badge
+        assert badge.decision == mark["decision"], badge
+        assert badge.text.startswith(WORDS[mark["provenance"]]), badge
+    assert {b.id for b in badges if b.provenance != "unmarked"} <= set(marks)
+
+
 def logged_rules(feedlens, item_id: str) -> set[str]:
     """Every provenance rule the item log holds for this item (read-only, beside the proxy)."""
     with sqlite3.connect(f"file:{feedlens.db}?mode=ro", uri=True) as conn:  # as store_rows reads
@@ -81,15 +95,7 @@ def test_badges_show_the_engines_provenance(browser, feedlens, platform):
     badges = wait_badges(shadow, platform, MIN_MARKED[platform])
     settle(0.5)  # let the last renders land before the screenshot
     marks = marks_for(feedlens, platform, [b.id for b in badges if b.id])
-    for badge in badges:
-        mark = marks.get(badge.id)
-        if mark is None:
-            assert badge.provenance == "unmarked", badge
-            continue
-        assert badge.provenance == mark["provenance"], badge
-        assert badge.decision == mark["decision"], badge
-        assert badge.text.startswith(WORDS[mark["provenance"]]), badge
-    assert {b.id for b in badges if b.provenance != "unmarked"} <= set(marks)
+    badges_match_marks(badges, marks)
     path = screenshot(page, f"{platform}-en")
     assert path.stat().st_size > 10_000
     page.close()
