@@ -4,6 +4,8 @@ local deletion of the newest records (SQLite hands their ids out again)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 
 from feedlens.research import enrolment as enrolments
@@ -54,5 +56,11 @@ async def test_the_uploader_sends_the_preview_once_and_resumes_after_deletion(
         await install.feed(response([distinctive_item(n) for n in range(10, 13)]))
         assert await uploader.upload_once() == 3  # ids 1..3 again: the mark went back
         assert await _server_count(pg_dsn) == 3
+
+        # withdrawn on the server: the proxy's upload task stops instead of retrying for ever
+        await study_client.withdraw(enrolments.load(install.data_dir, "s1"))
+        await install.feed(response([distinctive_item(n) for n in range(20, 22)]))
+        await asyncio.wait_for(uploader.run(), 10)
+        assert "(410)" in uploader.stopped and await _server_count(pg_dsn) == 0
     finally:
         await install.close()

@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 BATCH = 1000
 IDLE = 2.0           # seconds between looks while there is no enrolment (a glob, no query)
 MAX_BACKOFF = 300.0
+# The server will never take this participant's uploads again (withdrawn there, an unknown
+# key): retrying would resend the same refused batch every interval, so the uploader stops and
+# says why until feedlens starts again (`research upload` still tries once, by hand).
+REFUSED_FOR_GOOD = frozenset({401, 403, 410})
 
 PENDING = (export.RECORDS.select + " AND c.study_id = ? AND c.participant = ? AND r.id > ?"
            " ORDER BY r.id LIMIT ?")
@@ -48,6 +52,7 @@ class Uploader:
         self.data_dir = Path(research.data_dir)
         self.failures = 0
         self.last_error: str | None = None
+        self.stopped: str | None = None  # why the uploads stopped for good, if they did
 
     def enrolment(self):
         return enrolments.current(self.data_dir, self.research.consent)
@@ -73,16 +78,21 @@ class Uploader:
                 sent += len(rows)
 
     async def run(self) -> None:
-        """Upload every interval of the study, backing off after failures (the proxy's task)."""
-        while True:
-            await asyncio.sleep(await self._step())
+        """Upload every interval of the study, backing off after failures (the proxy's task),
+        until the server refuses this participant for good."""
+        while (delay := await self._step()) is not None:
+            await asyncio.sleep(delay)
 
-    async def _step(self) -> float:
+    async def _step(self) -> float | None:
         try:
             await self.upload_once()
         except StudyServerError as exc:
             self.failures += 1
             self.last_error = str(exc)
+            if exc.status in REFUSED_FOR_GOOD:
+                self.stopped = f"the study server refused this participant ({exc.status}): {exc}"
+                log.error("research: uploads stopped: %s", self.stopped)
+                return None
             log.warning("research: upload failed (try %d): %s", self.failures, exc)
             return self._backoff(exc.retry_after)
         except Exception:  # the proxy's task must outlive any surprise
