@@ -110,6 +110,12 @@ async def test_a_study_that_did_not_request_the_field_refuses_it(server):
     asked, = await _enrol(server, "s3", [FIELD], 1)
     odd = await _upload(server, asked, [record(asked, 1, audit_condition="maybe")])
     assert odd.status == 422 and "audit_condition must be" in await odd.text()
+    # a participant's feedlens from before the field (schema 4) sends no such column at all
+    older = {k: v for k, v in record(asked, 2).items() if k != FIELD}
+    assert (await _upload(server, asked, [older])).status == 200
+    missing = {k: v for k, v in record(asked, 3).items() if k != "platform"}  # not consent-gated
+    answer = await _upload(server, asked, [missing])
+    assert answer.status == 422 and "missing columns: platform" in await answer.text()
 
 
 async def test_the_uploader_sends_the_condition_of_the_participants_audit(

@@ -68,9 +68,12 @@ def _row(index: int, record, who: Enrolled) -> tuple:
     extra = sorted(set(record) - set(NAMES))
     if extra:
         raise Refused(f"{where}: columns the study does not take: {', '.join(extra)}")
-    missing = sorted(set(NAMES) - set(record))
+    # a consent-gated column may be left out (it is empty then): a client from before the
+    # column existed (schema 4 had no audit_condition) sends nothing for it
+    missing = sorted(set(NAMES) - set(record) - set(_CONSENT))
     if missing:
         raise Refused(f"{where}: missing columns: {', '.join(missing)}")
+    record = {**dict.fromkeys(_CONSENT), **record}
     for name in NAMES:
         if not _typed(name, record[name]):
             raise Refused(f"{where}: {name} is not a valid {_TYPES[name]}")
