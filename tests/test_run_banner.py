@@ -10,6 +10,7 @@ import socket
 import webbrowser
 from types import SimpleNamespace
 
+import pytest
 from aiohttp import web
 
 from feedlens import dashboard_cli, run
@@ -77,3 +78,13 @@ def test_feedlens_dashboard_says_when_feedlens_is_not_running(tmp_path, capsys):
     cli = argparse.Namespace(data_dir=str(tmp_path / "none"), service_port=port, open=False)
     assert dashboard_cli.cmd_dashboard(cli) == 1
     assert "no token in" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("household,origin", [
+    ("192.168.1.10", "https://192.168.1.10:8443"), ("[fd00::10]:9443", "https://[fd00::10]:9443"),
+    ("fd00::10", "https://[fd00::10]:8443")])
+def test_the_household_urls_bracket_an_ipv6_address(tmp_path, household, origin):
+    out = run.banner(args(argv=["--household", household]), tmp_path)
+    proxy = origin.replace("https://", "http://").rsplit(":", 1)[0] + ":8080"
+    assert f"household  {origin}/  (" in out and f"PAC {origin}/proxy.pac;" in out
+    assert f"proxy      {proxy}  (" in out

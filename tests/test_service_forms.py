@@ -145,6 +145,7 @@ def test_problems_make_the_verdict_red():
 @pytest.mark.parametrize("proxy,local,phone", [
     (None, "127.0.0.1:8080", None), (("127.0.0.1", 8081), "127.0.0.1:8081", None),
     (("192.168.4.2", 8080), "192.168.4.2:8080", "192.168.4.2:8080"),
+    (("fd00::10", 8080), "[fd00::10]:8080", "[fd00::10]:8080"),  # an IPv6 literal in brackets
 ])
 def test_proxy_addresses(proxy, local, phone):
     addresses = setup_steps.proxy_addresses(proxy)

@@ -83,6 +83,12 @@ def client_is_local(client: str | None) -> bool:
     return ip is not None and ip.is_loopback
 
 
+def host_port(host: str, port: int) -> str:
+    """`host:port` as a URL or a PAC `PROXY` names it: an IPv6 literal goes in brackets."""
+    host = host.strip("[]")
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def parse_household(value: str, default_port: int = 8443) -> tuple[str, int]:
     """`HOST`, `HOST:PORT` or `[V6]:PORT`."""
     if value.startswith("["):

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, paths, private
-from .addresses import parse_household
+from .addresses import host_port, parse_household
 from .clierror import CliError, profile_path
 from .settings import MARK_STYLES
 
@@ -260,9 +260,10 @@ def banner(args, data_dir: Path, link: str | None = None) -> str:
     lan = parse_household(household) if household else None
     listen = lan[0] if lan and args.listen_host == "127.0.0.1" else args.listen_host
     host = "127.0.0.1" if listen in ("", "0.0.0.0", "::") else listen
+    lan_url = f"https://{host_port(*lan)}" if lan else ""
     return "\n".join([
         f"feedlens {__version__} is running",
-        f"  proxy      http://{host}:{args.listen_port}  (HTTP and HTTPS proxy for your browser or phone"
+        f"  proxy      http://{host_port(host, args.listen_port)}  (HTTP and HTTPS proxy for your browser or phone"
         + (", on every interface)" if args.listen_host in ("", "0.0.0.0", "::") else ")"),
         f"  CA cert    {ca}",
         "             trust it once, then HTTPS feeds can be read:",
@@ -276,8 +277,8 @@ def banner(args, data_dir: Path, link: str | None = None) -> str:
         f"  dashboard  {link or f'http://127.0.0.1:{args.service_port}/'}",
         "             (opens once, within 5 minutes; `feedlens dashboard` prints a new one;"
         f" API token in {data_dir / 'token'})",
-        *([f"  household  https://{lan[0]}:{lan[1]}/  (the parent's dashboard on the LAN, its login is "
-           f"the parent PIN; PAC https://{lan[0]}:{lan[1]}/proxy.pac; enrol devices on /enrol)"] if lan else []),
+        *([f"  household  {lan_url}/  (the parent's dashboard on the LAN, its login is "
+           f"the parent PIN; PAC {lan_url}/proxy.pac; enrol devices on /enrol)"] if lan else []),
         *(["  devices    by proxy user name: set e.g. http://kid-tablet:x@HOST:PORT as each "
            "device's proxy"] if getattr(args, "device_auth", None) else []),
         f"  data       {data_dir}",

@@ -27,3 +27,9 @@ MIGRATIONS.append((  # 2: the parent lock in the store (minors/lock.py): a copy 
         device TEXT PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0,
         lockouts INTEGER NOT NULL DEFAULT 0, locked_until REAL)""",
 ))
+MIGRATIONS.append((  # 3: household mode's device enrolment links (service/enrol.py): the link's
+    # code only as its SHA-256, so a restart keeps the links a parent made; used_at: single use
+    """CREATE TABLE parent_enrolments (
+        code_hash TEXT PRIMARY KEY, name TEXT NOT NULL, profile TEXT NOT NULL,
+        created REAL NOT NULL, expires REAL NOT NULL, used_at REAL)""",
+))

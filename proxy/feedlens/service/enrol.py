@@ -3,68 +3,50 @@ the parent PIN), then shows the device's enrolment page as a QR code to scan wit
 
 The code in that URL is the device's one capability: it opens the enrolment page on the LAN
 dashboard (enrol_device.py) for ENROL_TTL, lets that device download the CA and assign itself
-the profile the parent chose. Codes live in this process's memory only, as hashes.
+the profile the parent chose, once. The links are kept in the store, their codes only as hashes
+(minors/enrolments.py): a restart of feedlens keeps every link a parent made.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
-import time
-from dataclasses import dataclass
 
 from aiohttp import web
 
+from ..addresses import host_port
+from ..minors import enrolments
+from ..minors.enrolments import Enrolment
 from . import household_ca, minors_actions, parent_guard, profile_files, render as r, setup_steps
 from .config import CONFIG, TOKEN
 from .errors import ApiError
 from .pages import csrf_value, form_action, message, page
 
-ENROL = web.AppKey("feedlens_enrolments", dict)  # sha256(code) -> Enrolment
-ENROL_TTL = 24 * 3600.0  # a day to get to the device
-MAX_ENROLMENTS = 16
+ENROL_TTL = enrolments.TTL
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
 
 
-@dataclass(frozen=True)
-class Enrolment:
-    name: str  # the device's name: its proxy user name and its label
-    profile: str
-    expires: float
-
-
 def setup(app: web.Application) -> None:
-    app[ENROL] = {}
     app.router.add_get("/enrol", page(render), name="page_enrol")
     app.router.add_post("/enrol", form_action(create), name="page_enrol_create")
 
 
-def digest(code: str) -> str:
-    return hashlib.sha256(code.encode("utf-8", "replace")).hexdigest()
+def store_of(app: web.Application):
+    return app[CONFIG].runtime.store
 
 
-def new_code(app: web.Application, name: str, profile: str, now: float | None = None) -> str:
-    codes = app[ENROL]
-    code = secrets.token_urlsafe(18)
-    codes[digest(code)] = Enrolment(name, profile, (time.time() if now is None else now) + ENROL_TTL)
-    while len(codes) > MAX_ENROLMENTS:
-        codes.pop(next(iter(codes)))
-    return code
+async def new_code(app: web.Application, name: str, profile: str, now: float | None = None) -> str:
+    return await enrolments.create(store_of(app), name, profile, now)
 
 
-def find(app: web.Application, code: str, now: float | None = None) -> Enrolment | None:
-    found = app[ENROL].get(digest(code))
-    return found if found and (time.time() if now is None else now) < found.expires else None
+async def find(app: web.Application, code: str, now: float | None = None) -> Enrolment | None:
+    return await enrolments.find(store_of(app), code, now)
 
 
 def lan_origin(app: web.Application) -> str | None:
     household = app[CONFIG].household
     if household is None:
         return None
-    host, port = household
-    shown = f"[{host}]" if ":" in host else host
-    return f"https://{shown}:{port}"
+    return f"https://{host_port(*household)}"
 
 
 def enrol_url(app: web.Application, code: str) -> str | None:
@@ -92,7 +74,7 @@ async def create(request: web.Request, lang: str, form: dict):
                                        pin=str(form.get("pin", "")) or None)
     except ApiError as exc:
         return message(request, lang, "forms.failed", exc.status, detail=exc.message)
-    url = enrol_url(app, new_code(app, name, profile))
+    url = enrol_url(app, await new_code(app, name, profile))
     ca = household_ca.ca_certificate(app[CONFIG].data_dir)
     token = app[TOKEN]
     return r.html_response(request, "enrol_qr.html", lang, {

@@ -18,6 +18,7 @@ import ssl
 
 from aiohttp import web
 
+from ..addresses import host_port
 from ..minors import audit
 from . import enrol_device, household_ca, household_child, household_forward, household_login, render
 from .config import CONFIG, SERVICE
@@ -62,7 +63,7 @@ def init_front(service: web.Application) -> web.Application:
 
 
 def origin_of(host: str, port: int) -> str:
-    return f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
+    return f"https://{host_port(host, port)}"
 
 
 def _host_ok(request: web.Request) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import pac
+from ..addresses import host_port
 from . import setup_steps
 from .config import CONFIG
 
@@ -23,7 +24,7 @@ def proxy_address(app: web.Application, lan_host: str | None = None) -> str:
     """The proxy as a device on the network reaches it (`lan_host` when the caller knows it)."""
     addresses = setup_steps.proxy_addresses(app[CONFIG].proxy)
     if lan_host:
-        return f"{lan_host}:{addresses['port']}"
+        return host_port(lan_host, addresses["port"])
     return addresses["phone"] or addresses["local"]
 
 

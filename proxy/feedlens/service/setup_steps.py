@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import socket
 
+from ..addresses import host_port
+
 STEPS = ("proxy", "ca", "feed", "extension")
 DEFAULT_PROXY = ("127.0.0.1", 8080)
 ANY_HOST = ("", "0.0.0.0", "::")
@@ -73,7 +75,7 @@ def proxy_addresses(proxy: tuple[str, int] | None) -> dict:
         phone = lan_address()
     else:
         phone = None if host in ("127.0.0.1", "localhost", "::1") else host
-    return {"local": f"{local}:{port}", "phone": f"{phone}:{port}" if phone else None,
+    return {"local": host_port(local, port), "phone": host_port(phone, port) if phone else None,
             "port": port}
 
 
