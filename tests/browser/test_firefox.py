@@ -20,7 +20,7 @@ from .firefox import UUID, build_xpi, launch, require_firefox
 from .firefox_shadow import FirefoxShadow
 from .reports_support import api_choice, pick, sent_once_and_submitted, toast
 from .site import URLS
-from .test_pages import MIN_MARKED, api, badges_match_marks, logged_rules, marks_for
+from .test_pages import MIN_MARKED, api, badges_match_marks, blur_reveals_on_click, logged_rules, marks_for
 
 pytestmark = pytest.mark.browser
 
@@ -102,6 +102,12 @@ def test_why_overlay_shows_reason_evidence_and_rules(firefox, feedlens):
     shadow.hover(fallback.node)
     text, _ = wait_until(lambda: (o := shadow.overlay()) and "blur-gacha" in o[0] and o, 5, "the fallback overlay")
     assert "matched its visible text or author" in text
+    firefox.close(page)
+
+
+def test_blur_reveals_on_click(firefox):
+    page, shadow = open_feed(firefox, "youtube")
+    blur_reveals_on_click(shadow, lambda expression: firefox.evaluate(page, expression))
     firefox.close(page)
 
 
