@@ -8,6 +8,7 @@ away. One Firefox for the whole module."""
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ from .firefox import UUID, build_xpi, launch, require_firefox
 from .firefox_shadow import FirefoxShadow
 from .reports_support import api_choice, pick, sent_once_and_submitted, toast
 from .site import URLS
-from .test_pages import MIN_MARKED, api, badges_match_marks, blur_reveals_on_click, logged_rules, marks_for
+from .test_pages import (MIN_MARKED, api, badges_match_marks, blur_reveals_on_click,
+                         hide_personalized_on_and_off, logged_rules, marks_for)
 
 pytestmark = pytest.mark.browser
 
@@ -126,6 +128,22 @@ def test_popup_counts_equal_the_store(firefox, feedlens):
     assert "Paired" in health and "Proxy seen" in health and "CA trusted" in health
     assert "browser-e2e" in firefox.evaluate(popup, "document.getElementById('profile-name').innerText")
     screenshot(firefox, popup, "firefox-popup-en")
+    firefox.close(popup)
+    firefox.close(page)
+
+
+def test_popup_switch_on_and_off(firefox, feedlens):
+    page, _ = open_feed(firefox, "x")
+    popup = firefox.open_page(f"popup.html?tab={firefox.tab_id(URLS['x'])}")
+    firefox.wait(popup, "!document.getElementById('controls').hidden", 10, "the popup's switches")
+
+    def set_checked(selector: str, on: bool) -> None:
+        checked = f"document.querySelector({json.dumps(selector)}).checked"
+        if firefox.evaluate(popup, checked) != on:
+            firefox.click_selector(popup, selector)
+        firefox.wait(popup, f"{checked} === {json.dumps(on)}", 5, f"{selector} {on}")
+
+    hide_personalized_on_and_off(feedlens, set_checked)
     firefox.close(popup)
     firefox.close(page)
 

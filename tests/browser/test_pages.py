@@ -258,18 +258,24 @@ def test_hide_items_like_this_prefills_the_title(browser, feedlens):
     page.close()
 
 
+def hide_personalized_on_and_off(feedlens, set_checked) -> None:
+    """The popup's "hide personalised" switch, on then off, as the service records it: a rule in
+    My rules while the profile stays. `set_checked(selector, on)` clicks it in either browser."""
+    set_checked("#switch-hide_personalized", True)
+    wait_until(lambda: (s := api(feedlens, "/api/extension/state"))["switches"]["hide_personalized"]["on"]
+               and s["active"] == "browser-e2e", 5, "the switch")
+    set_checked("#switch-hide_personalized", False)
+    wait_until(lambda: not api(feedlens, "/api/extension/state")["switches"]["hide_personalized"]["on"],
+               5, "the switch back")
+
+
 def test_popup_switches_and_locked_profile(browser, feedlens):
     page = open_feed(browser, "x")
     tab = browser.tab_id(page)
     popup = browser.new_page()
     popup.goto(browser.url(f"popup.html?tab={tab}"))
     popup.wait_for_selector("#controls:not([hidden])")
-    popup.check("#switch-hide_personalized")  # a rule in My rules; the profile stays
-    wait_until(lambda: (s := api(feedlens, "/api/extension/state"))["switches"]["hide_personalized"]["on"]
-               and s["active"] == "browser-e2e", 5, "the switch")
-    popup.uncheck("#switch-hide_personalized")
-    wait_until(lambda: not api(feedlens, "/api/extension/state")["switches"]["hide_personalized"]["on"],
-               5, "the switch back")
+    hide_personalized_on_and_off(feedlens, popup.set_checked)
     # Clicked straight after, before the switch's own reply lands: that reply must not untick it.
     popup.check("#switch-pause")
     try:
