@@ -267,6 +267,14 @@ class Badge:
     reveal_node: int | None
 
 
+@dataclass
+class Choice:
+    """One category of the report picker, as shown."""
+    text: str
+    node: int | str
+    disabled: bool
+
+
 class Shadow:
     """Badges, overlay and toast as rendered, read with DOM.getDocument(pierce=true)."""
 
@@ -308,6 +316,24 @@ class Shadow:
         buttons = {("input" if n["nodeName"] == "INPUT" else _text(n).strip()): n["backendNodeId"]
                    for n, _ in _walk(box) if n.get("nodeName") in ("BUTTON", "INPUT")}
         return _text(box), buttons
+
+    def panel(self):
+        """The overlay's visible panel (menu, report picker), None when closed."""
+        host = _find(self.document(), lambda n: n.get("nodeName") == "FEEDLENS-OVERLAY")
+        box = host and _find(host["shadowRoots"][0], lambda n: _attrs(n).get("class") == "panel")
+        return None if box is None or "hidden" in _attrs(box) else box
+
+    def marked(self, attribute: str) -> dict[str, tuple[str, int, dict]]:
+        """The panel's elements carrying `attribute`: its value -> (text, node, attributes)."""
+        box = self.panel()
+        return {} if box is None else {_attrs(n)[attribute]: (_text(n), n["backendNodeId"], _attrs(n))
+                                       for n, _ in _walk(box) if attribute in _attrs(n)}
+
+    def panel_text(self) -> str:
+        return _text(self.panel())
+
+    def type(self, text: str) -> None:
+        self.page.keyboard.type(text)
 
     def center(self, backend_id: int) -> tuple[float, float]:
         quad = self.cdp.send("DOM.getBoxModel", {"backendNodeId": backend_id})["model"]["border"]

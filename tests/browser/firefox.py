@@ -147,6 +147,12 @@ class Firefox:
     def click(self, context: str, node: str) -> None:
         self._pointer(context, node, [{"type": "pointerDown", "button": 0}, {"type": "pointerUp", "button": 0}])
 
+    def type(self, context: str, text: str) -> None:
+        """Keys into the focused element, one character at a time (as a keyboard would)."""
+        keys = [a for char in text for a in ({"type": "keyDown", "value": char}, {"type": "keyUp", "value": char})]
+        self.bidi.send("input.performActions", {"context": context, "actions": [
+            {"type": "key", "id": "keyboard", "actions": keys}]})
+
     def node(self, context: str, selector: str) -> str:
         found = self.evaluate(context, f"document.querySelector({json.dumps(selector)})", shadow=False)
         assert found and found.get("sharedId"), f"no {selector}"

@@ -73,13 +73,30 @@ class FirefoxShadow:
                              reveal["sharedId"] if reveal else None))
         return out
 
-    def overlay(self, part: str = "panel") -> tuple[str, dict] | None:
-        """(text, {button label: shared id}) of the visible panel or toast."""
+    def _box(self, part: str):
         host = self.firefox.evaluate(self.context, 'document.querySelector("feedlens-overlay")', shadow=True)
         if not host or not _value(host).get("shadowRoot"):
             return None
         box = _find(_value(host)["shadowRoot"], lambda n: _classes(n) == [part])
-        if box is None or "hidden" in _attrs(box):
+        return None if box is None or "hidden" in _attrs(box) else box
+
+    def panel(self):
+        """The overlay's visible panel (menu, report picker), None when closed."""
+        return self._box("panel")
+
+    def marked(self, attribute: str) -> dict[str, tuple[str, str, dict]]:
+        """The panel's elements carrying `attribute`: its value -> (text, node, attributes)."""
+        box = self.panel()
+        return {} if box is None else {_attrs(n)[attribute]: (_text(n), n["sharedId"], _attrs(n))
+                                       for n in _walk(box) if attribute in _attrs(n)}
+
+    def panel_text(self) -> str:
+        return _text(self.panel())
+
+    def overlay(self, part: str = "panel") -> tuple[str, dict] | None:
+        """(text, {button label: shared id}) of the visible panel or toast."""
+        box = self._box(part)
+        if box is None:
             return None
         buttons = {("input" if _value(n)["localName"] == "input" else _text(n).strip()): n["sharedId"]
                    for n in _walk(box) if _value(n).get("localName") in ("button", "input")}
@@ -90,3 +107,6 @@ class FirefoxShadow:
 
     def hover(self, node: str) -> None:
         self.firefox.hover(self.context, node)
+
+    def type(self, text: str) -> None:
+        self.firefox.type(self.context, text)

@@ -1,12 +1,14 @@
 """The extension in Debian's Firefox ESR, over WebDriver BiDi: the AMO package installed as a
 temporary add-on, paired through its options page, on the same test pages behind the same real
-`feedlens run` as the Chromium tests, with the same assertions (test_pages.py): badges, the
-why-overlay, the popup, an item action with undo; and Firefox's own step, host access given
-back from the options page after the user took it away. One Firefox for the whole module."""
+`feedlens run` as the Chromium tests, with the same assertions (test_pages.py, test_reports.py):
+badges, the why-overlay, the popup, an item action with undo, a report sent to the platform;
+and Firefox's own step, host access given back from the options page after the user took it
+away. One Firefox for the whole module."""
 
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -17,8 +19,10 @@ from tests.e2e.conftest import wait_until
 from .conftest import ARTIFACTS, store_rows, wait_badges
 from .firefox import UUID, build_xpi, launch, require_firefox
 from .firefox_shadow import FirefoxShadow
+from .reports_support import api_choice, pick, sent_once_and_submitted, toast
 from .site import URLS
-from .test_pages import MIN_MARKED, api, badges_match_marks, logged_rules, marks_for
+from .test_pages import (MIN_MARKED, api, badges_match_marks, blur_reveals_on_click,
+                         hide_personalized_on_and_off, logged_rules, marks_for)
 
 pytestmark = pytest.mark.browser
 
@@ -103,6 +107,12 @@ def test_why_overlay_shows_reason_evidence_and_rules(firefox, feedlens):
     firefox.close(page)
 
 
+def test_blur_reveals_on_click(firefox):
+    page, shadow = open_feed(firefox, "youtube")
+    blur_reveals_on_click(shadow, lambda expression: firefox.evaluate(page, expression))
+    firefox.close(page)
+
+
 def test_popup_counts_equal_the_store(firefox, feedlens):
     page, shadow = open_feed(firefox, "bilibili")
     wait_badges(shadow, "bilibili", 5)
@@ -122,6 +132,22 @@ def test_popup_counts_equal_the_store(firefox, feedlens):
     firefox.close(page)
 
 
+def test_popup_switch_on_and_off(firefox, feedlens):
+    page, _ = open_feed(firefox, "x")
+    popup = firefox.open_page(f"popup.html?tab={firefox.tab_id(URLS['x'])}")
+    firefox.wait(popup, "!document.getElementById('controls').hidden", 10, "the popup's switches")
+
+    def set_checked(selector: str, on: bool) -> None:
+        checked = f"document.querySelector({json.dumps(selector)}).checked"
+        if firefox.evaluate(popup, checked) != on:
+            firefox.click_selector(popup, selector)
+        firefox.wait(popup, f"{checked} === {json.dumps(on)}", 5, f"{selector} {on}")
+
+    hide_personalized_on_and_off(feedlens, set_checked)
+    firefox.close(popup)
+    firefox.close(page)
+
+
 def test_hide_author_applies_at_once_and_undo(firefox, feedlens):
     page, shadow = open_feed(firefox, "x")
     badge = next(b for b in wait_badges(shadow, "x", 5) if b.id == "1991300418207981568")
@@ -137,6 +163,18 @@ def test_hide_author_applies_at_once_and_undo(firefox, feedlens):
     shadow.click(toast_buttons["Undo"])
     firefox.wait(page, "document.querySelector('article[data-feedlens-hide]') === null", 10, "the item back")
     wait_until(lambda: "ext-hide-author" not in layer.read_text(), 5, "the rule to go")
+    firefox.close(page)
+
+
+def test_report_sends_exactly_one_request_and_is_submitted(firefox, feedlens, site):
+    site.reports.reset()  # what the platform received is this test's alone, whichever tests ran before
+    category = api_choice(feedlens)
+    page, shadow = open_feed(firefox, "bilibili")
+    badge = next(b for b in wait_badges(shadow, "bilibili", 5) if b.id == "BV1Kq2YBpEy7")
+    pick(shadow, badge, category, "标题与内容不符 test")
+    toast(shadow, "Report submitted to the platform")
+    screenshot(firefox, page, "firefox-bilibili-report-submitted-en")
+    sent_once_and_submitted(site, feedlens, "BV1Kq2YBpEy7", category, "标题与内容不符 test")
     firefox.close(page)
 
 

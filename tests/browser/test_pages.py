@@ -126,18 +126,27 @@ def test_hidden_items_never_render(browser, feedlens):
         page.close()
 
 
-def test_blur_reveals_on_click(browser):
-    page = open_feed(browser, "youtube")
-    shadow = Shadow(page)
+BLUR_FILTERS = """[...document.querySelectorAll("ytd-rich-item-renderer[data-feedlens-blur]")].map(
+  (e) => getComputedStyle(e.querySelector("ytd-rich-grid-media")).filter)"""
+
+
+def blur_reveals_on_click(shadow, js) -> None:
+    """The YouTube page's one blurred item is blurred until its reveal button is clicked, and
+    revealing it does not follow its link. `js` evaluates an expression in the page (either browser)."""
     blurred = next(b for b in wait_badges(shadow, "youtube", 5) if b.id == "q8WnT2cVx0E")
     assert blurred.decision == "blur" and blurred.reveal is not None and "hidden" not in blurred.reveal
-    item = page.locator("ytd-rich-item-renderer[data-feedlens-blur]")
-    assert item.count() == 1
-    assert item.locator("ytd-rich-grid-media").evaluate("e => getComputedStyle(e).filter") != "none"
+    [blur] = js(BLUR_FILTERS)  # exactly one blurred item
+    assert blur != "none"
     shadow.click(blurred.reveal_node)
-    page.wait_for_selector("ytd-rich-item-renderer[data-feedlens-revealed]")
-    assert item.locator("ytd-rich-grid-media").evaluate("e => getComputedStyle(e).filter") == "none"
-    assert page.url == "https://www.youtube.com/"  # revealing did not follow the link
+    wait_until(lambda: js("document.querySelector('ytd-rich-item-renderer[data-feedlens-revealed]') !== null"),
+               5, "the revealed item")
+    assert js(BLUR_FILTERS) == ["none"]
+    assert js("location.href") == "https://www.youtube.com/"  # revealing did not follow the link
+
+
+def test_blur_reveals_on_click(browser):
+    page = open_feed(browser, "youtube")
+    blur_reveals_on_click(Shadow(page), page.evaluate)
     page.close()
 
 
@@ -249,18 +258,24 @@ def test_hide_items_like_this_prefills_the_title(browser, feedlens):
     page.close()
 
 
+def hide_personalized_on_and_off(feedlens, set_checked) -> None:
+    """The popup's "hide personalised" switch, on then off, as the service records it: a rule in
+    My rules while the profile stays. `set_checked(selector, on)` clicks it in either browser."""
+    set_checked("#switch-hide_personalized", True)
+    wait_until(lambda: (s := api(feedlens, "/api/extension/state"))["switches"]["hide_personalized"]["on"]
+               and s["active"] == "browser-e2e", 5, "the switch")
+    set_checked("#switch-hide_personalized", False)
+    wait_until(lambda: not api(feedlens, "/api/extension/state")["switches"]["hide_personalized"]["on"],
+               5, "the switch back")
+
+
 def test_popup_switches_and_locked_profile(browser, feedlens):
     page = open_feed(browser, "x")
     tab = browser.tab_id(page)
     popup = browser.new_page()
     popup.goto(browser.url(f"popup.html?tab={tab}"))
     popup.wait_for_selector("#controls:not([hidden])")
-    popup.check("#switch-hide_personalized")  # a rule in My rules; the profile stays
-    wait_until(lambda: (s := api(feedlens, "/api/extension/state"))["switches"]["hide_personalized"]["on"]
-               and s["active"] == "browser-e2e", 5, "the switch")
-    popup.uncheck("#switch-hide_personalized")
-    wait_until(lambda: not api(feedlens, "/api/extension/state")["switches"]["hide_personalized"]["on"],
-               5, "the switch back")
+    hide_personalized_on_and_off(feedlens, popup.set_checked)
     # Clicked straight after, before the switch's own reply lands: that reply must not untick it.
     popup.check("#switch-pause")
     try:

@@ -14,40 +14,25 @@ import json
 import shutil
 import subprocess
 import sys
-import urllib.request
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.bilibili_reports import ORIGIN
 from tests.e2e.conftest import wait_until
 
 from . import conftest
-from .conftest import (ROOT, Shadow, _attrs, _find, _text, _walk, open_feed, proxied_browser,
-                       screenshot, start_feedlens, wait_badges)
+from .conftest import ROOT, Shadow, open_feed, proxied_browser, screenshot, start_feedlens, wait_badges
+from .reports_support import (api_choice, bv2av, manual_choice, open_picker, pick, picker, received,
+                              reports_of, sent_once_and_submitted, service, toast, topics)
 
 pytestmark = pytest.mark.browser
 
 EXTENSION = ROOT / "extension"
-APPEAL = "/x/web-interface/archive/appeal"
 # Cards of the Bilibili test page (web-home-recommend fixture); one per test, so each test's
 # reports are its own whichever order the tests run in.
 FIRST, DUPLICATE, DOWN, MANUAL, SHOT = ("BV1Kq2YBpEy7", "BV1Tg2YBfE3s", "BV1vW2YBtE8q",
                                         "BV1aB2YBuEzx", "BV1nS2YBpEAt")
-
-
-def bv2av(bvid: str) -> int:
-    """Bilibili's BV id -> aid (the 2024 scheme), written out here to check the service's."""
-    alphabet = "FcwAPNKTMug3GV5Lj7EJnHpWsx4tb8haYeviqBz6rkCy12mUSDQX9RdoZf"
-    chars = list(bvid)
-    chars[3], chars[9] = chars[9], chars[3]
-    chars[4], chars[7] = chars[7], chars[4]
-    number = 0
-    for char in chars[3:]:
-        number = number * 58 + alphabet.index(char)
-    return (number & ((1 << 51) - 1)) ^ 23442827791579
 
 
 def test_bv2av_matches_a_known_pair():
@@ -76,101 +61,13 @@ def browser(playwright_instance, feedlens, tmp_path_factory):
     assert not browser.errors, browser.errors
 
 
-def service(feedlens, path: str, body: dict | None = None):
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{feedlens.service_port}{path}", method="POST" if body is not None else "GET",
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {feedlens.token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
-def reports_of(feedlens, item_id: str) -> list[dict]:
-    return [r for r in service(feedlens, "/api/reports?limit=500")["reports"] if r["item_id"] == item_id]
-
-
-def received(site, aid: int) -> list[dict]:
-    """What the appeal endpoint got for this video, whatever it answered."""
-    return [r for r in site.reports.snapshot() if r["path"] == APPEAL and r["fields"].get("aid") == str(aid)]
-
-
-def manual_choice(feedlens) -> dict:
-    """A category Bilibili takes only on its own page (copyright: proof of rights needed)."""
-    choices = service(feedlens, "/api/reports/choices?platform=bilibili&kind=video&lang=en")["choices"]
-    manual = [c for c in choices if c["mode"] == "manual"]
-    assert manual, choices
-    return manual[0]
-
-
-def api_choice(feedlens, lang: str = "en") -> dict:
-    """A category Bilibili's video appeal takes through its API (reason code known)."""
-    choices = service(feedlens, f"/api/reports/choices?platform=bilibili&kind=video&lang={lang}")["choices"]
-    usable = [c for c in choices if c["mode"] == "api" and c["reason"]]
-    assert usable, choices
-    return next((c for c in usable if c["category"] == "cn.illegal.rumor"), usable[0])
-
-
-# ---- driving the picker in the closed shadow root ----------------------------------------------
-
-@dataclass
-class Choice:
-    text: str
-    node: int
-    disabled: bool
-
-
-def panel(shadow: Shadow):
-    host = _find(shadow.document(), lambda n: n.get("nodeName") == "FEEDLENS-OVERLAY")
-    box = host and _find(host["shadowRoots"][0], lambda n: _attrs(n).get("class") == "panel")
-    return None if box is None or "hidden" in _attrs(box) else box
-
-
-def picker(shadow: Shadow) -> dict[str, Choice]:
-    box = panel(shadow)
-    if box is None:
-        return {}
-    return {_attrs(n)["data-category"]: Choice(_text(n), n["backendNodeId"], "disabled" in _attrs(n))
-            for n, _ in _walk(box) if "data-category" in _attrs(n)}
-
-
-def topics(shadow: Shadow) -> dict[str, int]:
-    """The picker's plain question: answer -> its button."""
-    box = panel(shadow)
-    return {} if box is None else {_attrs(n)["data-topic"]: n["backendNodeId"] for n, _ in _walk(box)
-                                   if "data-topic" in _attrs(n)}
-
-
-def open_picker(shadow: Shadow, badge, report_label: str = "Report…", topic: str | None = None) -> dict[str, Choice]:
-    """Report… then, when given, the plain question's answer: the categories it lists."""
-    shadow.click(badge.node)
-    _, buttons = wait_until(lambda: shadow.overlay(), 5, "the item menu")
-    shadow.click(buttons[report_label])
-    asked = wait_until(lambda: topics(shadow), 10, "the picker's question")
-    if topic is None:
-        return picker(shadow)
-    shadow.click(asked[topic])
-    return wait_until(lambda: picker(shadow), 10, "the report categories")
-
-
-def describe(shadow: Shadow, text: str) -> None:
-    field = _find(panel(shadow), lambda n: _attrs(n).get("id") == "feedlens-report-description")
-    shadow.click(field["backendNodeId"])
-    shadow.page.keyboard.type(text)
-
-
-def toast(shadow: Shadow, words: str, timeout: float = 20) -> str:
-    return wait_until(lambda: (o := shadow.overlay("toast")) and words in o[0] and o[0], timeout,
-                      f"a toast saying {words!r}")
-
+# ---- helpers ----------------------------------------------------------------------------------
 
 def report_card(browser, item_id: str, category: dict, description: str = ""):
     page = open_feed(browser, "bilibili")
     shadow = Shadow(page)
     badge = next(b for b in wait_badges(shadow, "bilibili", 5) if b.id == item_id)
-    choices = open_picker(shadow, badge, topic=category["topics"][0])
-    if description:
-        describe(shadow, description)
-    shadow.click(choices[category["category"]].node)
+    pick(shadow, badge, category, description)
     return page, shadow
 
 
@@ -193,28 +90,11 @@ def with_one_byte_changed(source: Path, target: Path, part: str) -> None:
 
 def test_report_sends_exactly_one_request_and_the_bundle_verifies(browser, feedlens, site, tmp_path):
     category = api_choice(feedlens)
-    aid = bv2av(FIRST)
     page, shadow = report_card(browser, FIRST, category, "标题与内容不符 test")
-    text = toast(shadow, "Report submitted to the platform")
+    toast(shadow, "Report submitted to the platform")
     screenshot(page, "bilibili-report-submitted-en")
 
-    got = received(site, aid)
-    assert len(got) == 1, got  # exactly one request reached the platform
-    assert all(r["method"] == "POST" for r in site.reports.snapshot())  # a form post: no preflight
-    request = got[0]
-    assert request["method"] == "POST" and request["origin"] == ORIGIN
-    assert request["content_type"].startswith("application/x-www-form-urlencoded")
-    assert request["fields"]["aid"] == str(aid)
-    assert request["fields"]["tid"] == str(category["reason"]["code"])
-    assert request["fields"]["csrf"] == site.bilibili_session["bili_jct"]
-    assert "标题与内容不符 test" in request["fields"]["desc"]
-    assert request["code"] == 0 and "{cookie:" not in json.dumps(request["fields"])
-
-    [report] = reports_of(feedlens, FIRST)
-    assert report["status"] == "submitted", (report, text)
-    assert report["category"] == category["category"] and report["attempts"] == 1
-    assert report["page_url"] == "https://www.bilibili.com/"
-    assert isinstance(report["answer_ms"], int) and report["answer_ms"] >= 0
+    report = sent_once_and_submitted(site, feedlens, FIRST, category, "标题与内容不符 test")
 
     bundle = tmp_path / "bundle.zip"
     exported = cli("reports", "export", str(report["id"]), "--data-dir", str(feedlens.data_dir), "-o", str(bundle))
@@ -325,7 +205,7 @@ def test_picker_in_chinese(playwright_instance, feedlens, tmp_path_factory):
         english = {c["category"]: c["label"] for c in service(
             feedlens, "/api/reports/choices?platform=bilibili&kind=video&lang=en")["choices"]}
         assert any(shown[c].text != english[c] for c in shown)  # not the English labels
-        text = _text(panel(shadow))
+        text = shadow.panel_text()
         assert "向平台举报" in text and "补充说明" in text
         screenshot(page, "bilibili-report-picker-zh")
         page.close()
