@@ -70,6 +70,8 @@ class Bidi:
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(5)
+            if not self._thread.is_alive():  # stopped: close it, or its self-pipe leaks until a GC
+                self._loop.close()  # warns (unclosed event loop) inside some later test
 
 
 def value(remote: dict):
