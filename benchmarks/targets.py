@@ -72,4 +72,6 @@ BOUNDS = """What bounds the targets this run missed (measured while building it;
   about 47–61k rows/s on this machine with the rows already built (142k with no secondary
   index). Reaching 100k means dropping or merging indexes, a schema decision left open.
 - **Idle RSS.** Importing the add-ons loads aiohttp (the companion service runs in the same
-  process), jsonschema, cryptography, mitmproxy and Jinja2: about 60 MiB before any data."""
+  process), jsonschema and the compiled rules: about 60 MiB before any data. Bare mitmdump
+  loads cryptography and Jinja2 too (its onboarding app is Flask), so deferring the dashboard's
+  templates would save only aiohttp-jinja2 and the compiled templates."""
