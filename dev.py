@@ -7,9 +7,10 @@
 The virtual environment lives in .venv beside this file. `test` installs what the tests need
 from Debian when it can (root on Debian, one apt-get run; DEBIAN_NEEDS below): chromium and
 firefox-esr for the browser tests, systemd for `systemd-analyze verify`, postgresql for the
-study server, node and npm; then web-ext for the extension's lint with `npm ci` in
-tests/firefox. Under CI=true all of these must run, never skip. `test` runs the extension's
-JavaScript tests (`node --test tests/js/`) first and stops when they fail.
+study server, iproute2 for the household test's network namespace, node and npm; then web-ext
+for the extension's lint with `npm ci` in tests/firefox. Under CI=true all of these must run,
+never skip. `test` runs the extension's JavaScript tests (`node --test tests/js/`) first and
+stops when they fail.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ DEBIAN_NEEDS = [
      "the service unit test (systemd-analyze verify; it runs where systemd does not)"),
     (("postgresql",), lambda: list(Path("/usr/lib/postgresql").glob("*/bin/initdb")),
      "the study server's tests (a throwaway cluster)"),
+    (("iproute2",), lambda: shutil.which("ip"),
+     "the household browser test (a network namespace of its own: `ip netns`)"),
     (("nodejs", "npm"), lambda: shutil.which("node") and shutil.which("npm"),
      "the extension's JavaScript tests and web-ext"),
 ]
