@@ -38,18 +38,15 @@ PLATFORMS_JS = EXTENSION / "generated" / "platforms.js"
 VOCABULARY = ROOT / "rules" / "vocabulary.yaml"
 VOCABULARY_JS = EXTENSION / "generated" / "vocabulary.js"
 
-# Second-level labels under a two-letter country code that belong to the suffix (bbc.co.uk is
-# one site, not co.uk). sites.js reads the same list from the generated file.
-SITE_SECOND_LEVEL = ("co", "com", "edu", "gov", "net", "org")
 MATCHES = re.compile(r'"matches":\s*\[[^\]]*\]')
 LINE_WIDTH = 100
 
-
-def site(host: str) -> str:
-    """"www.bilibili.com" and "api.bilibili.com" are both site "bilibili.com"."""
-    labels = host.lower().removeprefix("*.").split(".")
-    short = len(labels) > 2 and len(labels[-1]) == 2 and labels[-2] in SITE_SECOND_LEVEL
-    return ".".join(labels[-3:] if short else labels[-2:])
+if (ROOT / "proxy").is_dir():  # the checkout's package, whether or not it is installed
+    sys.path.insert(0, str(ROOT / "proxy"))
+# site(): "www.bilibili.com" and "api.bilibili.com" are both site "bilibili.com", with the
+# second-level labels that belong to a country suffix (bbc.co.uk); the proxy's PAC file names
+# the same sites, and sites.js reads the list from the generated file.
+from feedlens.pac import SITE_SECOND_LEVEL, site  # noqa: E402
 
 
 def endpoint_hosts(adapter: dict) -> list[str]:

@@ -89,6 +89,18 @@ def host_port(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def lan_address(host: str) -> str:
+    """A household dashboard's address: an IP literal that is neither loopback (that is the
+    plain service) nor unspecified (its certificate names one address). ValueError otherwise."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        raise ValueError(f"{host!r} is not an IP address") from None
+    if address.is_loopback or address.is_unspecified:
+        raise ValueError(f"{host} is not a LAN address")
+    return str(address)
+
+
 def parse_household(value: str, default_port: int = 8443) -> tuple[str, int]:
     """`HOST`, `HOST:PORT` or `[V6]:PORT`."""
     if value.startswith("["):

@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import re
 
-# Second-level labels under a two-letter country code that belong to the suffix (the same list
-# as extension/build.py: bbc.co.uk is one site, not co.uk).
+# Second-level labels under a two-letter country code that belong to the suffix (bbc.co.uk is
+# one site, not co.uk); extension/build.py hands the same list to the extension's sites.js.
 SITE_SECOND_LEVEL = ("co", "com", "edu", "gov", "net", "org")
 _NAME = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$")
 
 
 def site(host: str) -> str:
+    """"www.bilibili.com" and "api.bilibili.com" are both site "bilibili.com"."""
     labels = host.lower().removeprefix("*.").split(".")
     short = len(labels) > 2 and len(labels[-1]) == 2 and labels[-2] in SITE_SECOND_LEVEL
     return ".".join(labels[-3:] if short else labels[-2:])

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
-import ipaddress
 import logging
 import re
 import signal
@@ -18,7 +17,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, paths, private
-from .addresses import host_port, parse_household
+from .addresses import host_port, lan_address, parse_household
 from .clierror import CliError, profile_path
 from .settings import MARK_STYLES
 
@@ -76,13 +75,19 @@ def _data_dir(args) -> Path:
     return paths.data_dir(args.data_dir).resolve()
 
 
+def listen_host(args) -> str:
+    """Where the proxy listens: --listen-host, or with --household and the default loopback,
+    the LAN address (the household's devices reach the proxy there)."""
+    household = getattr(args, "household", None)
+    if household and args.listen_host == "127.0.0.1":
+        return parse_household(household)[0]
+    return args.listen_host
+
+
 def _options(args, data_dir: Path) -> tuple[dict, dict]:
     """(mitmproxy options, feedlens options); the latter are set once the add-on declares them."""
     household = getattr(args, "household", None)
-    listen_host = args.listen_host
-    if household and listen_host == "127.0.0.1":  # the household's devices reach the proxy there
-        listen_host = parse_household(household)[0]
-    mitm = {"listen_host": listen_host, "listen_port": args.listen_port,
+    mitm = {"listen_host": listen_host(args), "listen_port": args.listen_port,
             "confdir": str(data_dir / "mitmproxy")}
     if args.upstream_ca:
         mitm["ssl_verify_upstream_trusted_ca"] = str(Path(args.upstream_ca).resolve())
@@ -134,7 +139,7 @@ def check_files(args) -> None:
 def check_ports(args) -> None:
     """Refuse a busy port before mitmproxy starts, naming the flag that moves it (mitmproxy's
     own message suggests its `--mode` option, which `feedlens run` does not have)."""
-    wanted = [(args.listen_host, args.listen_port, "proxy", "--listen-port"),
+    wanted = [(listen_host(args), args.listen_port, "proxy", "--listen-port"),
               ("127.0.0.1", args.service_port, "companion service", "--service-port")]
     if getattr(args, "household", None):
         wanted.append((*_household(args.household), "household dashboard", "--household"))
@@ -152,14 +157,15 @@ def check_ports(args) -> None:
 def _household(value: str) -> tuple[str, int]:
     """--household's LAN address: an IP of this network, not loopback nor 0.0.0.0 (the
     dashboard's certificate names one address)."""
+    hint = "give this machine's LAN address, e.g. --household 192.168.1.10"
     try:
         host, port = parse_household(value)
-        address = ipaddress.ip_address(host)
     except ValueError:
-        raise CliError(f"--household {value}: not an IP address[:port]", "give this machine's LAN "
-                       "address, e.g. --household 192.168.1.10") from None
-    if address.is_loopback or address.is_unspecified:
-        raise CliError(f"--household {value}: not a LAN address", "give this machine's LAN address")
+        raise CliError(f"--household {value}: not an IP address[:port]", hint) from None
+    try:
+        lan_address(host)
+    except ValueError as exc:
+        raise CliError(f"--household {value}: {exc}", hint) from None
     return host, port
 
 
@@ -258,7 +264,7 @@ def banner(args, data_dir: Path, link: str | None = None) -> str:
     ca = data_dir / "mitmproxy" / CA_FILE
     household = getattr(args, "household", None)
     lan = parse_household(household) if household else None
-    listen = lan[0] if lan and args.listen_host == "127.0.0.1" else args.listen_host
+    listen = listen_host(args)
     host = "127.0.0.1" if listen in ("", "0.0.0.0", "::") else listen
     lan_url = f"https://{host_port(*lan)}" if lan else ""
     return "\n".join([

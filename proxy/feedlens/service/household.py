@@ -12,13 +12,13 @@ refused and audited: the extension's API stays on loopback.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import ssl
 
 from aiohttp import web
 
-from ..addresses import host_port
+from .. import webforms
+from ..addresses import host_port, lan_address
 from ..minors import audit
 from . import enrol_device, household_ca, household_child, household_forward, household_login, render
 from .config import CONFIG, SERVICE
@@ -72,10 +72,8 @@ def _host_ok(request: web.Request) -> bool:
 
 
 def _same_origin(request: web.Request) -> bool:
-    origin = request.headers.get("Origin")
-    if origin is not None and origin != "null":
-        return origin == request.app[ORIGIN]
-    return request.headers.get("Sec-Fetch-Site") == "same-origin"
+    return webforms.same_origin_form(request.headers.get("Origin"), request.headers.get("Sec-Fetch-Site"),
+                                     lambda origin: origin == request.app[ORIGIN])
 
 
 @web.middleware
@@ -110,22 +108,10 @@ def ssl_context(service: web.Application) -> ssl.SSLContext:
     return context
 
 
-def check_host(host: str) -> str:
-    """A LAN address to serve on: an IP literal that is not loopback (that is the plain service)
-    nor the unspecified address (the certificate names one address)."""
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        raise ValueError(f"household: {host!r} is not an IP address") from None
-    if address.is_loopback or address.is_unspecified:
-        raise ValueError(f"household: {host} is not a LAN address")
-    return str(address)
-
-
 async def serve_household(service: web.Application) -> web.AppRunner:
     """Start the LAN dashboard of a running service; the caller awaits `runner.cleanup()`."""
     host, port = service[CONFIG].household
-    check_host(host)
+    lan_address(host)
     runner = web.AppRunner(init_front(service), access_log=None)
     await runner.setup()
     try:
